@@ -1,0 +1,89 @@
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace EnvNet.Kernels;
+
+/// <summary>Which ILGPU backend to run on. Auto picks CUDA, then OpenCL, then the CPU accelerator.</summary>
+public enum AcceleratorChoice { Auto, Cuda, OpenCL, Cpu }
+
+/// <summary>What ILGPU reports about one device, for <c>envnet devices</c>.</summary>
+public sealed record DeviceDescription(AcceleratorType Type, string Name, long MemoryBytes, int WarpSize, int MaxThreadsPerGroup);
+
+/// <summary>
+/// One ILGPU context and the accelerator the run computes on. The CPU accelerator is created as a
+/// simulated NVIDIA GPU (warp 32, groups of up to 1024 threads) so tiled kernels run with the same
+/// group shapes in the tests as on CUDA; ILGPU's default CPU device allows only 16 threads per group.
+/// </summary>
+public sealed class ComputeDevice : IDisposable
+{
+    public Context Context { get; }
+    public Accelerator Accelerator { get; }
+
+    private ComputeDevice(Context context, Accelerator accelerator)
+    {
+        Context = context;
+        Accelerator = accelerator;
+    }
+
+    public AcceleratorType Type => Accelerator.AcceleratorType;
+    public string Name => Accelerator.Name;
+
+    public static Context CreateContext() =>
+        Context.Create(builder => builder
+            .Cuda()
+            .OpenCL()
+            .CPU(CPUDeviceKind.Nvidia)
+            .EnableAlgorithms()
+            .Math(MathMode.Default)
+            .Optimize(OptimizationLevel.O2));
+
+    public static ComputeDevice Create(AcceleratorChoice choice)
+    {
+        var context = CreateContext();
+        try
+        {
+            var device = Pick(context, choice)
+                ?? throw new InvalidOperationException(
+                    $"No {choice} device is available to ILGPU; run 'envnet devices' to see what it finds.");
+            return new ComputeDevice(context, device.CreateAccelerator(context));
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The CPU accelerator as a simulated GPU: what tests and CI use.</summary>
+    public static ComputeDevice CreateCpu() => Create(AcceleratorChoice.Cpu);
+
+    public static IReadOnlyList<DeviceDescription> ListDevices()
+    {
+        using var context = CreateContext();
+        return context.Devices
+            .Select(d => new DeviceDescription(d.AcceleratorType, d.Name, d.MemorySize, d.WarpSize, d.MaxNumThreadsPerGroup))
+            .ToList();
+    }
+
+    private static Device? Pick(Context context, AcceleratorChoice choice)
+    {
+        Device? First(AcceleratorType type) => context.Devices.FirstOrDefault(d => d.AcceleratorType == type);
+        return choice switch
+        {
+            AcceleratorChoice.Cuda => First(AcceleratorType.Cuda),
+            AcceleratorChoice.OpenCL => First(AcceleratorType.OpenCL),
+            AcceleratorChoice.Cpu => First(AcceleratorType.CPU),
+            _ => First(AcceleratorType.Cuda) ?? First(AcceleratorType.OpenCL) ?? First(AcceleratorType.CPU),
+        };
+    }
+
+    public void Dispose()
+    {
+        Accelerator.Dispose();
+        Context.Dispose();
+    }
+}

@@ -1,0 +1,119 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace EnvNet.Network;
+
+/// <summary>What one forward or backward pass is: how many samples, training or eval, and which optimiser step
+/// (the step feeds the counter-based random generator of dropout, so a pass is reproducible).</summary>
+public readonly record struct Pass(int Batch, bool Training, ulong Step);
+
+/// <summary>A learnable tensor and its gradient. Backward overwrites <see cref="Grad"/> (no accumulation).</summary>
+public sealed class Parameter(DeviceTensor value, DeviceTensor grad)
+{
+    public DeviceTensor Value { get; } = value;
+    public DeviceTensor Grad { get; } = grad;
+    public int[] Shape => Value.Shape;
+}
+
+/// <summary>One entry of the PyTorch-style state_dict: a float tensor on the device or an int64 counter.</summary>
+public abstract record StateEntry(string Name, int[] Shape);
+public sealed record TensorState(string Name, DeviceTensor Tensor) : StateEntry(Name, Tensor.Shape);
+public sealed record CounterState(string Name, Func<long> Get, Action<long> Set) : StateEntry(Name, []);
+
+/// <summary>
+/// A network layer. <see cref="Build"/> allocates every buffer the layer needs for the largest batch of the run,
+/// once; Forward and Backward then only launch kernels. Shapes are per sample (no batch axis): (C,H,W) for
+/// images, (F) for vectors. Forward returns a view of the layer's own output buffer, Backward a view of its
+/// own input-gradient buffer (an empty view where the input needs no gradient, as for the first layer).
+/// </summary>
+public abstract class Layer : IDisposable
+{
+    public int[] InputShape { get; private set; } = [];
+    public int[] OutputShape { get; private set; } = [];
+    public int MaxBatch { get; private set; }
+    public bool NeedsInputGradient { get; private set; }
+
+    public int[] Build(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    {
+        InputShape = (int[])inputShape.Clone();
+        MaxBatch = maxBatch;
+        NeedsInputGradient = needsInputGradient;
+        OutputShape = OnBuild(accelerator, inputShape, maxBatch, needsInputGradient);
+        return OutputShape;
+    }
+
+    /// <summary>Allocates buffers and returns the output shape per sample.</summary>
+    protected abstract int[] OnBuild(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient);
+
+    public abstract ArrayView<float> Forward(ArrayView<float> input, Pass pass);
+
+    public abstract ArrayView<float> Backward(ArrayView<float> gradOutput, Pass pass);
+
+    /// <summary>Learnable tensors by local name ("weight", "bias").</summary>
+    public virtual IEnumerable<(string Name, Parameter Parameter)> LocalParameters => [];
+
+    /// <summary>State that is saved but not learned by local name ("running_mean", "num_batches_tracked").</summary>
+    public virtual IEnumerable<StateEntry> LocalBuffers => [];
+
+    /// <summary>Named sub-layers of a container.</summary>
+    public virtual IEnumerable<(string Name, Layer Layer)> Children => [];
+
+    /// <summary>All learnable tensors below this layer with their full dotted names.</summary>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "")
+    {
+        foreach (var (name, p) in LocalParameters) yield return (prefix + name, p);
+        foreach (var (name, child) in Children)
+            foreach (var entry in child.NamedParameters(prefix + name + ".")) yield return entry;
+    }
+
+    /// <summary>The state_dict in PyTorch order: for each module its parameters, then its buffers, then its children.</summary>
+    public IEnumerable<StateEntry> StateDict(string prefix = "")
+    {
+        foreach (var (name, p) in LocalParameters) yield return new TensorState(prefix + name, p.Value);
+        foreach (var entry in LocalBuffers) yield return entry with { Name = prefix + entry.Name };
+        foreach (var (name, child) in Children)
+            foreach (var entry in child.StateDict(prefix + name + ".")) yield return entry;
+    }
+
+    public virtual void Dispose()
+    {
+        foreach (var (_, child) in Children) child.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>Runs named layers in order, like <c>torch.nn.Sequential</c> with an OrderedDict.</summary>
+public class Sequential(IEnumerable<(string Name, Layer Layer)> layers) : Layer
+{
+    private readonly List<(string Name, Layer Layer)> _layers = layers.ToList();
+
+    public IReadOnlyList<(string Name, Layer Layer)> Layers => _layers;
+    public override IEnumerable<(string Name, Layer Layer)> Children => _layers;
+
+    protected override int[] OnBuild(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    {
+        var shape = inputShape;
+        var needsGradient = needsInputGradient;
+        foreach (var (_, layer) in _layers)
+        {
+            shape = layer.Build(accelerator, shape, maxBatch, needsGradient);
+            // Every layer after the first receives an activation that depends on parameters, so needs its gradient.
+            needsGradient = true;
+        }
+        return shape;
+    }
+
+    public override ArrayView<float> Forward(ArrayView<float> input, Pass pass)
+    {
+        var x = input;
+        foreach (var (_, layer) in _layers) x = layer.Forward(x, pass);
+        return x;
+    }
+
+    public override ArrayView<float> Backward(ArrayView<float> gradOutput, Pass pass)
+    {
+        var g = gradOutput;
+        for (var i = _layers.Count - 1; i >= 0; i--) g = _layers[i].Layer.Backward(g, pass);
+        return g;
+    }
+}
