@@ -55,6 +55,13 @@ public abstract class Layer : IDisposable
     /// <summary>State that is saved but not learned by local name ("running_mean", "num_batches_tracked").</summary>
     public virtual IEnumerable<StateEntry> LocalBuffers => [];
 
+    /// <summary>Sets the parameters to PyTorch's default initialisation, drawing from <paramref name="rng"/> in a fixed
+    /// order, so a seed reproduces a network. Containers initialise their children in order.</summary>
+    public virtual void ResetParameters(Random rng)
+    {
+        foreach (var (_, child) in Children) child.ResetParameters(rng);
+    }
+
     /// <summary>Named sub-layers of a container.</summary>
     public virtual IEnumerable<(string Name, Layer Layer)> Children => [];
 
