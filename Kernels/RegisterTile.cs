@@ -29,7 +29,7 @@ public struct Accumulator8
     /// gradient values with eight taps that the weight-gradient kernel forms per staged block of positions.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void SlidingMultiplyAdd(in Float4 d0123, in Float4 d4567,
+    public void SlidingMultiplyAdd(Float4 d0123, Float4 d4567,
         float x0, float x1, float x2, float x3, float x4, float x5, float x6, float x7,
         float x8, float x9, float x10, float x11, float x12, float x13, float x14)
     {

@@ -463,23 +463,33 @@ public static class TiledConvKernels
                     var x12 = inputTile[x + 12];
                     var x13 = inputTile[x + 13];
                     var x14 = inputTile[x + 14];
+                    // Whole Float4 locals: ILGPU loads a struct value with one 16-byte access, a field through a reference with four.
                     var d = (group * 8 * s.GradStride + j0) / 4;
                     var stride4 = s.GradStride / 4;
-                    a0.SlidingMultiplyAdd(gradTile4[d], gradTile4[d + 1], x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
-                    d += stride4;
-                    a1.SlidingMultiplyAdd(gradTile4[d], gradTile4[d + 1], x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
-                    d += stride4;
-                    a2.SlidingMultiplyAdd(gradTile4[d], gradTile4[d + 1], x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
-                    d += stride4;
-                    a3.SlidingMultiplyAdd(gradTile4[d], gradTile4[d + 1], x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
-                    d += stride4;
-                    a4.SlidingMultiplyAdd(gradTile4[d], gradTile4[d + 1], x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
-                    d += stride4;
-                    a5.SlidingMultiplyAdd(gradTile4[d], gradTile4[d + 1], x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
-                    d += stride4;
-                    a6.SlidingMultiplyAdd(gradTile4[d], gradTile4[d + 1], x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
-                    d += stride4;
-                    a7.SlidingMultiplyAdd(gradTile4[d], gradTile4[d + 1], x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
+                    var g0a = gradTile4[d + 0 * stride4];
+                    var g0b = gradTile4[d + 0 * stride4 + 1];
+                    a0.SlidingMultiplyAdd(g0a, g0b, x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
+                    var g1a = gradTile4[d + 1 * stride4];
+                    var g1b = gradTile4[d + 1 * stride4 + 1];
+                    a1.SlidingMultiplyAdd(g1a, g1b, x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
+                    var g2a = gradTile4[d + 2 * stride4];
+                    var g2b = gradTile4[d + 2 * stride4 + 1];
+                    a2.SlidingMultiplyAdd(g2a, g2b, x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
+                    var g3a = gradTile4[d + 3 * stride4];
+                    var g3b = gradTile4[d + 3 * stride4 + 1];
+                    a3.SlidingMultiplyAdd(g3a, g3b, x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
+                    var g4a = gradTile4[d + 4 * stride4];
+                    var g4b = gradTile4[d + 4 * stride4 + 1];
+                    a4.SlidingMultiplyAdd(g4a, g4b, x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
+                    var g5a = gradTile4[d + 5 * stride4];
+                    var g5b = gradTile4[d + 5 * stride4 + 1];
+                    a5.SlidingMultiplyAdd(g5a, g5b, x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
+                    var g6a = gradTile4[d + 6 * stride4];
+                    var g6b = gradTile4[d + 6 * stride4 + 1];
+                    a6.SlidingMultiplyAdd(g6a, g6b, x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
+                    var g7a = gradTile4[d + 7 * stride4];
+                    var g7b = gradTile4[d + 7 * stride4 + 1];
+                    a7.SlidingMultiplyAdd(g7a, g7b, x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14);
                 }
             }
             Group.Barrier();

@@ -1,5 +1,8 @@
 using EnvNet.Kernels;
 using EnvNet.Network;
+using EnvNet.Network.Layers;
+using ILGPU;
+using ILGPU.Runtime;
 using EnvNet.Tests.References;
 
 namespace EnvNet.Tests;
@@ -16,7 +19,7 @@ public sealed class FastKernelTests
     /// tiles), a one-column image, and a stride whose last input columns no window reads.</summary>
     public static IEnumerable<object[]> Shapes =>
     [
-        [new Conv2dShape(2, 40, 1, 77, 40, 1, 8)],
+        [new Conv2dShape(1, 40, 1, 50, 40, 1, 8)],
         [new Conv2dShape(3, 1, 1, 301, 11, 1, 8)],
         [new Conv2dShape(2, 1, 1, 201, 6, 1, 16, sw: 2)],
         [new Conv2dShape(2, 3, 1, 95, 9, 1, 7, sw: 3, pw: 2)],
@@ -70,6 +73,103 @@ public sealed class FastKernelTests
             i => inputL * u * inputTerms[i]);
         KernelCheck.AssertClose($"Tiled weight gradient {shape}", Conv2dReference.BackwardWeight(shape, x, dy), dw.ToArray(),
             i => weightL * u * weightTerms[i]);
+    }
+
+    /// <summary>
+    /// The fused Conv→BN→ReLU layer against the same three layers run one after another (same parameters): two training
+    /// steps (the running statistics move twice), then backward and an eval forward. Both compute the same float32
+    /// function in different summation orders; every value is within L·u·Σ|terms| of exact with L ≤ 10³ terms and outputs
+    /// of order 1 after normalisation, so 1e-4 of the largest magnitude bounds the difference with room to spare, while a
+    /// wrong mask, statistic or term moves values by order 1.
+    /// </summary>
+    [TestMethod]
+    public void FusedConvBlockMatchesLayerByLayer()
+    {
+        var accelerator = TestDevice.Cpu.Accelerator;
+        using var fused = new ConvBatchNormReLU(6, 1, 8);
+        using var plain = new Sequential([("0", new Conv2d(6, 1, 8)), ("1", new BatchNorm2d()), ("2", new ReLU())]);
+        int[] inputShape = [5, 1, 90];
+        fused.Build(accelerator, inputShape, maxBatch: 4, needsInputGradient: true);
+        plain.Build(accelerator, inputShape, maxBatch: 4, needsInputGradient: true);
+        Assert.IsTrue(fused.IsFused, "a row convolution qualifies for the tiled kernels");
+        CollectionAssert.AreEqual(plain.StateDict().Select(e => e.Name).ToList(), fused.StateDict().Select(e => e.Name).ToList(),
+            "state-dict names and order are torch.nn.Sequential(Conv2d, BatchNorm2d, ReLU)'s");
+        fused.ResetParameters(new Random(5));
+        plain.ResetParameters(new Random(5));
+        var rng = new Random(6);
+        var gamma = TestData.Uniform(rng, 6, 0.5f, 1.5f);
+        var beta = TestData.Uniform(rng, 6, -0.5f, 0.5f);
+        foreach (var layer in new Layer[] { fused, plain })
+        {
+            var norm = layer.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
+            norm["1.weight"].Value.CopyFrom(gamma);
+            norm["1.bias"].Value.CopyFrom(beta);
+        }
+
+        const int batch = 3;
+        var input = TestData.Uniform(rng, batch * 5 * 90);
+        using var x = KernelCheck.Upload(input);
+        var outputLength = batch * 6 * 83;
+        using var dy = KernelCheck.Upload(TestData.Uniform(rng, outputLength));
+        float[] fusedOut = [], plainOut = [], fusedDx = [], plainDx = [];
+        for (var step = 0; step < 2; step++)
+        {
+            var pass = new Pass(batch, Training: true, Step: (ulong)step);
+            fusedOut = Read(fused.Forward(x.View, pass), outputLength);
+            plainOut = Read(plain.Forward(x.View, pass), outputLength);
+            fusedDx = Read(fused.Backward(dy.View, pass), input.Length);
+            plainDx = Read(plain.Backward(dy.View, pass), input.Length);
+        }
+        AssertNear("training output", plainOut, fusedOut);
+        AssertNear("input gradient", plainDx, fusedDx);
+        var fusedState = fused.StateDict().OfType<TensorState>().ToDictionary(e => e.Name, e => e.Tensor.ToArray());
+        foreach (var entry in plain.StateDict().OfType<TensorState>())
+            AssertNear(entry.Name, entry.Tensor.ToArray(), fusedState[entry.Name]);
+        var fusedGrads = fused.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Grad.ToArray());
+        foreach (var (name, parameter) in plain.NamedParameters())
+            AssertNear(name + " gradient", parameter.Grad.ToArray(), fusedGrads[name]);
+        Assert.AreEqual(2L, fused.StateDict().OfType<CounterState>().Single().Get(), "num_batches_tracked counts training forwards");
+
+        var eval = new Pass(batch, Training: false, Step: 2);
+        AssertNear("eval output", Read(plain.Forward(x.View, eval), outputLength), Read(fused.Forward(x.View, eval), outputLength));
+    }
+
+    /// <summary>No atomics and fixed reduction orders: the same inputs give the same bits, run after run.</summary>
+    [TestMethod]
+    public void FusedConvBlockIsDeterministic()
+    {
+        var accelerator = TestDevice.Cpu.Accelerator;
+        using var layer = new ConvBatchNormReLU(9, 1, 8);
+        layer.Build(accelerator, [4, 1, 150], maxBatch: 2, needsInputGradient: true);
+        layer.ResetParameters(new Random(8));
+        var rng = new Random(9);
+        using var x = KernelCheck.Upload(TestData.Uniform(rng, 2 * 4 * 150));
+        using var dy = KernelCheck.Upload(TestData.Uniform(rng, 2 * 9 * 143));
+        var pass = new Pass(2, Training: true, Step: 0);
+        (float[] Output, float[] Dx, float[] Dw) Run()
+        {
+            var output = Read(layer.Forward(x.View, pass), 2 * 9 * 143);
+            var dx = Read(layer.Backward(dy.View, pass), 2 * 4 * 150);
+            return (output, dx, layer.Conv.Weight.Grad.ToArray());
+        }
+        var first = Run();
+        var second = Run();
+        CollectionAssert.AreEqual(first.Output, second.Output);
+        CollectionAssert.AreEqual(first.Dx, second.Dx);
+        CollectionAssert.AreEqual(first.Dw, second.Dw);
+    }
+
+    private static float[] Read(ArrayView<float> view, int length)
+    {
+        var values = new float[length];
+        view.SubView(0, length).CopyToCPU(values);
+        return values;
+    }
+
+    private static void AssertNear(string what, float[] expected, float[] actual)
+    {
+        var scale = expected.Max(Math.Abs);
+        KernelCheck.AssertClose(what, expected.Select(v => (double)v).ToArray(), actual, _ => 1e-4 * Math.Max(scale, 1e-6));
     }
 
     private static DeviceTensor Poisoned(int length) => KernelCheck.Upload(Enumerable.Repeat(float.NaN, length).ToArray());
