@@ -1,0 +1,110 @@
+using EnvNet.Kernels;
+using EnvNet.Network;
+
+namespace EnvNet.Training.Bench;
+
+/// <summary>One comparison of <c>envnet selfcheck</c>: the tiled kernel against the plain one on the same random data.</summary>
+public sealed record SelfCheckRow(string Shape, string Kernel, double MaxRelativeError, bool Passed);
+
+/// <summary>
+/// <c>envnet selfcheck</c>: runs the tiled convolution kernels and the plain one-thread-per-output kernels (the
+/// references of the test suite) on fresh random data on the chosen accelerator, for the convolutions of EnvNet and
+/// EnvNet-v2 at a small batch, and reports max |tiled − plain| / max |plain| per kernel. Both are float32 sums of the
+/// same terms in different orders, so they agree to about (terms)·2^-24 relative; <see cref="Tolerance"/> leaves a
+/// wide margin yet fails on any missing or misplaced term. Outputs are poisoned with NaN first, so an element a
+/// kernel never writes fails too.
+/// </summary>
+public static class KernelSelfCheck
+{
+    public const double Tolerance = 1e-4;
+
+    /// <summary>(name, per-sample shape at batch 1) for EnvNet's and EnvNet-v2's convolutions that take the tiled path.</summary>
+    public static IReadOnlyList<(string Name, Conv2dShape Shape)> Convolutions { get; } =
+    [
+        ("envnet conv1", new Conv2dShape(1, 1, 1, 24014, 40, 1, 8)),
+        ("envnet conv2", new Conv2dShape(1, 40, 1, 24007, 40, 1, 8)),
+        ("envnet conv3", new Conv2dShape(1, 1, 40, 150, 50, 8, 13)),
+        ("envnet conv4", new Conv2dShape(1, 50, 11, 46, 50, 1, 5)),
+        ("envnet-v2 conv1", new Conv2dShape(1, 1, 1, 66650, 32, 1, 64, sw: 2)),
+        ("envnet-v2 conv2", new Conv2dShape(1, 32, 1, 33294, 64, 1, 16, sw: 2)),
+        ("envnet-v2 conv3", new Conv2dShape(1, 1, 64, 260, 32, 8, 8)),
+        ("envnet-v2 conv4", new Conv2dShape(1, 32, 57, 253, 32, 8, 8)),
+        ("envnet-v2 conv5", new Conv2dShape(1, 32, 10, 82, 64, 1, 4)),
+    ];
+
+    public static IReadOnlyList<SelfCheckRow> Run(ComputeDevice device, int batch, Action<SelfCheckRow>? report = null)
+    {
+        var accelerator = device.Accelerator;
+        var plain = Conv2dOps.For(accelerator);
+        var tiled = TiledConvOps.For(accelerator);
+        var rng = new Random(Environment.TickCount);
+        var rows = new List<SelfCheckRow>();
+        foreach (var (name, perSample) in Convolutions)
+        {
+            var shape = perSample.WithBatch(batch);
+            var plan = tiled.Plan(shape) ?? throw new InvalidOperationException($"selfcheck: {name} ({shape}) has no tiled plan.");
+            using var x = Random(accelerator, rng, shape.InputLength);
+            using var w = Random(accelerator, rng, shape.WeightLength);
+            using var dy = Random(accelerator, rng, shape.OutputLength);
+            using var rearranged = new DeviceTensor(accelerator, (int)shape.WeightLength);
+            using var partial = new DeviceTensor(accelerator, (int)plan.PartialLength);
+
+            using (var expected = new DeviceTensor(accelerator, (int)shape.OutputLength))
+            using (var actual = Poisoned(accelerator, shape.OutputLength))
+            {
+                plain.Forward(shape, x.View, w.View, expected.View);
+                tiled.Forward(plan, batch, x.View, w.View, actual.View, default);
+                rows.Add(Compare(name, shape, "forward", expected, actual, report));
+            }
+            using (var expected = new DeviceTensor(accelerator, (int)shape.InputLength))
+            using (var actual = Poisoned(accelerator, shape.InputLength))
+            {
+                plain.BackwardInput(shape, dy.View, w.View, expected.View);
+                tiled.BackwardInput(plan, batch, dy.View, w.View, rearranged.View, actual.View);
+                rows.Add(Compare(name, shape, "input gradient", expected, actual, report));
+            }
+            using (var expected = new DeviceTensor(accelerator, (int)shape.WeightLength))
+            using (var actual = Poisoned(accelerator, shape.WeightLength))
+            {
+                plain.BackwardWeight(shape, x.View, dy.View, expected.View);
+                tiled.BackwardWeight(plan, batch, x.View, dy.View, partial.View, actual.View);
+                rows.Add(Compare(name, shape, "weight gradient", expected, actual, report));
+            }
+        }
+        return rows;
+    }
+
+    private static SelfCheckRow Compare(string name, Conv2dShape shape, string kernel, DeviceTensor expected, DeviceTensor actual,
+        Action<SelfCheckRow>? report)
+    {
+        var e = expected.ToArray();
+        var a = actual.ToArray();
+        double scale = 0, worst = 0;
+        for (var i = 0; i < e.Length; i++)
+        {
+            scale = Math.Max(scale, Math.Abs(e[i]));
+            var error = Math.Abs((double)a[i] - e[i]);
+            worst = double.IsNaN(error) ? double.PositiveInfinity : Math.Max(worst, error);
+        }
+        var relative = scale > 0 ? worst / scale : worst;
+        var row = new SelfCheckRow($"{name} N={shape.N}", kernel, relative, relative <= Tolerance);
+        report?.Invoke(row);
+        return row;
+    }
+
+    private static DeviceTensor Random(ILGPU.Runtime.Accelerator accelerator, Random rng, long length)
+    {
+        var values = new float[length];
+        for (var i = 0; i < values.Length; i++) values[i] = (float)(rng.NextDouble() * 2 - 1);
+        var tensor = new DeviceTensor(accelerator, (int)length);
+        tensor.CopyFrom(values);
+        return tensor;
+    }
+
+    private static DeviceTensor Poisoned(ILGPU.Runtime.Accelerator accelerator, long length)
+    {
+        var tensor = new DeviceTensor(accelerator, (int)length);
+        tensor.CopyFrom(Enumerable.Repeat(float.NaN, (int)length).ToArray());
+        return tensor;
+    }
+}
