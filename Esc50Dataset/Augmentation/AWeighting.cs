@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using MathNet.Numerics.IntegralTransforms;
+using NWaves.Transforms;
 
 namespace EnvNet.Esc50Dataset.Augmentation;
 
@@ -63,21 +63,21 @@ public static class AWeighting
         FrameAnalysis analysis = AnalysisBySampleRate.GetOrAdd(sampleRate, rate => new FrameAnalysis(rate));
         int frameLength = analysis.Window.Length;
         int hop = frameLength / 2;
-        // MathNet's packed real transform needs N + 2 slots: bins 0..N/2 come back as interleaved (re, im).
-        var buffer = new double[frameLength + 2];
+        FftWorkspace workspace = FftWorkspace.ForThread(frameLength);
         int frameCount = sound.Length <= frameLength ? 1 : (sound.Length - frameLength) / hop + 1;
         double maxPower = 0;
         for (int frame = 0; frame < frameCount; frame++)
         {
             int start = frame * hop;
             int available = Math.Min(frameLength, sound.Length - start);
-            for (int i = 0; i < available; i++) buffer[i] = analysis.Window[i] * sound[start + i];
-            Array.Clear(buffer, available, buffer.Length - available);
-            Fourier.ForwardReal(buffer, frameLength, FourierOptions.NoScaling);
+            double[] windowed = workspace.Frame;
+            for (int i = 0; i < available; i++) windowed[i] = analysis.Window[i] * sound[start + i];
+            Array.Clear(windowed, available, frameLength - available);
+            workspace.Fft.Direct(windowed, workspace.Real, workspace.Imaginary);
             double power = 0;
             for (int bin = 0; bin < analysis.BinWeights.Length; bin++)
             {
-                double re = buffer[2 * bin], im = buffer[2 * bin + 1];
+                double re = workspace.Real[bin], im = workspace.Imaginary[bin];
                 power += (re * re + im * im) * analysis.BinWeights[bin];
             }
             maxPower = Math.Max(maxPower, power);
@@ -104,6 +104,31 @@ public static class AWeighting
                 double decibels = Math.Max(Decibels((double)bin * sampleRate / frameLength), FloorDecibels);
                 BinWeights[bin] = Math.Pow(10, decibels / 10);
             }
+        }
+    }
+
+    /// <summary>
+    /// One thread's FFT plan and buffers (NWaves' transform keeps scratch state, so it is not shared across threads).
+    /// </summary>
+    sealed class FftWorkspace
+    {
+        [ThreadStatic] static FftWorkspace? current;
+
+        public readonly RealFft64 Fft;
+        public readonly double[] Frame, Real, Imaginary;
+
+        FftWorkspace(int frameLength)
+        {
+            Fft = new RealFft64(frameLength);
+            Frame = new double[frameLength];
+            Real = new double[frameLength / 2 + 1];
+            Imaginary = new double[frameLength / 2 + 1];
+        }
+
+        public static FftWorkspace ForThread(int frameLength)
+        {
+            if (current is null || current.Frame.Length != frameLength) current = new FftWorkspace(frameLength);
+            return current;
         }
     }
 }
