@@ -1,3 +1,4 @@
+using EnvNet.Esc50Dataset;
 using EnvNet.Esc50Dataset.Augmentation;
 using EnvNet.Tests.References;
 
@@ -72,8 +73,8 @@ public sealed class AugmentationMixerTests
     {
         int[] labels = [0, 0, 1, 2, 0, 2];
         var counts = new int[labels.Length];
-        var random = new Random(11);
-        for (int trial = 0; trial < 3000; trial++) counts[BetweenClassMixer.PickPartner(labels, 1, random)]++;
+        var random = ExampleRandom.ForExample(11, 0, 0);
+        for (int trial = 0; trial < 3000; trial++) counts[BetweenClassMixer.PickPartner(labels, 1, ref random)]++;
         // Each of the three clips of another class gets a third of 3000; 5 sigma of a binomial(3000, 1/3) is 130.
         foreach (int sameClass in new[] { 0, 1, 4 }) Assert.AreEqual(0, counts[sameClass]);
         foreach (int partner in new[] { 2, 3, 5 }) Assert.AreEqual(1000, counts[partner], 130);
@@ -85,8 +86,10 @@ public sealed class AugmentationMixerTests
         int[] labels = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4];
         int[] Draws(int seed)
         {
-            var random = new Random(seed);
-            return Enumerable.Range(0, 50).Select(i => BetweenClassMixer.PickPartner(labels, i % labels.Length, random)).ToArray();
+            var random = ExampleRandom.ForExample(seed, 0, 0);
+            var partners = new int[50];
+            for (int i = 0; i < partners.Length; i++) partners[i] = BetweenClassMixer.PickPartner(labels, i % labels.Length, ref random);
+            return partners;
         }
         CollectionAssert.AreEqual(Draws(3), Draws(3));
         CollectionAssert.AreNotEqual(Draws(3), Draws(4));
@@ -95,7 +98,11 @@ public sealed class AugmentationMixerTests
     [TestMethod]
     public void PartnerNeedsTwoClasses()
     {
-        var error = Assert.ThrowsExactly<InvalidOperationException>(() => BetweenClassMixer.PickPartner([4, 4, 4], 0, new Random(1)));
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() =>
+        {
+            var random = ExampleRandom.ForExample(1, 0, 0);
+            BetweenClassMixer.PickPartner([4, 4, 4], 0, ref random);
+        });
         StringAssert.Contains(error.Message, "at least two classes");
     }
 }

@@ -6,22 +6,26 @@ namespace EnvNet.Esc50Dataset.Augmentation;
 /// </summary>
 public static class BetweenClassMixer
 {
+    /// <summary>Throws unless the labels hold at least two classes, without which no pair can be mixed.</summary>
+    public static void CheckTwoClasses(IReadOnlyList<int> labels)
+    {
+        for (int i = 1; i < labels.Count; i++)
+            if (labels[i] != labels[0]) return;
+        throw new InvalidOperationException(
+            $"between-class mixing needs clips of at least two classes; all {labels.Count} training clips have one label");
+    }
+
     /// <summary>
     /// Picks the clip to mix with clip <paramref name="first"/>: uniformly at random among all clips, drawn again
     /// until its label differs from the first clip's.
     /// </summary>
-    public static int PickPartner(IReadOnlyList<int> labels, int first, Random random)
+    public static int PickPartner(IReadOnlyList<int> labels, int first, ref ExampleRandom random)
     {
-        int firstLabel = labels[first];
-        bool anyOtherClass = false;
-        for (int i = 0; i < labels.Count && !anyOtherClass; i++) anyOtherClass = labels[i] != firstLabel;
-        if (!anyOtherClass)
-            throw new InvalidOperationException(
-                $"between-class mixing needs clips of at least two classes; all {labels.Count} training clips have label {firstLabel}");
+        CheckTwoClasses(labels);
         while (true)
         {
-            int partner = random.Next(labels.Count);
-            if (labels[partner] != firstLabel) return partner;
+            int partner = random.NextInt(labels.Count);
+            if (labels[partner] != labels[first]) return partner;
         }
     }
 

@@ -13,28 +13,35 @@ public static class StrongAugmentation
     public const double MaxGainDecibels = 6.0;
 
     /// <summary>Draws a scale factor MaxScale^u, u ~ U[−1, 1].</summary>
-    public static double DrawScale(Random random) => Math.Pow(MaxScale, 2 * random.NextDouble() - 1);
+    public static double DrawScale(ref ExampleRandom random) => Math.Pow(MaxScale, 2 * random.NextDouble() - 1);
 
     /// <summary>Draws a gain in dB, uniform in [−MaxGainDecibels, MaxGainDecibels].</summary>
-    public static double DrawGainDecibels(Random random) => MaxGainDecibels * (2 * random.NextDouble() - 1);
-
-    /// <summary>Stretches a sound in time by a random factor from <see cref="DrawScale"/>.</summary>
-    public static float[] RandomScale(ReadOnlySpan<float> sound, Random random) => Scale(sound, DrawScale(random));
-
-    /// <summary>Changes a sound's gain in place by a random amount from <see cref="DrawGainDecibels"/>.</summary>
-    public static void RandomGain(Span<float> sound, Random random) => ApplyGain(sound, DrawGainDecibels(random));
+    public static double DrawGainDecibels(ref ExampleRandom random) => MaxGainDecibels * (2 * random.NextDouble() - 1);
 
     /// <summary>
-    /// Stretches a sound in time: the output has floor(length · scale) samples and sample i is the linear
-    /// interpolation of the input at position i / scale (the last input sample stands in for the one past the end).
-    /// Scale &gt; 1 lengthens the sound and lowers its pitch.
+    /// Length of a sound of <paramref name="length"/> samples stretched by <paramref name="scale"/>: floor(length · scale),
+    /// but at least one sample so that a one-sample clip squeezed below one sample can still be cropped.
     /// </summary>
-    public static float[] Scale(ReadOnlySpan<float> sound, double scale)
+    public static int ScaledLength(int length, double scale)
     {
         if (!(scale > 0) || double.IsInfinity(scale))
             throw new ArgumentOutOfRangeException(nameof(scale), scale, "expected a positive finite time scale");
-        if (sound.IsEmpty) return [];
-        var scaled = new float[(int)(sound.Length * scale)];
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        return Math.Max(1, (int)(length * scale));
+    }
+
+    /// <summary>
+    /// Stretches a sound in time into <paramref name="scaled"/> (of <see cref="ScaledLength"/> samples): sample i is
+    /// the linear interpolation of the input at position i / scale, the last input sample standing in for the one
+    /// past the end. Scale &gt; 1 lengthens the sound and lowers its pitch.
+    /// </summary>
+    public static void Scale(ReadOnlySpan<float> sound, double scale, Span<float> scaled)
+    {
+        int expectedLength = ScaledLength(sound.Length, scale);
+        if (scaled.Length != expectedLength)
+            throw new ArgumentException(
+                $"a sound of {sound.Length} samples scaled by {scale} has {expectedLength} samples, destination holds {scaled.Length}",
+                nameof(scaled));
         int last = sound.Length - 1;
         for (int i = 0; i < scaled.Length; i++)
         {
@@ -44,7 +51,6 @@ public static class StrongAugmentation
             double fraction = position - left;
             scaled[i] = (float)(sound[left] * (1 - fraction) + sound[right] * fraction);
         }
-        return scaled;
     }
 
     /// <summary>Multiplies a sound in place by 10^(decibels / 20).</summary>
