@@ -49,10 +49,12 @@ public sealed class AugmentationAWeightingTests
     }
 
     [TestMethod]
-    public void FrameLengthsAreTheAuthors()
+    public void FrameLengthsAreTheAuthorsAndNearest128Milliseconds()
     {
         Assert.AreEqual(2048, AWeighting.FrameLength(16000));
         Assert.AreEqual(4096, AWeighting.FrameLength(44100));
+        Assert.AreEqual(1024, AWeighting.FrameLength(8000));
+        Assert.AreEqual(8192, AWeighting.FrameLength(48000));
     }
 
     [TestMethod]

@@ -55,7 +55,8 @@ public static class AWeighting
     /// samples with a hop of half a frame (full frames only), periodic Hann window, one-sided power spectrum
     /// |rfft|² without any 1/N normalisation, each bin weighted by 10^(max(A(f), -80)/10) (the 0 Hz bin takes the
     /// floor), summed over bins, floored at 10^-8 (-80 dB) and converted with 10·log10; the result is the maximum
-    /// over frames. Only differences of gains matter to the mix, so the missing normalisation cancels. A sound
+    /// over frames. Only differences of gains enter the mix, so the missing normalisation cancels there; against the
+    /// absolute floor it means that only near-silent frames (about 1e-7 of full scale at 44.1 kHz) hit -80 dB. A sound
     /// shorter than one frame is analysed as a single zero-padded frame (the authors' code fails on it).
     /// </summary>
     public static double ComputeGain(ReadOnlySpan<float> sound, int sampleRate)
