@@ -55,8 +55,12 @@ public static class WavDecoder
         {
             reader = new WaveFileReader(stream);
         }
+        catch (DivideByZeroException e)
+        {
+            throw new DatasetException($"{name}: malformed WAV header (block align 0 in the fmt chunk)", e);
+        }
         catch (Exception e) when (e is FormatException or InvalidDataException or EndOfStreamException or ArgumentException
-                                      or DivideByZeroException or OverflowException or InvalidOperationException)
+                                      or OverflowException or InvalidOperationException)
         {
             throw new DatasetException($"{name}: malformed WAV header ({e.Message})", e);
         }
