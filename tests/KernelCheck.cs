@@ -38,7 +38,7 @@ public static class KernelCheck
             if (Math.Abs(expected[i]) >= 1e-3 * scale && expected[i] != 0) maxRel = Math.Max(maxRel, error / Math.Abs(expected[i]));
         }
         var stats = new ErrorStats(maxAbs, maxRel);
-        Console.WriteLine($"[error] {what}: {stats}");
+        Console.WriteLine($"[accuracy] {what}: {stats}");
         return stats;
     }
 }
