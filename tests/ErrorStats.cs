@@ -1,7 +1,8 @@
 namespace EnvNet.Tests;
 
-/// <summary>How far a float32 kernel result is from its float64 reference: the largest absolute error and the
-/// largest error relative to the largest reference magnitude (normwise, so that near-zero outputs do not dominate).</summary>
+/// <summary>How far a float32 kernel result is from its float64 reference: the largest absolute error and a relative
+/// error. <see cref="Of"/> takes it normwise (over the largest reference magnitude, so near-zero outputs do not
+/// dominate); KernelCheck.AssertClose takes it element-wise over the elements with |expected| ≥ 1e-3·max|expected|.</summary>
 public readonly record struct ErrorStats(double MaxAbsolute, double MaxRelative)
 {
     public static ErrorStats Of(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected)
