@@ -51,9 +51,11 @@ public readonly struct BatchNormShape
 public static class BatchNormKernels
 {
     /// <summary>
-    /// Mean and sum of squared deviations (M2) of one chunk, by Welford's update. Why not Σx and Σx²: their
-    /// difference cancels catastrophically in float when |mean| ≫ std (activations after a conv often are offset),
-    /// while Welford's M2 only adds non-negative terms measured from the running mean. No doubles needed.
+    /// Mean and sum of squared deviations (M2) of one chunk, by Welford's update, of the values shifted by the
+    /// channel's first value K. Why not Σx and Σx²: their difference cancels catastrophically in float when
+    /// |mean| ≫ std (activations after a conv often are offset), while Welford's M2 only adds non-negative terms
+    /// measured from the running mean. The shift keeps the partial means O(std) rather than O(|mean|), so the
+    /// thousand-step combine rounds at the scale of the spread, not of the offset. No doubles needed.
     /// </summary>
     public static void StatisticsPartial(Index1D index, BatchNormShape s, ArrayView<float> input,
         ArrayView<float> partialMean, ArrayView<float> partialM2)
@@ -62,12 +64,13 @@ public static class BatchNormKernels
         var partials = s.Partials;
         var c = i / partials;
         var p = i % partials;
+        var shift = input[ChannelElement(s, c, 0)];
         var mean = 0f;
         var m2 = 0f;
         var k = 0;
         for (var m = p; m < s.Count; m += partials)
         {
-            var value = input[ChannelElement(s, c, m)];
+            var value = input[ChannelElement(s, c, m)] - shift;
             k++;
             var delta = value - mean;
             mean += delta / k;
@@ -78,11 +81,12 @@ public static class BatchNormKernels
     }
 
     /// <summary>
-    /// Combines a channel's chunks with Chan et al.'s pairwise formula (again only non-negative M2 terms), then
-    /// writes the batch mean and 1/√(biased var + eps) for normalising and backward, and moves the running
+    /// Combines a channel's chunks with Chan et al.'s pairwise formula (again only non-negative M2 terms), undoes
+    /// the shift, then writes the batch mean and 1/√(biased var + eps) for normalising and backward, and moves the running
     /// statistics: r ← (1−momentum)·r + momentum·stat, with the unbiased variance M2/(n−1) as PyTorch does.
     /// </summary>
-    public static void StatisticsCombine(Index1D index, BatchNormShape s, ArrayView<float> partialMean, ArrayView<float> partialM2,
+    public static void StatisticsCombine(Index1D index, BatchNormShape s, ArrayView<float> input,
+        ArrayView<float> partialMean, ArrayView<float> partialM2,
         float momentum, float eps, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
         ArrayView<float> runningMean, ArrayView<float> runningVar)
     {
@@ -101,6 +105,7 @@ public static class BatchNormKernels
             m2 += partialM2[c * partials + p] + delta * delta * (count / total) * chunkCount;
             count = total;
         }
+        mean += input[ChannelElement(s, c, 0)];
         savedMean[c] = mean;
         savedInvStd[c] = 1f / XMath.Sqrt(m2 / s.Count + eps);
         runningMean[c] = (1f - momentum) * runningMean[c] + momentum * mean;
@@ -193,7 +198,7 @@ public sealed class BatchNormOps
     private static readonly ConditionalWeakTable<Accelerator, BatchNormOps> Shared = new();
 
     private readonly Action<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> _statisticsPartial;
-    private readonly Action<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, float, float,
+    private readonly Action<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float,
         ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _statisticsCombine;
     private readonly Action<Index1D, ArrayView<float>, float, ArrayView<float>> _invStdFromVariance;
     private readonly Action<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>,
@@ -208,7 +213,7 @@ public sealed class BatchNormOps
     {
         _statisticsPartial = accelerator.LoadAutoGroupedStreamKernel<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
             BatchNormKernels.StatisticsPartial);
-        _statisticsCombine = accelerator.LoadAutoGroupedStreamKernel<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, float, float,
+        _statisticsCombine = accelerator.LoadAutoGroupedStreamKernel<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float,
             ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(BatchNormKernels.StatisticsCombine);
         _invStdFromVariance = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float, ArrayView<float>>(
             BatchNormKernels.InvStdFromVariance);
@@ -244,7 +249,7 @@ public sealed class BatchNormOps
         ViewChecks.RequireLength(scratch, BatchNormShape.ScratchLength(shape.C), operation, nameof(scratch));
         var (partialMean, partialM2) = SplitScratch(shape, scratch);
         _statisticsPartial(shape.C * shape.Partials, shape, input, partialMean, partialM2);
-        _statisticsCombine(shape.C, shape, partialMean, partialM2, momentum, eps, savedMean, savedInvStd, runningMean, runningVar);
+        _statisticsCombine(shape.C, shape, input, partialMean, partialM2, momentum, eps, savedMean, savedInvStd, runningMean, runningVar);
     }
 
     /// <summary>invStd[c] = 1/√(variance[c] + eps) for the first <paramref name="channels"/> channels.</summary>
