@@ -10,9 +10,10 @@ using ILGPU.Runtime.Cuda;
 
 namespace EnvNet.Training.Bench;
 
-/// <summary>What to benchmark: a network built for <see cref="Batch"/> samples of <see cref="InputShape"/>, and one
-/// whole training step (forward, loss, backward, update) on the same device.</summary>
-public sealed record BenchSubject(string Model, int Batch, Layer Network, int[] InputShape, Action TrainStep);
+/// <summary>What to benchmark: a network built for <see cref="Batch"/> samples of <see cref="InputShape"/> for the
+/// per-layer times, and one whole training step (forward, loss, backward, update) of a model taking
+/// <see cref="ModelBytes"/> of device buffers.</summary>
+public sealed record BenchSubject(string Model, int Batch, Layer Network, int[] InputShape, Action TrainStep, long ModelBytes);
 
 /// <summary>One timed layer: its name, kind, output shape per batch, median times and the FLOPs counted for it.</summary>
 public sealed record LayerTiming(
@@ -101,7 +102,7 @@ public static class BenchRunner
         long? deviceUsed = accelerator is CudaAccelerator cuda ? accelerator.MemorySize - cuda.GetFreeMemory() : null;
         return new BenchResult($"EnvNet.Gpu (ILGPU {typeof(Accelerator).Assembly.GetName().Version})",
             $"{accelerator.AcceleratorType} {accelerator.Name}", subject.Model, batch, stepMs, batch / stepMs * 1e3, stepFlops,
-            stepFlops / stepMs / 1e6, DeviceTensor.LiveBytes, deviceUsed, timings);
+            stepFlops / stepMs / 1e6, subject.ModelBytes, deviceUsed, timings);
     }
 
     /// <summary>The timed units of a network in execution order with dotted names: leaves, and fused blocks whole.</summary>
