@@ -612,6 +612,13 @@ public sealed class TiledConvOps
     public static TiledConvOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new TiledConvOps(a));
 
     /// <summary>
+    /// Whether layers take the tiled kernels by default on <paramref name="accelerator"/>: on GPUs, not on the CPU
+    /// accelerator, which simulates each group with one OS thread per group thread and pays a context switch per barrier
+    /// (the plain kernels, with no barriers, run far faster there). Tests ask for the tiled path explicitly.
+    /// </summary>
+    public static bool PreferredOn(Accelerator accelerator) => accelerator.AcceleratorType != AcceleratorType.CPU;
+
+    /// <summary>
     /// The launch shapes for <paramref name="conv"/>, or null where the tiled kernels do not apply: a vertical stride,
     /// a horizontal stride over more than one row, or tiles that would not fit in shared memory. <paramref name="targetBlocks"/>
     /// sets how finely the weight gradient splits the batch (default: 8 groups per multiprocessor).

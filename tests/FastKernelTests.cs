@@ -86,7 +86,7 @@ public sealed class FastKernelTests
     public void FusedConvBlockMatchesLayerByLayer()
     {
         var accelerator = TestDevice.Cpu.Accelerator;
-        using var fused = new ConvBatchNormReLU(6, 1, 8);
+        using var fused = new ConvBatchNormReLU(6, 1, 8, fused: true);
         using var plain = new Sequential([("0", new Conv2d(6, 1, 8)), ("1", new BatchNorm2d()), ("2", new ReLU())]);
         int[] inputShape = [5, 1, 90];
         fused.Build(accelerator, inputShape, maxBatch: 4, needsInputGradient: true);
@@ -139,7 +139,7 @@ public sealed class FastKernelTests
     public void FusedConvBlockIsDeterministic()
     {
         var accelerator = TestDevice.Cpu.Accelerator;
-        using var layer = new ConvBatchNormReLU(9, 1, 8);
+        using var layer = new ConvBatchNormReLU(9, 1, 8, fused: true);
         layer.Build(accelerator, [4, 1, 150], maxBatch: 2, needsInputGradient: true);
         layer.ResetParameters(new Random(8));
         var rng = new Random(9);

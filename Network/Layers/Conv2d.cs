@@ -23,8 +23,14 @@ public sealed class Conv2d : Layer
     private ArrayView<float> _input;
     private int _forwardBatch;
 
-    public Conv2d(int outChannels, int kernelH, int kernelW, int strideH = 1, int strideW = 1, int padH = 0, int padW = 0)
+    private readonly bool? _tiledKernels;
+
+    /// <param name="tiledKernels">Use the tiled kernels where the shape qualifies: true, false, or null for the
+    /// accelerator's default (<see cref="TiledConvOps.PreferredOn"/>).</param>
+    public Conv2d(int outChannels, int kernelH, int kernelW, int strideH = 1, int strideW = 1, int padH = 0, int padW = 0,
+        bool? tiledKernels = null)
     {
+        _tiledKernels = tiledKernels;
         if (outChannels < 1 || kernelH < 1 || kernelW < 1)
             throw new ArgumentException($"Conv2d: out channels and kernel sizes must be positive; got {outChannels}, {kernelH}x{kernelW}.");
         if (strideH < 1 || strideW < 1) throw new ArgumentException($"Conv2d: stride must be at least 1; got ({strideH},{strideW}).");
@@ -42,7 +48,7 @@ public sealed class Conv2d : Layer
         _shape = new Conv2dShape(maxBatch, c, h, w, _outChannels, _kernelH, _kernelW, _strideH, _strideW, _padH, _padW);
         _ops = Conv2dOps.For(accelerator);
         _tiled = TiledConvOps.For(accelerator);
-        _plan = _tiled.Plan(_shape);
+        _plan = (_tiledKernels ?? TiledConvOps.PreferredOn(accelerator)) ? _tiled.Plan(_shape) : null;
         if (_plan is not null)
         {
             _partial = new DeviceTensor(accelerator, (int)_plan.PartialLength);

@@ -19,6 +19,7 @@ public sealed class ConvBatchNormReLU : Sequential
     private readonly BatchNorm2d _norm;
     private readonly float _eps, _momentum;
     private readonly int _outChannels, _kernelH, _kernelW, _strideH, _strideW;
+    private readonly bool? _fusedChoice;
     private TiledConvOps? _tiled;
     private BatchNormFusedOps? _fused;
     private TiledConvPlan? _plan;
@@ -29,10 +30,13 @@ public sealed class ConvBatchNormReLU : Sequential
     private bool _lastForwardTrained;
     private int _spatial;
 
-    public ConvBatchNormReLU(int outChannels, int kernelH, int kernelW, int strideH = 1, int strideW = 1, float eps = 1e-5f, float momentum = 0.1f)
-        : this(new Conv2d(outChannels, kernelH, kernelW, strideH, strideW), new BatchNorm2d(eps, momentum), eps, momentum)
+    /// <param name="fused">Run fused where the tiled convolution applies: true, false, or null for the accelerator's
+    /// default (<see cref="TiledConvOps.PreferredOn"/>: on GPUs).</param>
+    public ConvBatchNormReLU(int outChannels, int kernelH, int kernelW, int strideH = 1, int strideW = 1, float eps = 1e-5f,
+        float momentum = 0.1f, bool? fused = null)
+        : this(new Conv2d(outChannels, kernelH, kernelW, strideH, strideW, tiledKernels: fused), new BatchNorm2d(eps, momentum), eps, momentum)
     {
-        (_outChannels, _kernelH, _kernelW, _strideH, _strideW) = (outChannels, kernelH, kernelW, strideH, strideW);
+        (_outChannels, _kernelH, _kernelW, _strideH, _strideW, _fusedChoice) = (outChannels, kernelH, kernelW, strideH, strideW, fused);
     }
 
     private ConvBatchNormReLU(Conv2d conv, BatchNorm2d norm, float eps, float momentum)
@@ -52,7 +56,7 @@ public sealed class ConvBatchNormReLU : Sequential
         var (c, h, w) = LayerGuards.RequireImage(nameof(ConvBatchNormReLU), inputShape);
         var conv = ConvShape(c, h, w, maxBatch);
         _tiled = TiledConvOps.For(accelerator);
-        _plan = _tiled.Plan(conv);
+        _plan = (_fusedChoice ?? TiledConvOps.PreferredOn(accelerator)) ? _tiled.Plan(conv) : null;
         if (_plan is null) return base.OnBuild(accelerator, inputShape, maxBatch, needsInputGradient);
 
         // Children hold parameters and running statistics only: built for one sample, never run.
