@@ -4,7 +4,8 @@
 #   dotnet publish Training -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true \
 #     -p:EnableCompressionInSingleFile=true -o devicebin
 # Run from the repository root:  OUT=/some/folder bash bench/gpu-run.sh   (the device tool sets $OUT)
-# Every step has its own timeout, so one hang cannot eat the lease; the whole script stays under ~8 minutes.
+# Every step has its own timeout (565 s in all at worst), so one hang cannot eat the lease. Give the device call
+# timeout_s 600 and carry devicebin (git-ignored): run(command='bash bench/gpu-run.sh', carry=['devicebin']).
 set -u
 OUT="${OUT:-./gpu-out}"
 mkdir -p "$OUT"
@@ -13,14 +14,14 @@ LOG="$OUT/gpu-run.log"
 step() { local limit=$1; shift; echo "=== $* (timeout ${limit}s)" | tee -a "$LOG"; timeout "$limit" "$@" 2>&1 | tee -a "$LOG"; echo "--- exit ${PIPESTATUS[0]}" | tee -a "$LOG"; }
 
 step 20 nvidia-smi -L
-step 60 "$ENVNET" devices
+step 30 "$ENVNET" devices
 step 90 "$ENVNET" selfcheck --accelerator cuda --batch 4
-step 120 "$ENVNET" bench --model envnet --batch 64 --accelerator cuda --steps 20 --json "$OUT/envnet-bench.json"
-step 120 "$ENVNET" bench --model envnet-v2 --batch 64 --accelerator cuda --steps 10 --json "$OUT/envnet-v2-bench.json"
-step 60 python3 bench/reference/envnet_reference.py --model envnet --batch 64 --json "$OUT/torch-fp32.json"
-step 60 python3 bench/reference/envnet_reference.py --model envnet --batch 64 --tf32 --json "$OUT/torch-tf32.json"
-step 120 python3 bench/reference/envnet_reference.py --model envnet --batch 64 --compile --json "$OUT/torch-compile.json"
-step 60 python3 bench/reference/envnet_reference.py --model envnet-v2 --batch 64 --json "$OUT/torch-v2-fp32.json"
+step 110 "$ENVNET" bench --model envnet --batch 64 --accelerator cuda --steps 20 --json "$OUT/envnet-bench.json"
+step 90 "$ENVNET" bench --model envnet-v2 --batch 64 --accelerator cuda --steps 10 --json "$OUT/envnet-v2-bench.json"
+step 45 python3 bench/reference/envnet_reference.py --model envnet --batch 64 --json "$OUT/torch-fp32.json"
+step 45 python3 bench/reference/envnet_reference.py --model envnet --batch 64 --tf32 --json "$OUT/torch-tf32.json"
+step 90 python3 bench/reference/envnet_reference.py --model envnet --batch 64 --compile --json "$OUT/torch-compile.json"
+step 45 python3 bench/reference/envnet_reference.py --model envnet-v2 --batch 64 --json "$OUT/torch-v2-fp32.json"
 
 # The comparison last, so it is what the reply's tail shows.
 python3 - "$OUT" <<'PY'
