@@ -32,7 +32,8 @@ public static class KernelSelfCheck
         ("envnet-v2 conv5", new Conv2dShape(1, 32, 10, 82, 64, 1, 4)),
     ];
 
-    public static IReadOnlyList<SelfCheckRow> Run(ComputeDevice device, int batch, Action<SelfCheckRow>? report = null)
+    public static IReadOnlyList<SelfCheckRow> Run(ComputeDevice device, int batch, Action<SelfCheckRow>? report = null,
+        Action<string>? log = null)
     {
         var accelerator = device.Accelerator;
         var plain = Conv2dOps.For(accelerator);
@@ -42,7 +43,12 @@ public static class KernelSelfCheck
         foreach (var (name, perSample) in Convolutions)
         {
             var shape = perSample.WithBatch(batch);
-            var plan = tiled.Plan(shape) ?? throw new InvalidOperationException($"selfcheck: {name} ({shape}) has no tiled plan.");
+            // A shape whose tiles would not fit in shared memory runs the plain kernels in the network: nothing to compare.
+            if (tiled.Plan(shape) is not { } plan)
+            {
+                log?.Invoke($"{name}: no tiled plan (the network runs the plain kernels here)");
+                continue;
+            }
             using var x = Random(accelerator, rng, shape.InputLength);
             using var w = Random(accelerator, rng, shape.WeightLength);
             using var dy = Random(accelerator, rng, shape.OutputLength);
