@@ -166,9 +166,11 @@ public sealed class GemmOps
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _tiled;
     private readonly Action<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _naive;
+    private readonly Accelerator _accelerator;
 
     private GemmOps(Accelerator accelerator)
     {
+        _accelerator = accelerator;
         _tiled = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(
             GemmKernels.Tiled);
         _naive = accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(
@@ -186,6 +188,13 @@ public sealed class GemmOps
             (shape.N + GemmKernels.TileN - 1) / GemmKernels.TileN,
             (shape.M + GemmKernels.TileM - 1) / GemmKernels.TileM);
         _tiled(new KernelConfig(grid, new Index2D(GemmKernels.GroupSize, 1)), a, b, c, shape);
+    }
+
+    /// <summary>C = op(A)·op(B) with the kernel <see cref="KernelPreference"/> picks for this accelerator: what layers call.</summary>
+    public void MultiplyPreferred(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape shape)
+    {
+        if (KernelPreference.Tiled(_accelerator)) Multiply(a, b, c, shape);
+        else MultiplyNaive(a, b, c, shape);
     }
 
     /// <summary>C = op(A)·op(B) with one thread per output: the reference for <see cref="Multiply"/>.</summary>

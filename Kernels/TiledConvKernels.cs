@@ -611,12 +611,8 @@ public sealed class TiledConvOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static TiledConvOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new TiledConvOps(a));
 
-    /// <summary>
-    /// Whether layers take the tiled kernels by default on <paramref name="accelerator"/>: on GPUs, not on the CPU
-    /// accelerator, which simulates each group with one OS thread per group thread and pays a context switch per barrier
-    /// (the plain kernels, with no barriers, run far faster there). Tests ask for the tiled path explicitly.
-    /// </summary>
-    public static bool PreferredOn(Accelerator accelerator) => accelerator.AcceleratorType != AcceleratorType.CPU;
+    /// <summary>Whether layers take the tiled kernels by default on <paramref name="accelerator"/>: see <see cref="KernelPreference"/>.</summary>
+    public static bool PreferredOn(Accelerator accelerator) => KernelPreference.Tiled(accelerator);
 
     /// <summary>
     /// The launch shapes for <paramref name="conv"/>, or null where the tiled kernels do not apply: a vertical stride,

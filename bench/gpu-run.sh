@@ -17,6 +17,7 @@ step 20 nvidia-smi -L
 step 30 "$ENVNET" devices
 step 90 "$ENVNET" selfcheck --accelerator cuda --batch 4
 step 110 "$ENVNET" bench --model envnet --batch 64 --accelerator cuda --steps 20 --json "$OUT/envnet-bench.json"
+step 90 "$ENVNET" bench --model envnet --batch 64 --accelerator cuda --steps 5 --warmup 1 --plain-kernels --json "$OUT/envnet-bench-plain.json"
 step 90 "$ENVNET" bench --model envnet-v2 --batch 64 --accelerator cuda --steps 10 --json "$OUT/envnet-v2-bench.json"
 step 45 python3 bench/reference/envnet_reference.py --model envnet --batch 64 --json "$OUT/torch-fp32.json"
 step 45 python3 bench/reference/envnet_reference.py --model envnet --batch 64 --tf32 --json "$OUT/torch-tf32.json"
@@ -27,7 +28,7 @@ step 45 python3 bench/reference/envnet_reference.py --model envnet-v2 --batch 64
 python3 - "$OUT" <<'PY'
 import json, os, sys
 out = sys.argv[1]
-rows = [("EnvNet.Gpu fp32", "envnet-bench.json"), ("PyTorch eager fp32", "torch-fp32.json"),
+rows = [("EnvNet.Gpu fp32", "envnet-bench.json"), ("EnvNet.Gpu fp32 plain", "envnet-bench-plain.json"), ("PyTorch eager fp32", "torch-fp32.json"),
         ("PyTorch eager TF32", "torch-tf32.json"), ("PyTorch compile fp32", "torch-compile.json"),
         ("EnvNet.Gpu fp32 (v2)", "envnet-v2-bench.json"), ("PyTorch eager fp32 (v2)", "torch-v2-fp32.json")]
 print(f"{'run':26} {'model':10} {'step ms':>8} {'samples/s':>10} {'GFLOP/s':>8}")

@@ -7,7 +7,7 @@ namespace EnvNet.Network.Layers;
 /// <summary>
 /// torch.nn.Linear: y = x·Wᵀ + b with "weight" [out, in] and "bias" [out]. The input is a flat vector per sample
 /// (put a flatten in front of image-shaped activations). Backward: dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy, all
-/// through the tiled GEMM, overwriting the gradients.
+/// through the GEMM that <see cref="KernelPreference"/> picks (tiled on GPUs), overwriting the gradients.
 /// </summary>
 public sealed class Linear(int outFeatures) : Layer
 {
@@ -65,7 +65,7 @@ public sealed class Linear(int outFeatures) : Layer
         CheckBatch(pass.Batch);
         _input = input;
         var output = _output!.Slice((long)pass.Batch * OutFeatures);
-        _gemm!.Multiply(input, Weight.Value.View, output, new GemmShape(pass.Batch, OutFeatures, InFeatures, false, true));
+        _gemm!.MultiplyPreferred(input, Weight.Value.View, output, new GemmShape(pass.Batch, OutFeatures, InFeatures, false, true));
         _ops!.AddBias(output, Bias.Value.View, pass.Batch, OutFeatures);
         return output;
     }
@@ -73,11 +73,11 @@ public sealed class Linear(int outFeatures) : Layer
     public override ArrayView<float> Backward(ArrayView<float> gradOutput, Pass pass)
     {
         CheckBatch(pass.Batch);
-        _gemm!.Multiply(gradOutput, _input, Weight.Grad.View, new GemmShape(OutFeatures, InFeatures, pass.Batch, true, false));
+        _gemm!.MultiplyPreferred(gradOutput, _input, Weight.Grad.View, new GemmShape(OutFeatures, InFeatures, pass.Batch, true, false));
         _ops!.BiasGradient(gradOutput, Bias.Grad.View, pass.Batch, OutFeatures);
         if (_gradInput is null) return ArrayView<float>.Empty;
         var gradInput = _gradInput.Slice((long)pass.Batch * InFeatures);
-        _gemm.Multiply(gradOutput, Weight.Value.View, gradInput, new GemmShape(pass.Batch, InFeatures, OutFeatures, false, false));
+        _gemm.MultiplyPreferred(gradOutput, Weight.Value.View, gradInput, new GemmShape(pass.Batch, InFeatures, OutFeatures, false, false));
         return gradInput;
     }
 

@@ -19,7 +19,8 @@ public static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed samples per figure (the median is reported).", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed calls before each figure.", DefaultValueFactory = _ => 3 };
         var json = new Option<string?>("--json") { Description = "Also write the figures to this JSON file." };
-        var command = new Command("bench", "Time EnvNet's layers and training step on one accelerator.") { model, batch, accelerator, steps, warmup, json };
+        var plainKernels = new Option<bool>("--plain-kernels") { Description = "Time the plain one-thread-per-output reference kernels instead of the tiled ones (the 'before' figures)." };
+        var command = new Command("bench", "Time EnvNet's layers and training step on one accelerator.") { model, batch, accelerator, steps, warmup, json, plainKernels };
         command.SetAction(parsed =>
         {
             var name = parsed.GetValue(model)!;
@@ -28,6 +29,7 @@ public static class BenchCommand
             if (parsed.GetValue(batch) < 1) return Usage(error, "--batch: must be at least 1.");
             if (parsed.GetValue(steps) < 1) return Usage(error, "--steps: must be at least 1.");
             if (parsed.GetValue(warmup) < 0) return Usage(error, "--warmup: must not be negative.");
+            KernelPreference.PlainOnly = parsed.GetValue(plainKernels);
             using var device = ComputeDevice.Create(parsed.GetValue(accelerator));
             var result = Run(device, name, parsed.GetValue(batch), parsed.GetValue(steps), parsed.GetValue(warmup), output.WriteLine);
             Print(output, result);

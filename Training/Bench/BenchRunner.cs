@@ -100,7 +100,8 @@ public static class BenchRunner
         var stepMs = Median(accelerator, subject.TrainStep, samples, warmup, repeatShortSamples: false);
         var stepFlops = timings.Sum(t => t.ForwardFlops + t.BackwardFlops);
         long? deviceUsed = accelerator is CudaAccelerator cuda ? accelerator.MemorySize - cuda.GetFreeMemory() : null;
-        return new BenchResult($"EnvNet.Gpu (ILGPU {typeof(Accelerator).Assembly.GetName().Version})",
+        var kernels = KernelPreference.Tiled(accelerator) ? "tiled kernels" : "plain kernels";
+        return new BenchResult($"EnvNet.Gpu (ILGPU {typeof(Accelerator).Assembly.GetName().Version}, {kernels})",
             $"{accelerator.AcceleratorType} {accelerator.Name}", subject.Model, batch, stepMs, batch / stepMs * 1e3, stepFlops,
             stepFlops / stepMs / 1e6, subject.ModelBytes, deviceUsed, timings);
     }
