@@ -15,13 +15,13 @@ step() { local limit=$1; shift; echo "=== $* (timeout ${limit}s)" | tee -a "$LOG
 
 step 20 nvidia-smi -L
 step 30 "$ENVNET" devices
-step 90 "$ENVNET" selfcheck --accelerator cuda --batch 4
+step 60 "$ENVNET" selfcheck --accelerator cuda --batch 4
 step 110 "$ENVNET" bench --model envnet --batch 64 --accelerator cuda --steps 20 --json "$OUT/envnet-bench.json"
-step 90 "$ENVNET" bench --model envnet --batch 64 --accelerator cuda --steps 5 --warmup 1 --plain-kernels --json "$OUT/envnet-bench-plain.json"
-step 90 "$ENVNET" bench --model envnet-v2 --batch 64 --accelerator cuda --steps 10 --json "$OUT/envnet-v2-bench.json"
+step 70 "$ENVNET" bench --model envnet --batch 64 --accelerator cuda --steps 5 --warmup 1 --plain-kernels --json "$OUT/envnet-bench-plain.json"
+step 70 "$ENVNET" bench --model envnet-v2 --batch 64 --accelerator cuda --steps 10 --json "$OUT/envnet-v2-bench.json"
 step 45 python3 bench/reference/envnet_reference.py --model envnet --batch 64 --json "$OUT/torch-fp32.json"
 step 45 python3 bench/reference/envnet_reference.py --model envnet --batch 64 --tf32 --json "$OUT/torch-tf32.json"
-step 90 python3 bench/reference/envnet_reference.py --model envnet --batch 64 --compile --json "$OUT/torch-compile.json"
+step 75 python3 bench/reference/envnet_reference.py --model envnet --batch 64 --compile --json "$OUT/torch-compile.json"
 step 45 python3 bench/reference/envnet_reference.py --model envnet-v2 --batch 64 --json "$OUT/torch-v2-fp32.json"
 
 # The comparison last, so it is what the reply's tail shows.
