@@ -21,6 +21,12 @@ namespace EnvNet.Kernels;
 /// channels go through shared memory ChannelChunk at a time: weights as [ci][kh][t][co] (the eight channels of a
 /// thread are one 32-byte run, read as two 16-byte broadcasts) and the input run per channel and phase.
 /// </para>
+/// <para>
+/// With one output channel (the input gradient of a convolution over one input channel: conv3 of EnvNet and of
+/// EnvNet-v2), eight channels per thread would waste seven of eight multiply-adds and leave groups of one warp. There
+/// <see cref="SingleChannel"/> is 1: thread (group g, lane l) owns the one channel at positions g·8·Lanes + l + Lanes·j,
+/// so a tile is 8·Lanes·Groups positions, the weight is one broadcast read per tap, and every multiply-add counts.
+/// </para>
 /// </summary>
 public readonly struct CorrelationShape : IEquatable<CorrelationShape>
 {
@@ -28,22 +34,28 @@ public readonly struct CorrelationShape : IEquatable<CorrelationShape>
     public readonly int InH, InW, PadTop, PadLeft, InPitch;
     public readonly int R, Q, OutW, OutStride, OutOffset;
     public readonly int Lanes, Groups, ChannelChunk, Tiles, PhaseLength;
+    /// <summary>1: one output channel, thread groups split the positions (see above); 0: thread groups split the channels.
+    /// An int, not a bool: kernel arguments must be blittable.</summary>
+    public readonly int SingleChannel;
 
     public CorrelationShape(int cin, int cout, int kh, int t, int s, int inH, int inW, int padTop, int padLeft,
-        int r, int q, int outW, int outStride, int outOffset, int lanes, int groups, int channelChunk)
+        int r, int q, int outW, int outStride, int outOffset, int lanes, int groups, int channelChunk, bool singleChannel = false)
     {
+        if (singleChannel && cout != 1)
+            throw new ArgumentException($"CorrelationShape: the single-channel layout needs one output channel, got {cout}.");
         (Cin, Cout, KH, T, S, InH, InW, PadTop, PadLeft) = (cin, cout, kh, t, s, inH, inW, padTop, padLeft);
         (R, Q, OutW, OutStride, OutOffset, Lanes, Groups, ChannelChunk) = (r, q, outW, outStride, outOffset, lanes, groups, channelChunk);
+        SingleChannel = singleChannel ? 1 : 0;
         InPitch = s == 1 ? Math.Max(q + t - 1, q) : (q - 1) * s + t;
         var total = s == 1 ? r * InPitch : q;
         Tiles = (total + TilePositions - 1) / TilePositions;
-        PhaseLength = (InputSpan(lanes, kh, t, s, InPitch) + s - 1) / s;
+        PhaseLength = (InputSpan(TilePositions, kh, t, s, InPitch) + s - 1) / s;
     }
 
     /// <summary>Positions of the flattened output one group computes.</summary>
-    public int TilePositions => 8 * Lanes;
+    public int TilePositions => 8 * Lanes * (SingleChannel == 1 ? Groups : 1);
     public int Threads => Lanes * Groups;
-    public int ChannelsPerTile => 8 * Groups;
+    public int ChannelsPerTile => SingleChannel == 1 ? 1 : 8 * Groups;
     /// <summary>Flattened output pitch: the input pitch with stride 1, the row itself with one strided row.</summary>
     public int OutPitch => S == 1 ? InPitch : Q;
     public int ChannelTiles => (Cout + ChannelsPerTile - 1) / ChannelsPerTile;
@@ -51,20 +63,21 @@ public readonly struct CorrelationShape : IEquatable<CorrelationShape>
     public int InputTileLength => ChannelChunk * S * PhaseLength;
     public int SharedLength => WeightTileLength + InputTileLength;
 
-    /// <summary>Virtual-input positions a tile of 8·lanes outputs reads, counted from its first.</summary>
-    public static int InputSpan(int lanes, int kh, int t, int s, int inPitch) => (8 * lanes - 1) * s + (kh - 1) * inPitch + t;
+    /// <summary>Virtual-input positions a tile of <paramref name="tilePositions"/> outputs reads, counted from its first.</summary>
+    public static int InputSpan(int tilePositions, int kh, int t, int s, int inPitch) => (tilePositions - 1) * s + (kh - 1) * inPitch + t;
 
     public bool Equals(CorrelationShape o) =>
         (Cin, Cout, KH, T, S, InH, InW, PadTop, PadLeft, InPitch) == (o.Cin, o.Cout, o.KH, o.T, o.S, o.InH, o.InW, o.PadTop, o.PadLeft, o.InPitch)
-        && (R, Q, OutW, OutStride, OutOffset, Lanes, Groups, ChannelChunk) == (o.R, o.Q, o.OutW, o.OutStride, o.OutOffset, o.Lanes, o.Groups, o.ChannelChunk);
+        && (R, Q, OutW, OutStride, OutOffset, Lanes, Groups, ChannelChunk) == (o.R, o.Q, o.OutW, o.OutStride, o.OutOffset, o.Lanes, o.Groups, o.ChannelChunk)
+        && SingleChannel == o.SingleChannel;
 
     public override bool Equals(object? obj) => obj is CorrelationShape other && Equals(other);
     public override int GetHashCode() => HashCode.Combine(HashCode.Combine(Cin, Cout, KH, T, S, InH, InW, PadTop),
-        HashCode.Combine(PadLeft, R, Q, OutW, OutStride, OutOffset, Lanes, Groups), ChannelChunk);
+        HashCode.Combine(PadLeft, R, Q, OutW, OutStride, OutOffset, Lanes, Groups), ChannelChunk, SingleChannel);
 
     public override string ToString() =>
         $"Cin={Cin} Cout={Cout} KH={KH} T={T} S={S} in={InH}x{InW} pad=({PadTop},{PadLeft}) pitch={InPitch} out={R}x{Q} " +
-        $"lanes={Lanes} groups={Groups} chunk={ChannelChunk} tiles={Tiles}";
+        $"lanes={Lanes} groups={Groups} chunk={ChannelChunk} tiles={Tiles}{(SingleChannel == 1 ? " single-channel" : "")}";
 }
 
 /// <summary>
@@ -162,6 +175,8 @@ public static class TiledConvKernels
         var channelBase = Grid.IdxZ * s.ChannelsPerTile;
         var firstPosition = tile * s.TilePositions;
         var tileChannels = s.ChannelsPerTile;
+        // The thread's first position, counted from the tile's: with one channel each thread group has its own run.
+        var threadOffset = lane + (s.SingleChannel == 1 ? group * 8 * s.Lanes : 0);
 
         Accumulator8 a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         for (var chunkStart = 0; chunkStart < s.Cin; chunkStart += s.ChannelChunk)
@@ -209,21 +224,29 @@ public static class TiledConvKernels
                 {
                     for (var phase = 0; phase < s.S; phase++)
                     {
-                        var inputBase = (ci * s.S + phase) * s.PhaseLength + kh * s.InPitch + lane;
+                        var inputBase = (ci * s.S + phase) * s.PhaseLength + kh * s.InPitch + threadOffset;
                         for (var t = phase; t < s.T; t += s.S)
                         {
+                            if (s.SingleChannel == 1)
+                            {
+                                var x = inputBase + t / s.S;
+                                a0.MultiplyAdd(weightTile[(ci * s.KH + kh) * s.T + t], inputTile[x], inputTile[x + s.Lanes],
+                                    inputTile[x + 2 * s.Lanes], inputTile[x + 3 * s.Lanes], inputTile[x + 4 * s.Lanes],
+                                    inputTile[x + 5 * s.Lanes], inputTile[x + 6 * s.Lanes], inputTile[x + 7 * s.Lanes]);
+                                continue;
+                            }
                             var w = (((ci * s.KH + kh) * s.T + t) * tileChannels + group * 8) / 4;
                             var w0123 = weightTile4[w];
                             var w4567 = weightTile4[w + 1];
-                            var x = inputBase + t / s.S;
-                            var x0 = inputTile[x];
-                            var x1 = inputTile[x + s.Lanes];
-                            var x2 = inputTile[x + 2 * s.Lanes];
-                            var x3 = inputTile[x + 3 * s.Lanes];
-                            var x4 = inputTile[x + 4 * s.Lanes];
-                            var x5 = inputTile[x + 5 * s.Lanes];
-                            var x6 = inputTile[x + 6 * s.Lanes];
-                            var x7 = inputTile[x + 7 * s.Lanes];
+                            var xs = inputBase + t / s.S;
+                            var x0 = inputTile[xs];
+                            var x1 = inputTile[xs + s.Lanes];
+                            var x2 = inputTile[xs + 2 * s.Lanes];
+                            var x3 = inputTile[xs + 3 * s.Lanes];
+                            var x4 = inputTile[xs + 4 * s.Lanes];
+                            var x5 = inputTile[xs + 5 * s.Lanes];
+                            var x6 = inputTile[xs + 6 * s.Lanes];
+                            var x7 = inputTile[xs + 7 * s.Lanes];
                             a0.MultiplyAdd(w0123.X, x0, x1, x2, x3, x4, x5, x6, x7);
                             a1.MultiplyAdd(w0123.Y, x0, x1, x2, x3, x4, x5, x6, x7);
                             a2.MultiplyAdd(w0123.Z, x0, x1, x2, x3, x4, x5, x6, x7);
@@ -240,16 +263,22 @@ public static class TiledConvKernels
         }
 
         // Where each of the thread's eight positions lands in an output plane, −1 for the dropped columns and the tail.
-        var o0 = OutputOffset(s, firstPosition + lane);
-        var o1 = OutputOffset(s, firstPosition + lane + s.Lanes);
-        var o2 = OutputOffset(s, firstPosition + lane + 2 * s.Lanes);
-        var o3 = OutputOffset(s, firstPosition + lane + 3 * s.Lanes);
-        var o4 = OutputOffset(s, firstPosition + lane + 4 * s.Lanes);
-        var o5 = OutputOffset(s, firstPosition + lane + 5 * s.Lanes);
-        var o6 = OutputOffset(s, firstPosition + lane + 6 * s.Lanes);
-        var o7 = OutputOffset(s, firstPosition + lane + 7 * s.Lanes);
-        var channel = channelBase + group * 8;
+        var o0 = OutputOffset(s, firstPosition + threadOffset);
+        var o1 = OutputOffset(s, firstPosition + threadOffset + s.Lanes);
+        var o2 = OutputOffset(s, firstPosition + threadOffset + 2 * s.Lanes);
+        var o3 = OutputOffset(s, firstPosition + threadOffset + 3 * s.Lanes);
+        var o4 = OutputOffset(s, firstPosition + threadOffset + 4 * s.Lanes);
+        var o5 = OutputOffset(s, firstPosition + threadOffset + 5 * s.Lanes);
+        var o6 = OutputOffset(s, firstPosition + threadOffset + 6 * s.Lanes);
+        var o7 = OutputOffset(s, firstPosition + threadOffset + 7 * s.Lanes);
+        var channel = channelBase + (s.SingleChannel == 1 ? 0 : group * 8);
         var plane = s.R * s.OutW;
+        if (s.SingleChannel == 1)
+        {
+            // Statistics are the forward's, which never takes this layout (TiledConvOps.Plan).
+            StoreChannel(output, s, n, 0, plane, a0, o0, o1, o2, o3, o4, o5, o6, o7);
+            return;
+        }
         StoreChannel(output, s, n, channel, plane, a0, o0, o1, o2, o3, o4, o5, o6, o7);
         StoreChannel(output, s, n, channel + 1, plane, a1, o0, o1, o2, o3, o4, o5, o6, o7);
         StoreChannel(output, s, n, channel + 2, plane, a2, o0, o1, o2, o3, o4, o5, o6, o7);
@@ -639,7 +668,7 @@ public sealed class TiledConvOps
             if (columns > 0)
             {
                 var shape = PlanCorrelation(conv.Cout, conv.Cin, conv.KH, taps, 1, conv.OutH, conv.OutW, conv.KH - 1 - conv.PH,
-                    taps - 1 - offset, conv.H, columns, conv.W, conv.SW, phase, budget);
+                    taps - 1 - offset, conv.H, columns, conv.W, conv.SW, phase, budget, singleChannelAllowed: true);
                 if (shape is null) return null;
                 phases.Add((phase, shape.Value, weightOffset));
             }
@@ -651,23 +680,42 @@ public sealed class TiledConvOps
         return new TiledConvPlan(conv, forward.Value, phases, weightGradient.Value);
     }
 
+    /// <summary>Thread groups of a single-channel correlation (four warps of 32 lanes: 1024 positions per tile).</summary>
+    private const int SingleChannelGroups = 4;
+
+    /// <param name="singleChannelAllowed">One output channel may take the single-channel layout (<see cref="CorrelationShape"/>);
+    /// the forward never does, since its statistics epilogue assumes one thread group per tile.</param>
     private static CorrelationShape? PlanCorrelation(int cin, int cout, int kh, int taps, int stride, int inH, int inW,
-        int padTop, int padLeft, int rows, int columns, int outW, int outStride, int outOffset, int budget)
+        int padTop, int padLeft, int rows, int columns, int outW, int outStride, int outOffset, int budget,
+        bool singleChannelAllowed = false)
     {
         var pitch = stride == 1 ? Math.Max(columns + taps - 1, columns) : (columns - 1) * stride + taps;
         var positions = stride == 1 ? rows * pitch : columns;
         // Fewest lanes whose tile of 8·lanes positions still covers the image, so small layers waste few threads.
         var lanes = 32;
         while (lanes > 4 && 8 * (lanes / 2) >= positions) lanes /= 2;
-        var groups = (Math.Min(cout, 64) + 7) / 8;
-        var groupsPerWarp = 32 / lanes;
-        groups = (groups + groupsPerWarp - 1) / groupsPerWarp * groupsPerWarp; // whole warps, for the shuffles
-        var phaseLength = (CorrelationShape.InputSpan(lanes, kh, taps, stride, pitch) + stride - 1) / stride;
-        var perChannel = kh * taps * 8 * groups + stride * phaseLength;
+        var single = singleChannelAllowed && cout == 1;
+        int groups, tilePositions, channels;
+        if (single)
+        {
+            // Fewest groups (of up to four) whose tile still covers the image.
+            groups = SingleChannelGroups;
+            while (groups > 1 && 8 * lanes * (groups / 2) >= positions) groups /= 2;
+            (tilePositions, channels) = (8 * lanes * groups, 1);
+        }
+        else
+        {
+            groups = (Math.Min(cout, 64) + 7) / 8;
+            var groupsPerWarp = 32 / lanes;
+            groups = (groups + groupsPerWarp - 1) / groupsPerWarp * groupsPerWarp; // whole warps, for the shuffles
+            (tilePositions, channels) = (8 * lanes, 8 * groups);
+        }
+        var phaseLength = (CorrelationShape.InputSpan(tilePositions, kh, taps, stride, pitch) + stride - 1) / stride;
+        var perChannel = kh * taps * channels + stride * phaseLength;
         var chunk = Math.Min(cin, budget / perChannel);
         if (chunk < 1) return null;
         return new CorrelationShape(cin, cout, kh, taps, stride, inH, inW, padTop, padLeft, rows, columns, outW, outStride,
-            outOffset, lanes, groups, chunk);
+            outOffset, lanes, groups, chunk, single);
     }
 
     private static WeightGradientShape? PlanWeightGradient(Conv2dShape c, int budget, int targetBlocks)

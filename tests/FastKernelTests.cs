@@ -16,7 +16,8 @@ public sealed class FastKernelTests
 {
     /// <summary>EnvNet's row convolutions at reduced size (conv2: 40 channels over two shared-memory chunks), v2's
     /// strided first convolutions, a 2-D kernel with padding (conv3's kind), more than 64 output channels (two channel
-    /// tiles), a one-column image, and a stride whose last input columns no window reads.</summary>
+    /// tiles), a one-column image, a stride whose last input columns no window reads, and one input channel over an image
+    /// of more than one single-channel input-gradient tile (four warps, 1024 positions) with a partial last tile.</summary>
     public static IEnumerable<object[]> Shapes =>
     [
         [new Conv2dShape(1, 40, 1, 50, 40, 1, 8)],
@@ -28,6 +29,7 @@ public sealed class FastKernelTests
         [new Conv2dShape(1, 3, 2, 40, 70, 1, 3)],
         [new Conv2dShape(2, 4, 3, 1, 9, 2, 1)],
         [new Conv2dShape(2, 5, 1, 64, 16, 1, 16, sw: 2)],
+        [new Conv2dShape(2, 1, 20, 60, 3, 5, 9)],
     ];
 
     /// <summary>
@@ -73,6 +75,21 @@ public sealed class FastKernelTests
             i => inputL * u * inputTerms[i]);
         KernelCheck.AssertClose($"Tiled weight gradient {shape}", Conv2dReference.BackwardWeight(shape, x, dy), dw.ToArray(),
             i => weightL * u * weightTerms[i]);
+    }
+
+    /// <summary>EnvNet's conv3 (one input channel, 50 output channels, 8×13 on 40×150) at batch 64: its input gradient is a
+    /// correlation with one output channel and takes the single-channel layout (128 threads, 1024 positions per tile, every
+    /// multiply-add used), while the forward keeps one thread group per tile for its statistics epilogue.</summary>
+    [TestMethod]
+    public void OneInputChannelTakesTheSingleChannelInputGradient()
+    {
+        var plan = TiledConvOps.For(TestDevice.Cpu.Accelerator).Plan(new Conv2dShape(64, 1, 40, 150, 50, 8, 13))
+                   ?? throw new AssertFailedException("no tiled plan for conv3");
+        var inputGradient = plan.InputGradient.Single().Shape;
+        Assert.AreEqual(1, inputGradient.SingleChannel, inputGradient.ToString());
+        Assert.AreEqual(128, inputGradient.Threads, inputGradient.ToString());
+        Assert.AreEqual(7, inputGradient.Tiles, inputGradient.ToString()); // 40 rows × pitch 162 = 6480 positions
+        Assert.AreEqual(0, plan.Forward.SingleChannel, plan.Forward.ToString());
     }
 
     /// <summary>
