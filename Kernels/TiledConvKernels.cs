@@ -92,6 +92,11 @@ public readonly struct CorrelationShape : IEquatable<CorrelationShape>
 /// values of each channel (two 16-byte reads): 512 multiply-adds for 31 shared reads. Lanes threads share an output tile
 /// and take every Lanes-th block of positions (layers with few weights such as conv1 get several lanes per weight).
 /// </para>
+/// <para>
+/// An output tile (grid z) covers GroupsPerTile blocks of eight output channels × CinPerTile input channels, and stages
+/// only their gradients and inputs, so layers with many channels (EnvNet-v2's conv9/conv10) or tall kernels over wide
+/// rows (v2's conv4: 8×8 over 253 columns) fit in shared memory: z = channelBlock·CinBlocks + cinBlock.
+/// </para>
 /// </summary>
 public readonly struct WeightGradientShape : IEquatable<WeightGradientShape>
 {
@@ -99,10 +104,10 @@ public readonly struct WeightGradientShape : IEquatable<WeightGradientShape>
     public readonly int InH, InW, PadTop, PadLeft, InPitch;
     public readonly int R, Q, Total;
     public readonly int Groups, TapBlocks, PhaseLength, InputStride, GradStride;
-    public readonly int OutputThreads, OutputTile, Lanes, Block, ChunkLength, Chunks;
+    public readonly int GroupsPerTile, CinPerTile, OutputTile, Lanes, Block, ChunkLength, Chunks;
 
     public WeightGradientShape(int cin, int cout, int kh, int kw, int s, int inH, int inW, int padTop, int padLeft,
-        int r, int q, int block, int outputTile, int lanes, int chunkLength)
+        int r, int q, int block, int groupsPerTile, int cinPerTile, int lanes, int chunkLength)
     {
         (Cin, Cout, KH, KW, S, InH, InW, PadTop, PadLeft, R, Q) = (cin, cout, kh, kw, s, inH, inW, padTop, padLeft, r, q);
         InPitch = s == 1 ? q + kw - 1 : (q - 1) * s + kw;
@@ -114,34 +119,39 @@ public readonly struct WeightGradientShape : IEquatable<WeightGradientShape>
         PhaseLength = ((block - 1) * s + (kh - 1) * InPitch + s * 8 * TapBlocks + s - 1) / s + 8;
         InputStride = s * PhaseLength + 1;   // odd: neighbouring input rows start in different banks
         GradStride = block + 4;              // a multiple of 4 keeps the 16-byte reads aligned
-        OutputThreads = Groups * cin * kh * s * TapBlocks;
-        (OutputTile, Lanes, ChunkLength) = (outputTile, lanes, chunkLength);
+        (GroupsPerTile, CinPerTile, Lanes, ChunkLength) = (groupsPerTile, cinPerTile, lanes, chunkLength);
+        OutputTile = ThreadsPerInputChannel(kh, kw, s) * groupsPerTile * cinPerTile;
         Chunks = (Total + chunkLength - 1) / chunkLength;
     }
 
-    public int Threads => OutputTile * Lanes;
-    public int OutputTiles => (OutputThreads + OutputTile - 1) / OutputTile;
-    public int WeightLength => Cout * Cin * KH * KW;
-    public int GradTileLength => Groups * 8 * GradStride;
-    public int SharedLength => GradTileLength + Cin * InputStride;
+    /// <summary>Threads for one block of eight output channels and one input channel: one per (kh, phase, tap block).</summary>
+    public static int ThreadsPerInputChannel(int kh, int kw, int s) => kh * s * (((kw + s - 1) / s + 7) / 8);
 
-    public static int SharedLengthFor(int cin, int cout, int kh, int kw, int s, int q, int block)
+    public int Threads => OutputTile * Lanes;
+    public int GroupBlocks => (Groups + GroupsPerTile - 1) / GroupsPerTile;
+    public int CinBlocks => (Cin + CinPerTile - 1) / CinPerTile;
+    public int OutputTiles => GroupBlocks * CinBlocks;
+    public int WeightLength => Cout * Cin * KH * KW;
+    public int GradTileLength => GroupsPerTile * 8 * GradStride;
+    public int SharedLength => GradTileLength + CinPerTile * InputStride;
+
+    public static int SharedLengthFor(int cin, int cout, int kh, int kw, int s, int q, int block, int groupsPerTile, int cinPerTile)
     {
-        var shape = new WeightGradientShape(cin, cout, kh, kw, s, 1, 1, 0, 0, 1, q, block, 1, 1, block);
+        var shape = new WeightGradientShape(cin, cout, kh, kw, s, 1, 1, 0, 0, 1, q, block, groupsPerTile, cinPerTile, 1, block);
         return shape.SharedLength;
     }
 
     public bool Equals(WeightGradientShape o) =>
         (Cin, Cout, KH, KW, S, InH, InW, PadTop, PadLeft, R, Q) == (o.Cin, o.Cout, o.KH, o.KW, o.S, o.InH, o.InW, o.PadTop, o.PadLeft, o.R, o.Q)
-        && (Block, OutputTile, Lanes, ChunkLength) == (o.Block, o.OutputTile, o.Lanes, o.ChunkLength);
+        && (Block, GroupsPerTile, CinPerTile, Lanes, ChunkLength) == (o.Block, o.GroupsPerTile, o.CinPerTile, o.Lanes, o.ChunkLength);
 
     public override bool Equals(object? obj) => obj is WeightGradientShape other && Equals(other);
     public override int GetHashCode() => HashCode.Combine(HashCode.Combine(Cin, Cout, KH, KW, S, InH, InW, PadTop),
-        HashCode.Combine(PadLeft, R, Q, Block, OutputTile, Lanes, ChunkLength));
+        HashCode.Combine(PadLeft, R, Q, Block, GroupsPerTile, CinPerTile, Lanes, ChunkLength));
 
     public override string ToString() =>
-        $"Cin={Cin} Cout={Cout} kernel={KH}x{KW} S={S} out={R}x{Q} pitch={InPitch} block={Block} tile={OutputTile}x{Lanes} " +
-        $"chunk={ChunkLength}x{Chunks}";
+        $"Cin={Cin} Cout={Cout} kernel={KH}x{KW} S={S} out={R}x{Q} pitch={InPitch} block={Block} " +
+        $"tile={GroupsPerTile * 8}co×{CinPerTile}ci={OutputTile}x{Lanes} tiles={OutputTiles} chunk={ChunkLength}x{Chunks}";
 }
 
 /// <summary>
@@ -415,28 +425,33 @@ public static class TiledConvKernels
         var shared = SharedMemory.GetDynamic<float>();
         var gradTile = shared.SubView(0, s.GradTileLength);
         var gradTile4 = gradTile.Cast<Float4>();
-        var inputTile = shared.SubView(s.GradTileLength, s.Cin * s.InputStride);
+        var inputTile = shared.SubView(s.GradTileLength, s.CinPerTile * s.InputStride);
 
         var thread = Group.IdxX;
-        var outputThread = Grid.IdxZ * s.OutputTile + thread % s.OutputTile;
+        var local = thread % s.OutputTile;
         var lane = thread / s.OutputTile;
-        var active = outputThread < s.OutputThreads;
-        var tapBlock = outputThread % s.TapBlocks;
-        var rest = outputThread / s.TapBlocks;
+        var channelBlock = Grid.IdxZ / s.CinBlocks;
+        var firstCin = (Grid.IdxZ - channelBlock * s.CinBlocks) * s.CinPerTile;
+        var firstGroup = channelBlock * s.GroupsPerTile;
+        var tapBlock = local % s.TapBlocks;
+        var rest = local / s.TapBlocks;
         var phase = rest % s.S;
         rest /= s.S;
         var kh = rest % s.KH;
         rest /= s.KH;
-        var ci = rest % s.Cin;
-        var group = active ? rest / s.Cin : 0;
-        if (!active) ci = 0;
+        // ci and group are the tile's own: the staged input channel and the block of eight staged gradient channels.
+        var ci = rest % s.CinPerTile;
+        var group = rest / s.CinPerTile;
+        var active = firstCin + ci < s.Cin && firstGroup + group < s.Groups;
 
         var chunk = Grid.IdxX;
         var n = Grid.IdxY;
         var start = chunk * s.ChunkLength;
         var end = Math.Min(start + s.ChunkLength, s.Total);
         var outPitch = s.S == 1 ? s.InPitch : s.Q;
-        var gradChannels = s.Groups * 8;
+        var gradChannels = s.GroupsPerTile * 8;
+        var firstChannel = firstGroup * 8;
+        var cinCount = Math.Min(s.CinPerTile, s.Cin - firstCin);
         var blocksPerTile = s.Block / 8;
 
         Accumulator8 a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
@@ -445,15 +460,16 @@ public static class TiledConvKernels
             for (var e = thread; e < gradChannels * s.Block; e += s.Threads)
             {
                 var j = e % s.Block;
-                var co = e / s.Block;
+                var column = e / s.Block;
+                var co = firstChannel + column;
                 var p = tileStart + j;
                 var r = p / outPitch;
                 var q = p - r * outPitch;
                 var value = 0f;
                 if (co < s.Cout && p < end && r < s.R && q < s.Q) value = gradOutput[((n * s.Cout + co) * s.R + r) * s.Q + q];
-                gradTile[co * s.GradStride + j] = value;
+                gradTile[column * s.GradStride + j] = value;
             }
-            var inputCount = s.Cin * s.S * s.PhaseLength;
+            var inputCount = cinCount * s.S * s.PhaseLength;
             for (var e = thread; e < inputCount; e += s.Threads)
             {
                 var i = e % s.PhaseLength;
@@ -466,7 +482,7 @@ public static class TiledConvKernels
                 var column = v - a * s.InPitch - s.PadLeft;
                 var value = 0f;
                 if (row >= 0 && row < s.InH && column >= 0 && column < s.InW)
-                    value = input[((n * s.Cin + c) * s.InH + row) * s.InW + column];
+                    value = input[((n * s.Cin + firstCin + c) * s.InH + row) * s.InW + column];
                 inputTile[c * s.InputStride + ph * s.PhaseLength + i] = value;
             }
             Group.Barrier();
@@ -527,16 +543,17 @@ public static class TiledConvKernels
         if (!active) return;
         var weights = s.WeightLength;
         var slice = ((n * s.Chunks + chunk) * s.Lanes + lane) * weights;
-        var co0 = group * 8;
+        var co0 = (firstGroup + group) * 8;
+        var weightCin = firstCin + ci;
         var kwBase = phase + s.S * 8 * tapBlock;
-        StorePartial(partial, s, slice, co0, ci, kh, kwBase, a0);
-        StorePartial(partial, s, slice, co0 + 1, ci, kh, kwBase, a1);
-        StorePartial(partial, s, slice, co0 + 2, ci, kh, kwBase, a2);
-        StorePartial(partial, s, slice, co0 + 3, ci, kh, kwBase, a3);
-        StorePartial(partial, s, slice, co0 + 4, ci, kh, kwBase, a4);
-        StorePartial(partial, s, slice, co0 + 5, ci, kh, kwBase, a5);
-        StorePartial(partial, s, slice, co0 + 6, ci, kh, kwBase, a6);
-        StorePartial(partial, s, slice, co0 + 7, ci, kh, kwBase, a7);
+        StorePartial(partial, s, slice, co0, weightCin, kh, kwBase, a0);
+        StorePartial(partial, s, slice, co0 + 1, weightCin, kh, kwBase, a1);
+        StorePartial(partial, s, slice, co0 + 2, weightCin, kh, kwBase, a2);
+        StorePartial(partial, s, slice, co0 + 3, weightCin, kh, kwBase, a3);
+        StorePartial(partial, s, slice, co0 + 4, weightCin, kh, kwBase, a4);
+        StorePartial(partial, s, slice, co0 + 5, weightCin, kh, kwBase, a5);
+        StorePartial(partial, s, slice, co0 + 6, weightCin, kh, kwBase, a6);
+        StorePartial(partial, s, slice, co0 + 7, weightCin, kh, kwBase, a7);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -718,23 +735,45 @@ public sealed class TiledConvOps
             outOffset, lanes, groups, chunk, single);
     }
 
+    /// <summary>
+    /// The output tile with the most threads (up to <see cref="MaxWeightThreads"/>) whose staging fits in shared memory:
+    /// for each block of positions (128, 64, 32) and each split of the output channels into even blocks, as many input
+    /// channels as fit; ties keep the larger block, then the fewer channel blocks (every staged input channel then serves
+    /// more output channels). Lanes fill the group up to <see cref="MaxWeightThreads"/> threads, and the batch is split
+    /// into chunks until there are about <paramref name="targetBlocks"/> groups.
+    /// </summary>
     private static WeightGradientShape? PlanWeightGradient(Conv2dShape c, int budget, int targetBlocks)
     {
+        var groups = (c.Cout + 7) / 8;
+        var perInputChannel = WeightGradientShape.ThreadsPerInputChannel(c.KH, c.KW, c.SW);
+        (int Block, int GroupsPerTile, int CinPerTile, int Threads) best = default;
         foreach (var block in new[] { 128, 64, 32 })
         {
-            if (WeightGradientShape.SharedLengthFor(c.Cin, c.Cout, c.KH, c.KW, c.SW, c.OutW, block) > budget) continue;
-            var probe = new WeightGradientShape(c.Cin, c.Cout, c.KH, c.KW, c.SW, c.H, c.W, c.PH, c.PW, c.OutH, c.OutW,
-                block, 1, 1, block);
-            var outputTile = Math.Min(probe.OutputThreads, MaxWeightThreads);
-            var lanes = Math.Clamp(MaxWeightThreads / outputTile, 1, block / 8);
-            var outputTiles = (probe.OutputThreads + outputTile - 1) / outputTile;
-            var slicesPerImage = Math.Max(1, (targetBlocks + c.N * outputTiles - 1) / (c.N * outputTiles));
-            var chunkLength = (probe.Total + slicesPerImage - 1) / slicesPerImage;
-            chunkLength = Math.Max(block, (chunkLength + block - 1) / block * block);
-            return new WeightGradientShape(c.Cin, c.Cout, c.KH, c.KW, c.SW, c.H, c.W, c.PH, c.PW, c.OutH, c.OutW,
-                block, outputTile, lanes, chunkLength);
+            for (var groupBlocks = 1; groupBlocks <= groups; groupBlocks++)
+            {
+                var groupsPerTile = (groups + groupBlocks - 1) / groupBlocks;
+                if (groupBlocks > 1 && (groups + groupBlocks - 2) / (groupBlocks - 1) == groupsPerTile) continue; // same tile as before
+                if (perInputChannel * groupsPerTile > MaxWeightThreads) continue;
+                var cinPerTile = Math.Min(c.Cin, MaxWeightThreads / (perInputChannel * groupsPerTile));
+                while (cinPerTile >= 1 && WeightGradientShape.SharedLengthFor(c.Cin, c.Cout, c.KH, c.KW, c.SW, c.OutW, block,
+                           groupsPerTile, cinPerTile) > budget)
+                    cinPerTile--;
+                if (cinPerTile < 1) continue;
+                var cinBlocks = (c.Cin + cinPerTile - 1) / cinPerTile;
+                cinPerTile = (c.Cin + cinBlocks - 1) / cinBlocks; // even blocks: same count, fewest idle slots
+                var threads = perInputChannel * groupsPerTile * cinPerTile;
+                if (threads > best.Threads) best = (block, groupsPerTile, cinPerTile, threads);
+            }
         }
-        return null;
+        if (best.Threads == 0) return null;
+        var lanes = Math.Clamp(MaxWeightThreads / best.Threads, 1, best.Block / 8);
+        var probe = new WeightGradientShape(c.Cin, c.Cout, c.KH, c.KW, c.SW, c.H, c.W, c.PH, c.PW, c.OutH, c.OutW,
+            best.Block, best.GroupsPerTile, best.CinPerTile, lanes, best.Block);
+        var slicesPerImage = Math.Max(1, (targetBlocks + c.N * probe.OutputTiles - 1) / (c.N * probe.OutputTiles));
+        var chunkLength = (probe.Total + slicesPerImage - 1) / slicesPerImage;
+        chunkLength = Math.Max(best.Block, (chunkLength + best.Block - 1) / best.Block * best.Block);
+        return new WeightGradientShape(c.Cin, c.Cout, c.KH, c.KW, c.SW, c.H, c.W, c.PH, c.PW, c.OutH, c.OutW,
+            best.Block, best.GroupsPerTile, best.CinPerTile, lanes, chunkLength);
     }
 
     /// <summary>output = conv(input, weight) for <paramref name="batch"/> samples; with a non-empty

@@ -14,10 +14,14 @@ namespace EnvNet.Tests;
 [TestClass]
 public sealed class FastKernelTests
 {
+    public TestContext TestContext { get; set; } = null!;
+
     /// <summary>EnvNet's row convolutions at reduced size (conv2: 40 channels over two shared-memory chunks), v2's
     /// strided first convolutions, a 2-D kernel with padding (conv3's kind), more than 64 output channels (two channel
     /// tiles), a one-column image, a stride whose last input columns no window reads, and one input channel over an image
-    /// of more than one single-channel input-gradient tile (four warps, 1024 positions) with a partial last tile.</summary>
+    /// of more than one single-channel input-gradient tile (four warps, 1024 positions) with a partial last tile; weight
+    /// gradients whose output tiles split the input channels (40 → 5 tiles of 8) or the output channels (336: 42 blocks of
+    /// eight do not fit in shared memory at once).</summary>
     public static IEnumerable<object[]> Shapes =>
     [
         [new Conv2dShape(1, 40, 1, 50, 40, 1, 8)],
@@ -30,6 +34,8 @@ public sealed class FastKernelTests
         [new Conv2dShape(2, 4, 3, 1, 9, 2, 1)],
         [new Conv2dShape(2, 5, 1, 64, 16, 1, 16, sw: 2)],
         [new Conv2dShape(2, 1, 20, 60, 3, 5, 9)],
+        [new Conv2dShape(2, 40, 4, 6, 70, 3, 2)],
+        [new Conv2dShape(1, 1, 1, 10, 336, 1, 2)],
     ];
 
     /// <summary>
@@ -90,6 +96,24 @@ public sealed class FastKernelTests
         Assert.AreEqual(128, inputGradient.Threads, inputGradient.ToString());
         Assert.AreEqual(7, inputGradient.Tiles, inputGradient.ToString()); // 40 rows × pitch 162 = 6480 positions
         Assert.AreEqual(0, plan.Forward.SingleChannel, plan.Forward.ToString());
+    }
+
+    /// <summary>Every convolution of EnvNet and EnvNet-v2 at batch 64 gets a tiled plan within CUDA's 48 KB of shared memory
+    /// per group (v2's conv4, 8×8 taps over 253 columns, and conv9/conv10, 128 and 256 channels, fell back to the plain
+    /// kernels before the weight gradient tiled its output over channel blocks).</summary>
+    [TestMethod]
+    public void EveryModelConvolutionHasATiledPlan()
+    {
+        var ops = TiledConvOps.For(TestDevice.Cpu.Accelerator);
+        foreach (var (name, perSample) in EnvNet.Training.Bench.KernelSelfCheck.Convolutions)
+        {
+            var plan = ops.Plan(perSample.WithBatch(64)) ?? throw new AssertFailedException($"{name}: no tiled plan");
+            var largest = new[] { plan.Forward.SharedLength, plan.WeightGradient.SharedLength }
+                .Concat(plan.InputGradient.Select(p => p.Shape.SharedLength)).Max();
+            Assert.IsLessThanOrEqualTo(TiledConvOps.SharedBudgetFloats, largest, $"{name}: {plan.WeightGradient}");
+            Assert.IsLessThanOrEqualTo(256, plan.WeightGradient.Threads, $"{name}: {plan.WeightGradient}");
+            TestContext.WriteLine($"{name}: weight gradient {plan.WeightGradient}");
+        }
     }
 
     /// <summary>

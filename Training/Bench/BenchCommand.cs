@@ -43,7 +43,7 @@ public static class BenchCommand
     {
         var batch = new Option<int>("--batch") { Description = "Samples per convolution.", DefaultValueFactory = _ => 2 };
         var accelerator = new Option<AcceleratorChoice>("--accelerator") { Description = "auto, cuda, opencl or cpu.", DefaultValueFactory = _ => AcceleratorChoice.Auto };
-        var command = new Command("selfcheck", "Compare the tiled convolution kernels with the plain ones on random data (max relative error).")
+        var command = new Command("selfcheck", "Compare the tiled convolution kernels and the split GEMM with the plain ones on random data (max relative error).")
         {
             batch, accelerator,
         };
@@ -53,7 +53,7 @@ public static class BenchCommand
             using var device = ComputeDevice.Create(parsed.GetValue(accelerator));
             output.WriteLine($"selfcheck on {device.Type} {device.Name}, tolerance {KernelSelfCheck.Tolerance:E0}");
             var rows = KernelSelfCheck.Run(device, parsed.GetValue(batch),
-                row => output.WriteLine($"{row.Shape,-24} {row.Kernel,-16} max rel error {row.MaxRelativeError:E2} {(row.Passed ? "ok" : "FAILED")}"),
+                row => output.WriteLine($"{row.Shape,-26} {row.Kernel,-16} max rel error {row.MaxRelativeError:E2} {(row.Passed ? "ok" : "FAILED")}"),
                 output.WriteLine);
             var failed = rows.Count(r => !r.Passed);
             output.WriteLine(failed == 0 ? $"selfcheck: all {rows.Count} comparisons within tolerance" : $"selfcheck: {failed} of {rows.Count} FAILED");

@@ -9,7 +9,8 @@ public sealed record SelfCheckRow(string Shape, string Kernel, double MaxRelativ
 /// <summary>
 /// <c>envnet selfcheck</c>: runs the tiled convolution kernels and the plain one-thread-per-output kernels (the
 /// references of the test suite) on fresh random data on the chosen accelerator, for the convolutions of EnvNet and
-/// EnvNet-v2 at a small batch, and reports max |tiled − plain| / max |plain| per kernel. Both are float32 sums of the
+/// EnvNet-v2 at a small batch, and the tiled GEMM with its K split and fused bias against the naive GEMM for the fully
+/// connected layers at batch 64 (the split depends on the rows), and reports max |tiled − plain| / max |plain| per kernel. Both are float32 sums of the
 /// same terms in different orders, so they agree to about (terms)·2^-24 relative; <see cref="Tolerance"/> leaves a
 /// wide margin yet fails on any missing or misplaced term. Outputs are poisoned with NaN first, so an element a
 /// kernel never writes fails too.
@@ -30,7 +31,24 @@ public static class KernelSelfCheck
         ("envnet-v2 conv3", new Conv2dShape(1, 1, 64, 260, 32, 8, 8)),
         ("envnet-v2 conv4", new Conv2dShape(1, 32, 57, 253, 32, 8, 8)),
         ("envnet-v2 conv5", new Conv2dShape(1, 32, 10, 82, 64, 1, 4)),
+        ("envnet-v2 conv6", new Conv2dShape(1, 64, 10, 79, 64, 1, 4)),
+        ("envnet-v2 conv7", new Conv2dShape(1, 64, 10, 38, 128, 1, 2)),
+        ("envnet-v2 conv8", new Conv2dShape(1, 128, 10, 37, 128, 1, 2)),
+        ("envnet-v2 conv9", new Conv2dShape(1, 128, 10, 18, 256, 1, 2)),
+        ("envnet-v2 conv10", new Conv2dShape(1, 256, 10, 17, 256, 1, 2)),
     ];
+
+    /// <summary>(name, in, out) of the fully connected layers whose products the GEMM check covers.</summary>
+    public static IReadOnlyList<(string Name, int In, int Out)> FullyConnected { get; } =
+    [
+        ("envnet fc5", 7700, 4096),
+        ("envnet fc6", 4096, 4096),
+        ("envnet fc7", 4096, 50),
+        ("envnet-v2 fc11", 20480, 4096),
+    ];
+
+    /// <summary>Rows of the GEMM check: the training batch, which sets the K split.</summary>
+    public const int GemmRows = 64;
 
     public static IReadOnlyList<SelfCheckRow> Run(ComputeDevice device, int batch, Action<SelfCheckRow>? report = null,
         Action<string>? log = null)
@@ -77,14 +95,53 @@ public static class KernelSelfCheck
                 rows.Add(Compare(name, shape, "weight gradient", expected, actual, report));
             }
         }
+        CheckGemms(accelerator, rng, rows, report);
         return rows;
     }
 
-    private static SelfCheckRow Compare(string name, Conv2dShape shape, string kernel, DeviceTensor expected, DeviceTensor actual,
+    /// <summary>A Linear layer's three products at <see cref="GemmRows"/> rows, split as the layer splits them: forward
+    /// x·Wᵀ + b, input gradient dy·W, weight gradient dyᵀ·x; the reference is the naive GEMM (+ b added on the host).</summary>
+    private static void CheckGemms(ILGPU.Runtime.Accelerator accelerator, Random rng, List<SelfCheckRow> rows,
         Action<SelfCheckRow>? report)
     {
-        var e = expected.ToArray();
-        var a = actual.ToArray();
+        var gemm = GemmOps.For(accelerator);
+        foreach (var (name, inFeatures, outFeatures) in FullyConnected)
+        {
+            using var x = Random(accelerator, rng, (long)GemmRows * inFeatures);
+            using var w = Random(accelerator, rng, (long)outFeatures * inFeatures);
+            using var bias = Random(accelerator, rng, outFeatures);
+            using var dy = Random(accelerator, rng, (long)GemmRows * outFeatures);
+            var biasValues = bias.ToArray();
+            (string Kernel, GemmShape Shape, DeviceTensor A, DeviceTensor B, bool WithBias)[] products =
+            [
+                ("gemm forward", new GemmShape(GemmRows, outFeatures, inFeatures, false, true), x, w, true),
+                ("gemm input grad", new GemmShape(GemmRows, inFeatures, outFeatures, false, false), dy, w, false),
+                ("gemm weight grad", new GemmShape(outFeatures, inFeatures, GemmRows, true, false), dy, x, false),
+            ];
+            foreach (var (kernel, shape, a, b, withBias) in products)
+            {
+                var split = gemm.PlanSplit(shape);
+                var length = (long)shape.M * shape.N;
+                using var expected = new DeviceTensor(accelerator, (int)length);
+                using var actual = Poisoned(accelerator, length);
+                using var scratch = Poisoned(accelerator, Math.Max(1, split.ScratchLength(shape)));
+                gemm.MultiplyNaive(a.View, b.View, expected.View, shape);
+                gemm.Multiply(a.View, b.View, actual.View, shape, split, scratch.View,
+                    withBias ? bias.View : ILGPU.ArrayView<float>.Empty);
+                var reference = expected.ToArray();
+                if (withBias)
+                    for (var i = 0; i < reference.Length; i++) reference[i] += biasValues[i % shape.N];
+                var label = $"{name} {split.Splits} split{(split.Splits == 1 ? "" : "s")}";
+                rows.Add(Compare(label, kernel, reference, actual.ToArray(), report));
+            }
+        }
+    }
+
+    private static SelfCheckRow Compare(string name, Conv2dShape shape, string kernel, DeviceTensor expected, DeviceTensor actual,
+        Action<SelfCheckRow>? report) => Compare($"{name} N={shape.N}", kernel, expected.ToArray(), actual.ToArray(), report);
+
+    private static SelfCheckRow Compare(string label, string kernel, float[] e, float[] a, Action<SelfCheckRow>? report)
+    {
         double scale = 0, worst = 0;
         for (var i = 0; i < e.Length; i++)
         {
@@ -93,7 +150,7 @@ public static class KernelSelfCheck
             worst = double.IsNaN(error) ? double.PositiveInfinity : Math.Max(worst, error);
         }
         var relative = scale > 0 ? worst / scale : worst;
-        var row = new SelfCheckRow($"{name} N={shape.N}", kernel, relative, relative <= Tolerance);
+        var row = new SelfCheckRow(label, kernel, relative, relative <= Tolerance);
         report?.Invoke(row);
         return row;
     }
