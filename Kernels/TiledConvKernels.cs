@@ -572,26 +572,47 @@ public static class TiledConvKernels
     /// <summary>Columns of a partial-sum reduction group: a warp reads 32 consecutive weights of a slice.</summary>
     public const int ReduceColumns = 32;
 
-    /// <summary>Slices each reduction group sums in parallel before adding them in shared memory.</summary>
-    public const int ReduceRows = 8;
+    /// <summary>Most rows of a reduction group: each row sums every rows-th slice before the rows are added in shared memory.</summary>
+    public const int MaxReduceRows = 32;
+
+    /// <summary>Rows of the reduction group for <paramref name="slices"/> slices: 32 (a group of 1024 threads) when each
+    /// row still gets several slices, so that layers with few weights and many slices (conv1: 320 weights, ten groups,
+    /// 16384 slices) keep enough loads in flight; else 8.</summary>
+    public static int ReduceRowsFor(int slices) => slices >= 4 * MaxReduceRows ? MaxReduceRows : 8;
 
     /// <summary>
-    /// result[w] = Σ_slice partial[slice·length + w], overwriting result. Explicitly grouped: group (32, 8), grid
-    /// (⌈length/32⌉); thread (x, y) sums slices y, y+8, … with compensation, then the eight sums are added in a fixed
-    /// tree, so the order, and the bits, never change.
+    /// result[w] = Σ_slice partial[slice·length + w], overwriting result. Explicitly grouped: group (32, rows) with rows
+    /// from <see cref="ReduceRowsFor"/>, grid (⌈length/32⌉); thread (x, y) sums slices y, y+rows, … with compensation
+    /// (loading four before adding them, in the same order), then the row sums are added in a fixed tree, so the order,
+    /// and the bits, never change.
     /// </summary>
     public static void ReducePartials(ArrayView<float> partial, int slices, int length, ArrayView<float> result)
     {
-        var sums = SharedMemory.Allocate<float>(ReduceColumns * ReduceRows);
+        var sums = SharedMemory.Allocate<float>(ReduceColumns * MaxReduceRows);
+        var rows = Group.DimY;
         var x = Group.IdxX;
         var y = Group.IdxY;
         var column = Grid.IdxX * ReduceColumns + x;
         var sum = new CompensatedSum();
         if (column < length)
-            for (var slice = y; slice < slices; slice += ReduceRows)
+        {
+            var slice = y;
+            for (; slice + 3 * rows < slices; slice += 4 * rows)
+            {
+                var v0 = partial[slice * length + column];
+                var v1 = partial[(slice + rows) * length + column];
+                var v2 = partial[(slice + 2 * rows) * length + column];
+                var v3 = partial[(slice + 3 * rows) * length + column];
+                sum.Add(v0);
+                sum.Add(v1);
+                sum.Add(v2);
+                sum.Add(v3);
+            }
+            for (; slice < slices; slice += rows)
                 sum.Add(partial[slice * length + column]);
+        }
         sums[y * ReduceColumns + x] = sum.Value;
-        for (var half = ReduceRows / 2; half > 0; half /= 2)
+        for (var half = rows / 2; half > 0; half /= 2)
         {
             Group.Barrier();
             if (y < half) sums[y * ReduceColumns + x] += sums[(y + half) * ReduceColumns + x];
@@ -831,7 +852,7 @@ public sealed class TiledConvOps
         _weightPartial(config, SpecializedValue.New(s), input, gradOutput, partial);
         var slices = batch * s.Chunks * s.Lanes;
         var groups = (s.WeightLength + TiledConvKernels.ReduceColumns - 1) / TiledConvKernels.ReduceColumns;
-        _reduce(new KernelConfig(new Index2D(groups, 1), new Index2D(TiledConvKernels.ReduceColumns, TiledConvKernels.ReduceRows)),
+        _reduce(new KernelConfig(new Index2D(groups, 1), new Index2D(TiledConvKernels.ReduceColumns, TiledConvKernels.ReduceRowsFor(slices))),
             partial, slices, s.WeightLength, gradWeight);
     }
 

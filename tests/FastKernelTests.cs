@@ -45,12 +45,27 @@ public sealed class FastKernelTests
     /// </summary>
     [TestMethod]
     [DynamicData(nameof(Shapes))]
-    public void TiledConvolutionMatchesFloat64Reference(Conv2dShape shape)
+    public void TiledConvolutionMatchesFloat64Reference(Conv2dShape shape) =>
+        // Few target groups: the weight gradient then splits each sample into several chunks of several lanes.
+        CheckAgainstFloat64Reference(shape, targetBlocks: 3);
+
+    /// <summary>conv1's kind (one input channel, few weights) split as on a GPU into many slices: the weight-gradient
+    /// reduction then runs 32 rows per group, with a remainder after its loads four at a time (720 slices).</summary>
+    [TestMethod]
+    public void WeightGradientWithManySlicesMatchesFloat64Reference()
+    {
+        var shape = new Conv2dShape(3, 1, 1, 1800, 8, 1, 8);
+        var plan = CheckAgainstFloat64Reference(shape, targetBlocks: 200);
+        var slices = shape.N * plan.WeightGradient.Chunks * plan.WeightGradient.Lanes;
+        Assert.AreEqual(TiledConvKernels.MaxReduceRows, TiledConvKernels.ReduceRowsFor(slices), $"{slices} slices");
+        Assert.AreNotEqual(0, slices / TiledConvKernels.MaxReduceRows % 4, $"{slices} slices leave no remainder");
+    }
+
+    private static TiledConvPlan CheckAgainstFloat64Reference(Conv2dShape shape, int targetBlocks)
     {
         var accelerator = TestDevice.Cpu.Accelerator;
         var ops = TiledConvOps.For(accelerator);
-        // Few target groups: the weight gradient then splits each sample into several chunks of several lanes.
-        var plan = ops.Plan(shape, targetBlocks: 3) ?? throw new AssertFailedException($"no tiled plan for {shape}");
+        var plan = ops.Plan(shape, targetBlocks) ?? throw new AssertFailedException($"no tiled plan for {shape}");
         var rng = new Random(11);
         var x = TestData.Uniform(rng, (int)shape.InputLength);
         var w = TestData.Uniform(rng, (int)shape.WeightLength);
@@ -81,6 +96,7 @@ public sealed class FastKernelTests
             i => inputL * u * inputTerms[i]);
         KernelCheck.AssertClose($"Tiled weight gradient {shape}", Conv2dReference.BackwardWeight(shape, x, dy), dw.ToArray(),
             i => weightL * u * weightTerms[i]);
+        return plan;
     }
 
     /// <summary>EnvNet's conv3 (one input channel, 50 output channels, 8×13 on 40×150) at batch 64: its input gradient is a
