@@ -50,15 +50,19 @@ public static class KernelSelfCheck
     /// <summary>Rows of the GEMM check: the training batch, which sets the K split.</summary>
     public const int GemmRows = 64;
 
+    /// <param name="convolutions">Convolutions to check (default <see cref="Convolutions"/>), per sample.</param>
+    /// <param name="fullyConnected">Fully connected layers to check (default <see cref="FullyConnected"/>).</param>
+    /// <param name="gemmRows">Rows of their products (default <see cref="GemmRows"/>).</param>
     public static IReadOnlyList<SelfCheckRow> Run(ComputeDevice device, int batch, Action<SelfCheckRow>? report = null,
-        Action<string>? log = null)
+        Action<string>? log = null, IReadOnlyList<(string Name, Conv2dShape Shape)>? convolutions = null,
+        IReadOnlyList<(string Name, int In, int Out)>? fullyConnected = null, int gemmRows = GemmRows)
     {
         var accelerator = device.Accelerator;
         var plain = Conv2dOps.For(accelerator);
         var tiled = TiledConvOps.For(accelerator);
         var rng = new Random(Environment.TickCount);
         var rows = new List<SelfCheckRow>();
-        foreach (var (name, perSample) in Convolutions)
+        foreach (var (name, perSample) in convolutions ?? Convolutions)
         {
             var shape = perSample.WithBatch(batch);
             // A shape whose tiles would not fit in shared memory runs the plain kernels in the network: nothing to compare.
@@ -95,28 +99,29 @@ public static class KernelSelfCheck
                 rows.Add(Compare(name, shape, "weight gradient", expected, actual, report));
             }
         }
-        CheckGemms(accelerator, rng, rows, report);
+        CheckGemms(accelerator, rng, fullyConnected ?? FullyConnected, gemmRows, rows, report);
         return rows;
     }
 
-    /// <summary>A Linear layer's three products at <see cref="GemmRows"/> rows, split as the layer splits them: forward
+    /// <summary>A Linear layer's three products at <paramref name="gemmRows"/> rows, split as the layer splits them: forward
     /// x·Wᵀ + b, input gradient dy·W, weight gradient dyᵀ·x; the reference is the naive GEMM (+ b added on the host).</summary>
-    private static void CheckGemms(ILGPU.Runtime.Accelerator accelerator, Random rng, List<SelfCheckRow> rows,
+    private static void CheckGemms(ILGPU.Runtime.Accelerator accelerator, Random rng,
+        IReadOnlyList<(string Name, int In, int Out)> fullyConnected, int gemmRows, List<SelfCheckRow> rows,
         Action<SelfCheckRow>? report)
     {
         var gemm = GemmOps.For(accelerator);
-        foreach (var (name, inFeatures, outFeatures) in FullyConnected)
+        foreach (var (name, inFeatures, outFeatures) in fullyConnected)
         {
-            using var x = Random(accelerator, rng, (long)GemmRows * inFeatures);
+            using var x = Random(accelerator, rng, (long)gemmRows * inFeatures);
             using var w = Random(accelerator, rng, (long)outFeatures * inFeatures);
             using var bias = Random(accelerator, rng, outFeatures);
-            using var dy = Random(accelerator, rng, (long)GemmRows * outFeatures);
+            using var dy = Random(accelerator, rng, (long)gemmRows * outFeatures);
             var biasValues = bias.ToArray();
             (string Kernel, GemmShape Shape, DeviceTensor A, DeviceTensor B, bool WithBias)[] products =
             [
-                ("gemm forward", new GemmShape(GemmRows, outFeatures, inFeatures, false, true), x, w, true),
-                ("gemm input grad", new GemmShape(GemmRows, inFeatures, outFeatures, false, false), dy, w, false),
-                ("gemm weight grad", new GemmShape(outFeatures, inFeatures, GemmRows, true, false), dy, x, false),
+                ("gemm forward", new GemmShape(gemmRows, outFeatures, inFeatures, false, true), x, w, true),
+                ("gemm input grad", new GemmShape(gemmRows, inFeatures, outFeatures, false, false), dy, w, false),
+                ("gemm weight grad", new GemmShape(outFeatures, inFeatures, gemmRows, true, false), dy, x, false),
             ];
             foreach (var (kernel, shape, a, b, withBias) in products)
             {
