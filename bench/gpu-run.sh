@@ -22,6 +22,7 @@ step 100 "$ENVNET" bench --model envnet --batch 64 --accelerator cuda --steps 20
 step 90 "$ENVNET" bench --model envnet-v2 --batch 64 --accelerator cuda --steps 10 --json "$OUT/envnet-v2-bench.json"
 step 45 python3 bench/reference/envnet_reference.py --model envnet --batch 64 --json "$OUT/torch-fp32.json"
 step 50 python3 bench/reference/envnet_reference.py --model envnet-v2 --batch 64 --json "$OUT/torch-v2-fp32.json"
+step 40 "$ENVNET" selfcheck --accelerator opencl --batch 1
 
 # The comparison last, so it is what the reply's tail shows.
 python3 - "$OUT" <<'PY'
