@@ -158,7 +158,7 @@ public static class TrainOptionsValidator
             }
             if (folds.Contains(fold))
             {
-                errors.Add($"--folds: fold {fold} is listed twice in '{a.Folds}'.");
+                errors.Add($"--folds: expected each fold once; {fold} is listed twice in '{a.Folds}'.");
                 return null;
             }
             folds.Add(fold);
