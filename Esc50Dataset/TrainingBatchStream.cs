@@ -1,11 +1,14 @@
+using System.Buffers;
 using System.Collections;
+using EnvNet.Esc50Dataset.Augmentation;
 
 namespace EnvNet.Esc50Dataset;
 
 /// <summary>
-/// Which training augmentations the stream applies on top of the random crop. Both are off by default; between-class
-/// mixing (soft target rows) and strong augmentation (random scale and gain) hook into
-/// <see cref="TrainingBatchStream"/>'s per-example step from Esc50Dataset/Augmentation/.
+/// Which training augmentations the stream applies on top of the random crop (Tokozume, Ushiku &amp; Harada, ICLR 2018).
+/// Both are off by default. BetweenClass: each example mixes crops of two clips of different classes
+/// (<see cref="BetweenClassMixer"/>) and its target row is soft. StrongAugment: each clip is scaled in time before
+/// padding and cropping, and each example's gain is changed after cropping and mixing (<see cref="StrongAugmentation"/>).
 /// </summary>
 public sealed record TrainingAugmentation(bool BetweenClass = false, bool StrongAugment = false)
 {
@@ -32,7 +35,8 @@ public sealed class TrainingBatch
     /// <summary>Count x classes probabilities, row-major.</summary>
     public float[] Targets { get; }
 
-    /// <summary>For each example, the index in the stream's clip list of the clip it was cropped from.</summary>
+    /// <summary>For each example, the index in the stream's clip list of the clip it was cropped from (with between-class
+    /// mixing, the first of its two clips, whose share of the target is the ratio).</summary>
     public int[] ClipIndices { get; }
 
     public int Count { get; internal set; }
@@ -51,6 +55,7 @@ public sealed class TrainingBatch
 public sealed class TrainingBatchStream : IDisposable, IEnumerable<TrainingBatch>
 {
     private readonly IReadOnlyList<LoadedClip> clips;
+    private readonly int[] labels;
     private readonly int[] order;
     private readonly int seed;
     private readonly int epoch;
@@ -77,8 +82,6 @@ public sealed class TrainingBatchStream : IDisposable, IEnumerable<TrainingBatch
         ArgumentOutOfRangeException.ThrowIfNegative(producerThreads);
         if (clips.Count == 0)
             throw new ArgumentException("no training clips", nameof(clips));
-        if (augmentation.BetweenClass || augmentation.StrongAugment)
-            throw new NotSupportedException($"{augmentation} is not available: only plain random crops are implemented");
         foreach (var clip in clips)
         {
             if (clip.Label < 0 || clip.Label >= classes)
@@ -88,6 +91,9 @@ public sealed class TrainingBatchStream : IDisposable, IEnumerable<TrainingBatch
         }
 
         this.clips = clips;
+        labels = clips.Select(clip => clip.Label).ToArray();
+        if (augmentation.BetweenClass)
+            BetweenClassMixer.CheckTwoClasses(labels);
         this.seed = seed;
         this.epoch = epoch;
         Classes = classes;
@@ -227,15 +233,70 @@ public sealed class TrainingBatchStream : IDisposable, IEnumerable<TrainingBatch
         }
     }
 
-    /// <summary>One example of the epoch: a random crop of its clip and a one-hot target. Augmentations draw from the
-    /// same per-example generator, after the crop.</summary>
+    /// <summary>
+    /// One example of the epoch, every random choice drawn from its own generator in the authors' order: without
+    /// between-class mixing, a random crop of its clip and a one-hot target; with it, a partner clip of another
+    /// class, a crop of each, the ratio r, their mix and the soft target (r, 1 − r); with strong augmentation, each
+    /// crop is taken from the clip scaled in time, and last the example's gain is changed.
+    /// </summary>
     private void FillExample(int position, Span<float> input, Span<float> target)
     {
         var random = ExampleRandom.ForExample(seed, epoch, position);
-        var clip = clips[order[position]];
-        Crops.RandomCrop(clip.Samples, InputLength, ref random, input);
-        target.Clear();
-        target[clip.Label] = 1f;
+        int clipIndex = order[position];
+        if (Augmentation.BetweenClass)
+        {
+            FillMixedExample(clipIndex, ref random, input, target);
+        }
+        else
+        {
+            Crop(clips[clipIndex], ref random, input);
+            target.Clear();
+            target[labels[clipIndex]] = 1f;
+        }
+        if (Augmentation.StrongAugment)
+            StrongAugmentation.ApplyGain(input, StrongAugmentation.DrawGainDecibels(ref random));
+    }
+
+    private void FillMixedExample(int first, ref ExampleRandom random, Span<float> input, Span<float> target)
+    {
+        int second = BetweenClassMixer.PickPartner(labels, first, ref random);
+        float[] crops = ArrayPool<float>.Shared.Rent(2 * InputLength);
+        try
+        {
+            var firstCrop = crops.AsSpan(0, InputLength);
+            var secondCrop = crops.AsSpan(InputLength, InputLength);
+            Crop(clips[first], ref random, firstCrop);
+            Crop(clips[second], ref random, secondCrop);
+            double ratio = random.NextDouble();
+            BetweenClassMixer.Mix(firstCrop, secondCrop, ratio, SampleRate, input);
+            BetweenClassMixer.WriteSoftTarget(labels[first], labels[second], ratio, target);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(crops);
+        }
+    }
+
+    /// <summary>A random crop of the padded clip; with strong augmentation, of the clip scaled in time first.</summary>
+    private void Crop(LoadedClip clip, ref ExampleRandom random, Span<float> destination)
+    {
+        if (!Augmentation.StrongAugment)
+        {
+            Crops.RandomCrop(clip.Samples, InputLength, ref random, destination);
+            return;
+        }
+        double scale = StrongAugmentation.DrawScale(ref random);
+        int scaledLength = StrongAugmentation.ScaledLength(clip.Samples.Length, scale);
+        float[] scaled = ArrayPool<float>.Shared.Rent(scaledLength);
+        try
+        {
+            StrongAugmentation.Scale(clip.Samples, scale, scaled.AsSpan(0, scaledLength));
+            Crops.RandomCrop(scaled.AsSpan(0, scaledLength), InputLength, ref random, destination);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scaled);
+        }
     }
 
     public void Dispose()
