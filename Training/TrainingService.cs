@@ -164,7 +164,9 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             if (stopped)
             {
                 var partial = batches > 0 ? new PartialEpoch(batches, lossSum, correct, samples, trainSeconds) : null;
-                TrainingCheckpoint.Save(foldDir, model, info with { Epoch = progress.Epoch }, progress with { Step = model.Step, Partial = partial });
+                // Mid-epoch weights have not been validated: their accuracy is recorded as NaN.
+                TrainingCheckpoint.Save(foldDir, model, info with { Epoch = progress.Epoch, ValidationAccuracy = double.NaN },
+                    progress with { Step = model.Step, Partial = partial });
                 return Stop(foldLog, fold, progress.Epoch, batches);
             }
 
