@@ -51,14 +51,17 @@ public static class FilterBankPictures
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         heatmap.ManualRange = new ScottPlot.Range(0, 1);
         heatmap.Extent = extent;
-        plot.Add.ColorBar(heatmap).Label = "response (normalised per filter)";
+        plot.Add.ColorBar(heatmap).Label = "response, normalised per filter";
 
         var centres = plot.Add.ScatterPoints(
             response.RankedCentresHz().Select(Math.Log10).ToArray(),
             Enumerable.Range(0, filters).Select(r => (double)r).ToArray(),
             Colors.White);
-        centres.MarkerSize = 4;
+        centres.MarkerSize = 5;
+        centres.MarkerLineColor = Colors.Black; // outlined, so the dot shows on the bright cells and in the legend
+        centres.MarkerLineWidth = 1;
         centres.LegendText = "centre frequency";
+        plot.ShowLegend(Alignment.UpperLeft); // high ranks at low frequencies: the corner a learned bank leaves empty
 
         plot.Axes.Bottom.TickGenerator = LogFrequencyTicks(response.FrequenciesHz[0], response.FrequenciesHz[^1]);
         plot.Axes.SetLimits(extent);

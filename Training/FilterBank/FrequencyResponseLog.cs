@@ -70,11 +70,17 @@ public sealed class FrequencyResponseLog : IDisposable
     /// </summary>
     public static List<(int Fold, int Epoch, FilterBankResponse Response)> ReadResponses(string path)
     {
+        // A record is a run of rows with one (fold, epoch); a (filter, frequency) seen again starts the next record.
         var blocks = new List<(int Fold, int Epoch, List<FrequencyResponseRow> Rows)>();
+        var cellsOfLastBlock = new HashSet<(int Filter, double FrequencyHz)>();
         foreach (var row in ReadRows(path))
         {
-            if (blocks.Count == 0 || blocks[^1].Fold != row.Fold || blocks[^1].Epoch != row.Epoch)
+            if (blocks.Count == 0 || blocks[^1].Fold != row.Fold || blocks[^1].Epoch != row.Epoch
+                || !cellsOfLastBlock.Add((row.Filter, row.FrequencyHz)))
+            {
                 blocks.Add((row.Fold, row.Epoch, []));
+                cellsOfLastBlock = [(row.Filter, row.FrequencyHz)];
+            }
             blocks[^1].Rows.Add(row);
         }
         var result = new List<(int Fold, int Epoch, FilterBankResponse Response)>();
@@ -97,16 +103,11 @@ public sealed class FrequencyResponseLog : IDisposable
                 $"{path}: fold {fold} epoch {epoch} has {rows.Count} rows; expected filters 0..{filters - 1} × {frequencies.Length} frequencies = {filters * frequencies.Length}.");
         var column = frequencies.Select((f, k) => (f, k)).ToDictionary(p => p.f, p => p.k);
         var response = new float[filters * frequencies.Length];
-        var seen = new bool[response.Length];
         foreach (var row in rows)
         {
             if (row.Filter < 0)
                 throw new InvalidDataException($"{path}: fold {fold} epoch {epoch} has filter index {row.Filter}; expected 0 or more.");
-            var index = row.Filter * frequencies.Length + column[row.FrequencyHz];
-            if (seen[index])
-                throw new InvalidDataException($"{path}: fold {fold} epoch {epoch} has filter {row.Filter} at {row.FrequencyHz} Hz twice.");
-            seen[index] = true;
-            response[index] = row.Response;
+            response[row.Filter * frequencies.Length + column[row.FrequencyHz]] = row.Response;
         }
         return new FilterBankResponse(frequencies, filters, response);
     }
