@@ -1,0 +1,113 @@
+using System.Diagnostics;
+
+namespace EnvNet.Esc50Dataset;
+
+/// <summary>A preprocessed clip: trimmed, at the store's sample rate, in [-1, 1]; <paramref name="Label"/> is its
+/// class index in the metadata it was loaded from.</summary>
+public sealed record LoadedClip(ClipInfo Info, int Label, float[] Samples);
+
+/// <summary>
+/// Every clip of a dataset, preprocessed once (in parallel) and kept in memory, with a cache on disk
+/// (<see cref="ClipCache"/>) so that a second run only reads it back. With <c>skipBad</c> a clip that cannot be
+/// loaded is logged and counted in <see cref="SkippedReasons"/>, together with the rows the metadata skipped;
+/// without it the first bad clip (in CSV order) throws its <see cref="DatasetException"/>.
+/// </summary>
+public sealed class ClipStore
+{
+    private ClipStore(Esc50Metadata metadata, int sampleRate, IReadOnlyList<LoadedClip> clips, IReadOnlyList<string> skippedReasons, int cacheHits)
+    {
+        Metadata = metadata;
+        SampleRate = sampleRate;
+        Clips = clips;
+        SkippedReasons = skippedReasons;
+        CacheHits = cacheHits;
+    }
+
+    public Esc50Metadata Metadata { get; }
+    public int SampleRate { get; }
+    public IReadOnlyList<LoadedClip> Clips { get; }
+    public int SkippedCount => SkippedReasons.Count;
+    public IReadOnlyList<string> SkippedReasons { get; }
+
+    /// <summary>How many clips came from the disk cache rather than being decoded.</summary>
+    public int CacheHits { get; }
+
+    public int ClassCount => Metadata.ClassCount;
+
+    /// <summary>
+    /// Loads every clip of <paramref name="metadata"/> at <paramref name="sampleRate"/> (16000 for EnvNet, 44100 for
+    /// EnvNet-v2), using and filling the cache in <paramref name="cacheDir"/>. <paramref name="trimSilence"/>
+    /// (default on, as the recipe) removes leading and trailing exact zeros.
+    /// </summary>
+    public static ClipStore Load(Esc50Metadata metadata, int sampleRate, string cacheDir, bool skipBad, Action<string>? log = null,
+        bool trimSilence = true)
+    {
+        ClipPreprocessor.CheckTargetRate(sampleRate);
+        var clock = Stopwatch.StartNew();
+        Directory.CreateDirectory(cacheDir);
+        var cache = new ClipCache(cacheDir, log);
+        var infos = metadata.Clips;
+        var loaded = new LoadedClip?[infos.Count];
+        var errors = new DatasetException?[infos.Count];
+        int cacheHits = 0;
+
+        Parallel.For(0, infos.Count, (i, loop) =>
+        {
+            var info = infos[i];
+            var source = new FileInfo(metadata.AudioPath(info));
+            try
+            {
+                float[] samples;
+                var key = ClipCache.Key(source, sampleRate, trimSilence);
+                var entry = cache.EntryPath(source, sampleRate, trimSilence);
+                var cached = source.Exists ? cache.TryRead(entry, key) : null;
+                if (cached is not null)
+                {
+                    samples = cached;
+                    Interlocked.Increment(ref cacheHits);
+                }
+                else
+                {
+                    samples = ClipPreprocessor.Preprocess(source.FullName, sampleRate, trimSilence);
+                    cache.Write(entry, key, samples);
+                }
+                loaded[i] = new LoadedClip(info, metadata.LabelOf(info), samples);
+            }
+            catch (DatasetException e)
+            {
+                errors[i] = new DatasetException($"{e.Message} ({Esc50Metadata.CsvRelativePath} row {info.Row})", e);
+                if (!skipBad)
+                    loop.Stop();
+            }
+        });
+
+        var skipped = new List<string>(metadata.SkippedReasons);
+        for (int i = 0; i < infos.Count; i++)
+        {
+            if (errors[i] is not { } error)
+                continue;
+            if (!skipBad)
+                throw error;
+            skipped.Add(error.Message);
+            log?.Invoke($"skipping bad clip: {error.Message}");
+        }
+        var clips = loaded.OfType<LoadedClip>().ToArray();
+        if (clips.Length == 0)
+            throw new DatasetException($"{metadata.DatasetDir}: no clip could be loaded ({skipped.Count} skipped)");
+        log?.Invoke($"loaded {clips.Length} clips at {sampleRate} Hz in {clock.Elapsed.TotalSeconds:F2} s " +
+                    $"({cacheHits} from the cache in {cacheDir}, {clips.Length - cacheHits} decoded, {skipped.Count} skipped)");
+        return new ClipStore(metadata, sampleRate, clips, skipped, cacheHits);
+    }
+
+    /// <summary>Training clips (the four other folds) and validation clips (<paramref name="validationFold"/>).</summary>
+    public (IReadOnlyList<LoadedClip> Train, IReadOnlyList<LoadedClip> Validation) Split(int validationFold)
+    {
+        if (validationFold < 1 || validationFold > Esc50Metadata.Folds)
+            throw new ArgumentOutOfRangeException(nameof(validationFold), validationFold, $"expected a fold 1..{Esc50Metadata.Folds}");
+        var train = Clips.Where(c => c.Info.Fold != validationFold).ToArray();
+        var validation = Clips.Where(c => c.Info.Fold == validationFold).ToArray();
+        if (train.Length == 0 || validation.Length == 0)
+            throw new DatasetException($"{Metadata.DatasetDir}: validation fold {validationFold} leaves {train.Length} training and {validation.Length} validation clips; both must be non-empty");
+        return (train, validation);
+    }
+}

@@ -1,0 +1,197 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace EnvNet.Kernels;
+
+/// <summary>
+/// Sizes of a MaxPool2d whose stride equals its kernel (EnvNet's pools) over [N, C, H, W]: windows do not overlap,
+/// output [N, C, H/KH, W/KW] rounded down as PyTorch's floor mode (trailing rows/columns are never read).
+/// </summary>
+public readonly struct MaxPool2dShape
+{
+    public int N { get; }
+    public int C { get; }
+    public int H { get; }
+    public int W { get; }
+    public int KH { get; }
+    public int KW { get; }
+
+    public MaxPool2dShape(int n, int c, int h, int w, int kh, int kw)
+    {
+        if (n < 0 || c < 1 || h < 1 || w < 1 || kh < 1 || kw < 1)
+            throw new ArgumentException($"MaxPool2d: sizes must be positive (batch >= 0); got N={n} C={c} H={h} W={w} kernel {kh}x{kw}.");
+        if (kh > h || kw > w)
+            throw new ArgumentException($"MaxPool2d: kernel {kh}x{kw} is larger than the input {h}x{w}.");
+        (N, C, H, W, KH, KW) = (n, c, h, w, kh, kw);
+    }
+
+    public int OutH => H / KH;
+    public int OutW => W / KW;
+    public long InputLength => (long)N * C * H * W;
+    public long OutputLength => (long)N * C * OutH * OutW;
+
+    public MaxPool2dShape WithBatch(int n) => new(n, C, H, W, KH, KW);
+
+    public override string ToString() => $"N={N} C={C} H={H} W={W} kernel={KH}x{KW} out={OutH}x{OutW}";
+}
+
+/// <summary>Max pooling with kernel = stride, and the (N,C,H,W) → (N,H,C,W) transpose EnvNet applies after pool2.</summary>
+public static class PoolKernels
+{
+    /// <summary>
+    /// One thread per output: the window's maximum and its position h·W + w within the (n, c) plane (PyTorch's
+    /// indices). Scans row-major with a strict &gt;, so the first maximum wins a tie; a NaN wins as in PyTorch.
+    /// </summary>
+    public static void MaxPoolForward(Index1D index, MaxPool2dShape s, ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax)
+    {
+        int i = index;
+        var ow = i % s.OutW;
+        var rest = i / s.OutW;
+        var oh = rest % s.OutH;
+        var plane = rest / s.OutH;
+        var planeStart = plane * s.H * s.W;
+
+        var best = oh * s.KH * s.W + ow * s.KW;
+        var bestValue = input[planeStart + best];
+        for (var kh = 0; kh < s.KH; kh++)
+        {
+            for (var kw = 0; kw < s.KW; kw++)
+            {
+                var position = (oh * s.KH + kh) * s.W + ow * s.KW + kw;
+                var value = input[planeStart + position];
+                if (value > bestValue || float.IsNaN(value))
+                {
+                    bestValue = value;
+                    best = position;
+                }
+            }
+        }
+        output[i] = bestValue;
+        argmax[i] = best;
+    }
+
+    /// <summary>One thread per input element: the window it lies in routes dy to it if it was the argmax, else 0.
+    /// Windows do not overlap, so this gather writes every element once, with no zeroing pass and no atomics.</summary>
+    public static void MaxPoolBackward(Index1D index, MaxPool2dShape s, ArrayView<float> gradOutput, ArrayView<int> argmax, ArrayView<float> gradInput)
+    {
+        int i = index;
+        var iw = i % s.W;
+        var rest = i / s.W;
+        var ih = rest % s.H;
+        var plane = rest / s.H;
+        var oh = ih / s.KH;
+        var ow = iw / s.KW;
+        var gradient = 0f;
+        if (oh < s.OutH && ow < s.OutW)
+        {
+            var o = (plane * s.OutH + oh) * s.OutW + ow;
+            if (argmax[o] == ih * s.W + iw) gradient = gradOutput[o];
+        }
+        gradInput[i] = gradient;
+    }
+
+    /// <summary>output[n, b, a, w] = input[n, a, b, w] for input [N, A, B, W]; one thread per output, width fastest.
+    /// Its backward is the same kernel with A and B swapped.</summary>
+    public static void Transpose12(Index1D index, TransposeShape s, ArrayView<float> input, ArrayView<float> output)
+    {
+        int i = index;
+        var w = i % s.W;
+        var rest = i / s.W;
+        var a = rest % s.A;
+        rest /= s.A;
+        var b = rest % s.B;
+        var n = rest / s.B;
+        output[i] = input[((n * s.A + a) * s.B + b) * s.W + w];
+    }
+}
+
+/// <summary>Sizes of a swap of axes 1 and 2: input [N, A, B, W] becomes [N, B, A, W].</summary>
+public readonly struct TransposeShape
+{
+    public int N { get; }
+    public int A { get; }
+    public int B { get; }
+    public int W { get; }
+
+    public TransposeShape(int n, int a, int b, int w)
+    {
+        if (n < 0 || a < 1 || b < 1 || w < 1)
+            throw new ArgumentException($"Transpose12: sizes must be positive (batch >= 0); got N={n} A={a} B={b} W={w}.");
+        (N, A, B, W) = (n, a, b, w);
+    }
+
+    public long Length => (long)N * A * B * W;
+
+    /// <summary>The shape of the output, whose transpose is the inverse (the backward pass).</summary>
+    public TransposeShape Swapped => new(N, B, A, W);
+
+    public override string ToString() => $"N={N} A={A} B={B} W={W}";
+}
+
+/// <summary>The max-pool kernels loaded once for one accelerator.</summary>
+public sealed class PoolOps
+{
+    private static readonly ConditionalWeakTable<Accelerator, PoolOps> Shared = new();
+
+    private readonly Action<Index1D, MaxPool2dShape, ArrayView<float>, ArrayView<float>, ArrayView<int>> _forward;
+    private readonly Action<Index1D, MaxPool2dShape, ArrayView<float>, ArrayView<int>, ArrayView<float>> _backward;
+
+    public PoolOps(Accelerator accelerator)
+    {
+        _forward = accelerator.LoadAutoGroupedStreamKernel<Index1D, MaxPool2dShape, ArrayView<float>, ArrayView<float>, ArrayView<int>>(PoolKernels.MaxPoolForward);
+        _backward = accelerator.LoadAutoGroupedStreamKernel<Index1D, MaxPool2dShape, ArrayView<float>, ArrayView<int>, ArrayView<float>>(PoolKernels.MaxPoolBackward);
+    }
+
+    /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
+    public static PoolOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new PoolOps(a));
+
+    /// <summary>output and argmax (index h·W + w in the input's (n, c) plane), both [N, C, OutH, OutW].</summary>
+    public void MaxPoolForward(MaxPool2dShape shape, ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax)
+    {
+        const string operation = "PoolOps.MaxPoolForward";
+        ViewChecks.RequireIndexable(shape.InputLength, operation);
+        ViewChecks.RequireLength(input, shape.InputLength, operation, nameof(input));
+        ViewChecks.RequireLength(output, shape.OutputLength, operation, nameof(output));
+        ViewChecks.RequireLength(argmax, shape.OutputLength, operation, nameof(argmax));
+        if (shape.OutputLength > 0) _forward((int)shape.OutputLength, shape, input, output, argmax);
+    }
+
+    /// <summary>gradInput = gradOutput routed to each window's argmax, zero elsewhere; overwrites gradInput.</summary>
+    public void MaxPoolBackward(MaxPool2dShape shape, ArrayView<float> gradOutput, ArrayView<int> argmax, ArrayView<float> gradInput)
+    {
+        const string operation = "PoolOps.MaxPoolBackward";
+        ViewChecks.RequireIndexable(shape.InputLength, operation);
+        ViewChecks.RequireLength(gradOutput, shape.OutputLength, operation, nameof(gradOutput));
+        ViewChecks.RequireLength(argmax, shape.OutputLength, operation, nameof(argmax));
+        ViewChecks.RequireLength(gradInput, shape.InputLength, operation, nameof(gradInput));
+        if (shape.InputLength > 0) _backward((int)shape.InputLength, shape, gradOutput, argmax, gradInput);
+    }
+}
+
+/// <summary>The axis-1/axis-2 transpose kernel loaded once for one accelerator.</summary>
+public sealed class TransposeOps
+{
+    private static readonly ConditionalWeakTable<Accelerator, TransposeOps> Shared = new();
+
+    private readonly Action<Index1D, TransposeShape, ArrayView<float>, ArrayView<float>> _transpose;
+
+    public TransposeOps(Accelerator accelerator)
+    {
+        _transpose = accelerator.LoadAutoGroupedStreamKernel<Index1D, TransposeShape, ArrayView<float>, ArrayView<float>>(PoolKernels.Transpose12);
+    }
+
+    /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
+    public static TransposeOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new TransposeOps(a));
+
+    /// <summary>output [N, B, A, W] = input [N, A, B, W] with axes 1 and 2 swapped. The backward of a transpose with
+    /// <paramref name="shape"/> is this call with <see cref="TransposeShape.Swapped"/>.</summary>
+    public void Transpose12(TransposeShape shape, ArrayView<float> input, ArrayView<float> output)
+    {
+        const string operation = "TransposeOps.Transpose12";
+        ViewChecks.RequireIndexable(shape.Length, operation);
+        ViewChecks.RequireLength(input, shape.Length, operation, nameof(input));
+        ViewChecks.RequireLength(output, shape.Length, operation, nameof(output));
+        if (shape.Length > 0) _transpose((int)shape.Length, shape, input, output);
+    }
+}

@@ -1,0 +1,146 @@
+using EnvNet.Kernels;
+using EnvNet.Network;
+using EnvNet.Network.Layers;
+using EnvNet.Tests.References;
+using ILGPU.Runtime;
+
+namespace EnvNet.Tests;
+
+[TestClass]
+public sealed class Conv2dTests
+{
+    /// <summary>Odd sizes, EnvNet's kernels (1×8 with v2's stride (1,2), 8×13), stride above kernel (inputs no window
+    /// reads) and padding on both axes.</summary>
+    public static IEnumerable<object[]> Shapes =>
+    [
+        [new Conv2dShape(2, 1, 1, 53, 3, 1, 8, sh: 1, sw: 2)],
+        [new Conv2dShape(2, 3, 11, 37, 5, 3, 5, sh: 2, sw: 3, ph: 0, pw: 2)],
+        [new Conv2dShape(2, 2, 12, 37, 3, 8, 13, ph: 3, pw: 6)],
+        [new Conv2dShape(1, 5, 3, 37, 3, 2, 2, sh: 2, sw: 3, ph: 1)],
+    ];
+
+    /// <summary>
+    /// Tolerances are the classical rounding bounds scaled by Σ|terms| (the reference evaluated on |x|, |w|), so they
+    /// hold for any data yet stay far below one missing or extra term. Forward and BackwardInput sum L ≤ Cin·KH·KW
+    /// (resp. Cout·KH·KW) products in plain float: |error| ≤ L·u·Σ|terms| (Higham, γ_L), u = 2^-24. BackwardWeight
+    /// sums compensated: |error| ≤ (3u + O(L·u²))·Σ|terms|, taken as 4u·Σ|terms|.
+    /// </summary>
+    [TestMethod]
+    [DynamicData(nameof(Shapes))]
+    public void KernelsMatchFloat64Reference(Conv2dShape shape)
+    {
+        var rng = new Random(1);
+        var x = TestData.Uniform(rng, (int)shape.InputLength);
+        var w = TestData.Uniform(rng, (int)shape.WeightLength);
+        var dy = TestData.Uniform(rng, (int)shape.OutputLength);
+        var ops = Conv2dOps.For(TestDevice.Cpu.Accelerator);
+        using var xDevice = KernelCheck.Upload(x);
+        using var wDevice = KernelCheck.Upload(w);
+        using var dyDevice = KernelCheck.Upload(dy);
+        using var y = new DeviceTensor(TestDevice.Cpu.Accelerator, (int)shape.OutputLength);
+        using var dx = new DeviceTensor(TestDevice.Cpu.Accelerator, (int)shape.InputLength);
+        using var dw = new DeviceTensor(TestDevice.Cpu.Accelerator, (int)shape.WeightLength);
+
+        ops.Forward(shape, xDevice.View, wDevice.View, y.View);
+        ops.BackwardInput(shape, dyDevice.View, wDevice.View, dx.View);
+        ops.BackwardWeight(shape, xDevice.View, dyDevice.View, dw.View);
+
+        const double u = KernelCheck.Float32Roundoff;
+        var (absX, absW, absDy) = (Abs(x), Abs(w), Abs(dy));
+        var forwardTerms = Conv2dReference.Forward(shape, absX, absW);
+        var inputTerms = Conv2dReference.BackwardInput(shape, absDy, absW);
+        var weightTerms = Conv2dReference.BackwardWeight(shape, absX, absDy);
+        double forwardL = shape.Cin * shape.KH * shape.KW, inputL = shape.Cout * shape.KH * shape.KW;
+        KernelCheck.AssertClose($"Conv2d.Forward {shape}", Conv2dReference.Forward(shape, x, w), y.ToArray(),
+            i => forwardL * u * forwardTerms[i]);
+        KernelCheck.AssertClose($"Conv2d.BackwardInput {shape}", Conv2dReference.BackwardInput(shape, dy, w), dx.ToArray(),
+            i => inputL * u * inputTerms[i]);
+        KernelCheck.AssertClose($"Conv2d.BackwardWeight {shape}", Conv2dReference.BackwardWeight(shape, x, dy), dw.ToArray(),
+            i => 4 * u * weightTerms[i]);
+    }
+
+    [TestMethod]
+    public void BackwardWeightOverwritesInsteadOfAccumulating()
+    {
+        var shape = new Conv2dShape(2, 2, 3, 17, 3, 2, 5, sw: 2, pw: 1);
+        var rng = new Random(2);
+        var x = TestData.Uniform(rng, (int)shape.InputLength);
+        var dy = TestData.Uniform(rng, (int)shape.OutputLength);
+        using var xDevice = KernelCheck.Upload(x);
+        using var dyDevice = KernelCheck.Upload(dy);
+        using var dw = KernelCheck.Upload(Enumerable.Repeat(1000f, (int)shape.WeightLength).ToArray());
+        Conv2dOps.For(TestDevice.Cpu.Accelerator).BackwardWeight(shape, xDevice.View, dyDevice.View, dw.View);
+        var terms = Conv2dReference.BackwardWeight(shape, Abs(x), Abs(dy));
+        KernelCheck.AssertClose("Conv2d.BackwardWeight over a stale gradient", Conv2dReference.BackwardWeight(shape, x, dy),
+            dw.ToArray(), i => 4 * KernelCheck.Float32Roundoff * terms[i]);
+    }
+
+    /// <summary>
+    /// Central differences of the layer (batch 2 of a buffer for 3, stride and padding on both axes). The layer is
+    /// linear in input and weight, so differences with a large step are exact but for float32 rounding of the
+    /// outputs the perturbed element touches: about 30 outputs × 20 terms × u ≈ 4e-5 at worst, typically far less.
+    /// </summary>
+    [TestMethod]
+    public void LayerBackwardMatchesFiniteDifferences()
+    {
+        var rng = new Random(3);
+        using var layer = new Conv2d(3, 2, 4, strideH: 1, strideW: 2, padH: 1, padW: 2);
+        layer.Build(TestDevice.Cpu.Accelerator, [2, 5, 13], maxBatch: 3, needsInputGradient: true);
+        layer.ResetParameters(rng);
+        var input = TestData.Uniform(rng, 2 * 2 * 5 * 13);
+        LayerGradientCheck.Check(layer, input, batch: 2, training: true, rng, step: 0.5, absTolerance: 4e-5, relTolerance: 0,
+            maxChecksPerTensor: 80);
+    }
+
+    [TestMethod]
+    public void LayerForwardMatchesReferenceForABatchSmallerThanItsBuffers()
+    {
+        var rng = new Random(4);
+        using var layer = new Conv2d(4, 1, 8, strideW: 2);
+        var outputShape = layer.Build(TestDevice.Cpu.Accelerator, [3, 1, 41], maxBatch: 5, needsInputGradient: false);
+        CollectionAssert.AreEqual(new[] { 4, 1, 17 }, outputShape);
+        layer.ResetParameters(rng);
+        var input = TestData.Uniform(rng, 2 * 3 * 41);
+        using var x = KernelCheck.Upload(input);
+        var y = layer.Forward(x.View, new Pass(2, Training: true, Step: 0));
+
+        var shape = new Conv2dShape(2, 3, 1, 41, 4, 1, 8, sw: 2);
+        Assert.AreEqual(shape.OutputLength, y.Length, "the output view covers the pass's batch only");
+        var output = new float[y.Length];
+        y.CopyToCPU(output);
+        var weight = layer.Weight.Value.ToArray();
+        var terms = Conv2dReference.Forward(shape, Abs(input), Abs(weight));
+        // L = Cin·KH·KW = 24 products per output: the γ_L bound of KernelsMatchFloat64Reference.
+        KernelCheck.AssertClose("Conv2d layer forward", Conv2dReference.Forward(shape, input, weight), output,
+            i => 24 * KernelCheck.Float32Roundoff * terms[i]);
+        Assert.AreEqual(0, layer.Backward(y, new Pass(2, Training: true, Step: 0)).Length,
+            "no input gradient when the layer was built without one");
+    }
+
+    [TestMethod]
+    public void ResetParametersDrawsPyTorchsDefaultInRowMajorOrder()
+    {
+        using var layer = new Conv2d(5, 3, 4);
+        layer.Build(TestDevice.Cpu.Accelerator, [2, 6, 9], maxBatch: 1, needsInputGradient: false);
+        layer.ResetParameters(new Random(7));
+
+        var (name, parameter) = layer.LocalParameters.Single();
+        Assert.AreEqual("weight", name);
+        CollectionAssert.AreEqual(new[] { 5, 2, 3, 4 }, parameter.Shape);
+        var bound = 1 / Math.Sqrt(2 * 3 * 4);
+        var rng = new Random(7);
+        var expected = Enumerable.Range(0, 5 * 2 * 3 * 4).Select(_ => (float)(-bound + 2 * bound * rng.NextDouble())).ToArray();
+        CollectionAssert.AreEqual(expected, parameter.Value.ToArray());
+    }
+
+    [TestMethod]
+    public void BuildRejectsAnInputThatIsNotAnImage()
+    {
+        using var layer = new Conv2d(5, 1, 8);
+        var error = Assert.ThrowsExactly<ArgumentException>(() =>
+            layer.Build(TestDevice.Cpu.Accelerator, [100], maxBatch: 1, needsInputGradient: false));
+        StringAssert.Contains(error.Message, "(C,H,W)");
+    }
+
+    private static float[] Abs(float[] values) => values.Select(Math.Abs).ToArray();
+}
