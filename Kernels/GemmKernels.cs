@@ -1,0 +1,198 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace EnvNet.Kernels;
+
+/// <summary>
+/// The shape of C[M,N] = op(A)·op(B) on dense row-major matrices. op(A) is [M,K]: A is stored [M,K], or [K,M]
+/// when transposed. op(B) is [K,N]: B is stored [K,N], or [N,K] when transposed. The flags are stored as ints
+/// because ILGPU kernel arguments must be blittable, which bool is not.
+/// </summary>
+public readonly struct GemmShape(int m, int n, int k, bool transposeA, bool transposeB)
+{
+    public readonly int M = m;
+    public readonly int N = n;
+    public readonly int K = k;
+    public readonly int TransposeA = transposeA ? 1 : 0;
+    public readonly int TransposeB = transposeB ? 1 : 0;
+
+    public override string ToString() =>
+        $"C[{M},{N}] = {(TransposeA == 1 ? "Aᵀ" : "A")}·{(TransposeB == 1 ? "Bᵀ" : "B")} with K={K}";
+}
+
+/// <summary>
+/// Matrix products. <see cref="Tiled"/> is the one the network runs: each group of 256 threads computes a 64×64
+/// block of C, staging 64×16 slices of op(A) and op(B) in shared memory, and each thread keeps a 4×4 block of C in
+/// registers (rows ty+16i, columns tx+16j, so a warp reads consecutive shared words and writes consecutive
+/// global addresses). <see cref="Naive"/>, one thread per output, is the reference the tests compare it with.
+/// Both sum k in increasing order, so on a backend without fused multiply-add they agree bit for bit.
+/// </summary>
+public static class GemmKernels
+{
+    public const int TileM = 64;
+    public const int TileN = 64;
+    public const int TileK = 16;
+    public const int GroupSize = 256;
+
+    /// <summary>Threads along N (and along M) in a group; each covers 4 rows and 4 columns of the block.</summary>
+    private const int ThreadsPerSide = 16;
+
+    /// <summary>Shared rows are padded by one word so that the k-contiguous loads, which store down a column
+    /// of the tile, hit 16 different banks instead of one.</summary>
+    private const int TileStride = TileM + 1;
+
+    /// <summary>Explicitly grouped: group (256), grid (⌈N/64⌉, ⌈M/64⌉).</summary>
+    public static void Tiled(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape shape)
+    {
+        var tileA = SharedMemory.Allocate<float>(TileK * TileStride);
+        var tileB = SharedMemory.Allocate<float>(TileK * TileStride);
+
+        var thread = Group.IdxX;
+        var tx = thread % ThreadsPerSide;
+        var ty = thread / ThreadsPerSide;
+        var rowBase = Grid.IdxY * TileM;
+        var colBase = Grid.IdxX * TileN;
+
+        float c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+        float c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        float c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+        float c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+
+        for (var k0 = 0; k0 < shape.K; k0 += TileK)
+        {
+            // op(A)[m,k] lies at m*K+k (k contiguous) or, transposed, at k*M+m; op(B)[k,n] at n*K+k when transposed.
+            LoadTile(a, tileA, shape.M, shape.K, shape.TransposeA == 0, rowBase, k0, thread);
+            LoadTile(b, tileB, shape.N, shape.K, shape.TransposeB == 1, colBase, k0, thread);
+            Group.Barrier();
+
+            for (var kk = 0; kk < TileK; kk++)
+            {
+                var offset = kk * TileStride;
+                var a0 = tileA[offset + ty];
+                var a1 = tileA[offset + ty + 16];
+                var a2 = tileA[offset + ty + 32];
+                var a3 = tileA[offset + ty + 48];
+                var b0 = tileB[offset + tx];
+                var b1 = tileB[offset + tx + 16];
+                var b2 = tileB[offset + tx + 32];
+                var b3 = tileB[offset + tx + 48];
+                c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+                c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+                c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+                c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+            }
+            Group.Barrier();
+        }
+
+        var col = colBase + tx;
+        StoreRow(c, shape, rowBase + ty, col, c00, c01, c02, c03);
+        StoreRow(c, shape, rowBase + ty + 16, col, c10, c11, c12, c13);
+        StoreRow(c, shape, rowBase + ty + 32, col, c20, c21, c22, c23);
+        StoreRow(c, shape, rowBase + ty + 48, col, c30, c31, c32, c33);
+    }
+
+    /// <summary>
+    /// Stages tile[kk, r] = op(X)[rowBase+r, k0+kk] for a 64-row, 16-deep slice, zero outside the matrix.
+    /// Consecutive threads read consecutive global addresses: along k when X stores k contiguously, else along r.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadTile(ArrayView<float> source, ArrayView<float> tile, int rows, int depth,
+        bool kContiguous, int rowBase, int k0, int thread)
+    {
+        for (var i = 0; i < TileK * TileM / GroupSize; i++)
+        {
+            var e = thread + i * GroupSize;
+            var kk = kContiguous ? e % TileK : e / TileM;
+            var r = kContiguous ? e / TileK : e % TileM;
+            var row = rowBase + r;
+            var k = k0 + kk;
+            var value = 0f;
+            if (row < rows && k < depth)
+                value = source[kContiguous ? row * depth + k : k * rows + row];
+            tile[kk * TileStride + r] = value;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(ArrayView<float> c, GemmShape shape, int row, int col,
+        float v0, float v1, float v2, float v3)
+    {
+        if (row >= shape.M) return;
+        var offset = row * shape.N;
+        if (col < shape.N) c[offset + col] = v0;
+        if (col + 16 < shape.N) c[offset + col + 16] = v1;
+        if (col + 32 < shape.N) c[offset + col + 32] = v2;
+        if (col + 48 < shape.N) c[offset + col + 48] = v3;
+    }
+
+    /// <summary>One thread per output; index is (column, row).</summary>
+    public static void Naive(Index2D index, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape shape)
+    {
+        var row = index.Y;
+        var col = index.X;
+        var sum = 0f;
+        for (var k = 0; k < shape.K; k++)
+        {
+            var av = shape.TransposeA == 0 ? a[row * shape.K + k] : a[k * shape.M + row];
+            var bv = shape.TransposeB == 0 ? b[k * shape.N + col] : b[col * shape.K + k];
+            sum += av * bv;
+        }
+        c[row * shape.N + col] = sum;
+    }
+}
+
+/// <summary>The matrix-product kernels loaded once for an accelerator.</summary>
+public sealed class GemmOps
+{
+    private static readonly ConditionalWeakTable<Accelerator, GemmOps> Loaded = new();
+
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _tiled;
+    private readonly Action<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _naive;
+
+    private GemmOps(Accelerator accelerator)
+    {
+        _tiled = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(
+            GemmKernels.Tiled);
+        _naive = accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(
+            GemmKernels.Naive);
+    }
+
+    /// <summary>The kernels for <paramref name="accelerator"/>, compiled on first use.</summary>
+    public static GemmOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new GemmOps(a));
+
+    /// <summary>C = op(A)·op(B), overwriting C, with the tiled kernel.</summary>
+    public void Multiply(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape shape)
+    {
+        Validate(a, b, c, shape);
+        var grid = new Index2D(
+            (shape.N + GemmKernels.TileN - 1) / GemmKernels.TileN,
+            (shape.M + GemmKernels.TileM - 1) / GemmKernels.TileM);
+        _tiled(new KernelConfig(grid, new Index2D(GemmKernels.GroupSize, 1)), a, b, c, shape);
+    }
+
+    /// <summary>C = op(A)·op(B) with one thread per output: the reference for <see cref="Multiply"/>.</summary>
+    public void MultiplyNaive(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape shape)
+    {
+        Validate(a, b, c, shape);
+        _naive(new Index2D(shape.N, shape.M), a, b, c, shape);
+    }
+
+    private static void Validate(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape shape)
+    {
+        if (shape.M <= 0 || shape.N <= 0 || shape.K <= 0)
+            throw new ArgumentOutOfRangeException(nameof(shape), $"GEMM sizes must be positive: {shape}.");
+        // Kernels index with int: every matrix must have fewer than 2^31 elements.
+        CheckLength(a, (long)shape.M * shape.K, "A", shape);
+        CheckLength(b, (long)shape.K * shape.N, "B", shape);
+        CheckLength(c, (long)shape.M * shape.N, "C", shape);
+    }
+
+    private static void CheckLength(ArrayView<float> view, long needed, string name, GemmShape shape)
+    {
+        if (needed > int.MaxValue)
+            throw new ArgumentException($"GEMM matrix {name} of {needed} elements exceeds 2^31-1 ({shape}).");
+        if (view.Length < needed)
+            throw new ArgumentException($"GEMM matrix {name} holds {view.Length} elements, {needed} needed ({shape}).");
+    }
+}

@@ -1,0 +1,75 @@
+using EnvNet.Kernels;
+using EnvNet.Network;
+using EnvNet.Tests.References;
+
+namespace EnvNet.Tests;
+
+[TestClass]
+public sealed class GemmTests
+{
+    /// <summary>Unit roundoff of float32.</summary>
+    private const double Roundoff = 1.0 / (1 << 24);
+
+    public TestContext TestContext { get; set; } = null!;
+
+    /// <summary>Sizes that are multiples of no tile (64×64×16) or group, in the three forms a Linear layer uses:
+    /// forward X·Wᵀ, input gradient dY·W, weight gradient dYᵀ·X.</summary>
+    public static IEnumerable<object[]> Products()
+    {
+        int[][] sizes = [[1, 1, 1], [7, 13, 5], [65, 130, 77], [129, 33, 257]];
+        (bool A, bool B)[] forms = [(false, true), (false, false), (true, false)];
+        foreach (var s in sizes)
+            foreach (var (transposeA, transposeB) in forms)
+                yield return [s[0], s[1], s[2], transposeA, transposeB];
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Products))]
+    public void TiledMatchesFloat64ReferenceAndNaiveKernel(int m, int n, int k, bool transposeA, bool transposeB)
+    {
+        var rng = new Random(m * 1000003 + n * 1009 + k);
+        var a = TestData.Uniform(rng, m * k);
+        var b = TestData.Uniform(rng, k * n);
+        var shape = new GemmShape(m, n, k, transposeA, transposeB);
+
+        var accelerator = TestDevice.Cpu.Accelerator;
+        var gemm = GemmOps.For(accelerator);
+        using var deviceA = new DeviceTensor(accelerator, m * k);
+        using var deviceB = new DeviceTensor(accelerator, k * n);
+        using var tiledC = new DeviceTensor(accelerator, m * n);
+        using var naiveC = new DeviceTensor(accelerator, m * n);
+        deviceA.CopyFrom(a);
+        deviceB.CopyFrom(b);
+        tiledC.CopyFrom(Enumerable.Repeat(float.NaN, m * n).ToArray()); // every output must be written
+        gemm.Multiply(deviceA.View, deviceB.View, tiledC.View, shape);
+        gemm.MultiplyNaive(deviceA.View, deviceB.View, naiveC.View, shape);
+        var tiled = tiledC.ToArray();
+        var naive = naiveC.ToArray();
+
+        var expected = GemmReference.Multiply(a, b, m, n, k, transposeA, transposeB);
+        var scale = GemmReference.AbsoluteProducts(a, b, m, n, k, transposeA, transposeB);
+        // Higham's bound for a float32 dot product of k terms, whatever the order of summation:
+        // |fl(Σ aᵢbᵢ) − Σ aᵢbᵢ| ≤ γ_k Σ|aᵢbᵢ| with γ_k = k·u/(1 − k·u). It holds per element and is rigorous,
+        // while a wrong index or a missed tile gives errors of order one.
+        var gamma = k * Roundoff / (1 - k * Roundoff);
+        for (var i = 0; i < m * n; i++)
+        {
+            Assert.IsLessThanOrEqualTo(gamma * scale[i], Math.Abs(tiled[i] - expected[i]), $"{shape}: C[{i / n},{i % n}]");
+            // Both kernels add the products in increasing k with separate multiply and add (the CPU backend does
+            // not contract them), so they must agree exactly.
+            Assert.AreEqual(naive[i], tiled[i], $"{shape}: tiled and naive differ at C[{i / n},{i % n}]");
+        }
+        TestContext.WriteLine($"{shape}: {ErrorStats.Of(tiled, expected)}");
+    }
+
+    [TestMethod]
+    public void RejectsViewsShorterThanTheShape()
+    {
+        var accelerator = TestDevice.Cpu.Accelerator;
+        using var small = new DeviceTensor(accelerator, 6);
+        using var large = new DeviceTensor(accelerator, 12);
+        var error = Assert.ThrowsExactly<ArgumentException>(() =>
+            GemmOps.For(accelerator).Multiply(small.View, large.View, large.View, new GemmShape(3, 4, 3, false, false)));
+        StringAssert.Contains(error.Message, "matrix A holds 6 elements, 9 needed");
+    }
+}
