@@ -158,7 +158,7 @@ public sealed class LinearTests
 
     private void AssertClose(float[] actual, double[] expected, double tolerance, string name)
     {
-        var stats = ErrorStats.Of(actual, expected);
+        var stats = NormwiseErrorStats.Of(actual, expected);
         TestContext.WriteLine($"{name}: {stats} (tolerance {tolerance:E2})");
         Assert.IsLessThanOrEqualTo(tolerance, stats.MaxAbsolute, name);
     }
