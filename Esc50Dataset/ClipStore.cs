@@ -44,7 +44,14 @@ public sealed class ClipStore
     {
         ClipPreprocessor.CheckTargetRate(sampleRate);
         var clock = Stopwatch.StartNew();
-        Directory.CreateDirectory(cacheDir);
+        try
+        {
+            Directory.CreateDirectory(cacheDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new DatasetException($"{cacheDir}: the clip cache folder cannot be created ({e.Message})", e);
+        }
         var cache = new ClipCache(cacheDir, log);
         var infos = metadata.Clips;
         var loaded = new LoadedClip?[infos.Count];

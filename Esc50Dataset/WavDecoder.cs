@@ -115,7 +115,8 @@ public static class WavDecoder
         {
             WaveFormatEncoding.Pcm => bits is 8 or 16 or 24 or 32,
             WaveFormatEncoding.IeeeFloat => bits is 32 or 64,
-            _ => throw new DatasetException($"{name}: unsupported encoding: format tag {(int)format.Encoding} ({format.Encoding}), expected PCM, IEEE float or WAVE_FORMAT_EXTENSIBLE"),
+            _ => throw new DatasetException($"{name}: unsupported encoding: format tag {(int)format.Encoding}" +
+                $"{(Enum.IsDefined(format.Encoding) ? $" ({format.Encoding})" : "")}, expected PCM, IEEE float or WAVE_FORMAT_EXTENSIBLE"),
         };
         if (!supported)
             throw new DatasetException($"{name}: unsupported encoding: {bits}-bit {(encoding == WaveFormatEncoding.Pcm ? "PCM" : "float")}, expected PCM 8/16/24/32-bit or float 32/64-bit");

@@ -23,52 +23,69 @@ public readonly struct GemmShape(int m, int n, int k, bool transposeA, bool tran
 
 /// <summary>
 /// Matrix products. <see cref="Tiled"/> is the one the network runs: each group of 256 threads computes a 64×64
-/// block of C, staging 64×16 slices of op(A) and op(B) in shared memory, and each thread keeps a 4×4 block of C in
+/// block of C, staging 64×32 slices of op(A) and op(B) in shared memory, and each thread keeps a 4×4 block of C in
 /// registers (rows ty+16i, columns tx+16j, so a warp reads consecutive shared words and writes consecutive
-/// global addresses). <see cref="Naive"/>, one thread per output, is the reference the tests compare it with.
-/// Both sum k in increasing order, so on a backend without fused multiply-add they agree bit for bit.
+/// global addresses). The slices are double-buffered: the next one is loaded while the current one is used, so
+/// each 32-deep step needs one barrier instead of two. (Barriers are also what the CPU accelerator pays most for:
+/// it runs the 256 threads of a group as operating-system threads.) <see cref="Naive"/>, one thread per output,
+/// is the reference the tests compare it with. Both sum k in increasing order, so on a backend without fused
+/// multiply-add they agree bit for bit.
 /// </summary>
 public static class GemmKernels
 {
     public const int TileM = 64;
     public const int TileN = 64;
-    public const int TileK = 16;
+    public const int TileK = 32;
     public const int GroupSize = 256;
 
     /// <summary>Threads along N (and along M) in a group; each covers 4 rows and 4 columns of the block.</summary>
     private const int ThreadsPerSide = 16;
 
     /// <summary>Shared rows are padded by one word so that the k-contiguous loads, which store down a column
-    /// of the tile, hit 16 different banks instead of one.</summary>
+    /// of the tile, hit different banks instead of one.</summary>
     private const int TileStride = TileM + 1;
 
-    /// <summary>Explicitly grouped: group (256), grid (⌈N/64⌉, ⌈M/64⌉).</summary>
+    private const int TileSize = TileK * TileStride;
+
+    /// <summary>Explicitly grouped: group (256), grid (⌈N/64⌉, ⌈M/64⌉). Shared memory: 2 × 2 × 32 × 65 floats (33 KB).</summary>
     public static void Tiled(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape shape)
     {
-        var tileA = SharedMemory.Allocate<float>(TileK * TileStride);
-        var tileB = SharedMemory.Allocate<float>(TileK * TileStride);
+        var tileA = SharedMemory.Allocate<float>(2 * TileSize);
+        var tileB = SharedMemory.Allocate<float>(2 * TileSize);
 
         var thread = Group.IdxX;
         var tx = thread % ThreadsPerSide;
         var ty = thread / ThreadsPerSide;
         var rowBase = Grid.IdxY * TileM;
         var colBase = Grid.IdxX * TileN;
+        // op(A)[m,k] lies at m*K+k (k contiguous) or, transposed, at k*M+m; op(B)[k,n] at n*K+k when transposed.
+        var aKContiguous = shape.TransposeA == 0;
+        var bKContiguous = shape.TransposeB == 1;
 
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0;
         float c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0;
         float c30 = 0, c31 = 0, c32 = 0, c33 = 0;
 
-        for (var k0 = 0; k0 < shape.K; k0 += TileK)
+        var steps = (shape.K + TileK - 1) / TileK;
+        LoadTile(a, tileA, 0, shape.M, shape.K, aKContiguous, rowBase, 0, thread);
+        LoadTile(b, tileB, 0, shape.N, shape.K, bKContiguous, colBase, 0, thread);
+        Group.Barrier();
+
+        for (var step = 0; step < steps; step++)
         {
-            // op(A)[m,k] lies at m*K+k (k contiguous) or, transposed, at k*M+m; op(B)[k,n] at n*K+k when transposed.
-            LoadTile(a, tileA, shape.M, shape.K, shape.TransposeA == 0, rowBase, k0, thread);
-            LoadTile(b, tileB, shape.N, shape.K, shape.TransposeB == 1, colBase, k0, thread);
-            Group.Barrier();
+            var current = (step & 1) * TileSize;
+            // The other buffer was last read in the previous step, which ended with a barrier.
+            if (step + 1 < steps)
+            {
+                var k0 = (step + 1) * TileK;
+                LoadTile(a, tileA, TileSize - current, shape.M, shape.K, aKContiguous, rowBase, k0, thread);
+                LoadTile(b, tileB, TileSize - current, shape.N, shape.K, bKContiguous, colBase, k0, thread);
+            }
 
             for (var kk = 0; kk < TileK; kk++)
             {
-                var offset = kk * TileStride;
+                var offset = current + kk * TileStride;
                 var a0 = tileA[offset + ty];
                 var a1 = tileA[offset + ty + 16];
                 var a2 = tileA[offset + ty + 32];
@@ -93,11 +110,11 @@ public static class GemmKernels
     }
 
     /// <summary>
-    /// Stages tile[kk, r] = op(X)[rowBase+r, k0+kk] for a 64-row, 16-deep slice, zero outside the matrix.
+    /// Stages tile[buffer + kk·stride + r] = op(X)[rowBase+r, k0+kk] for a 64-row, 32-deep slice, zero outside the matrix.
     /// Consecutive threads read consecutive global addresses: along k when X stores k contiguously, else along r.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadTile(ArrayView<float> source, ArrayView<float> tile, int rows, int depth,
+    private static void LoadTile(ArrayView<float> source, ArrayView<float> tile, int buffer, int rows, int depth,
         bool kContiguous, int rowBase, int k0, int thread)
     {
         for (var i = 0; i < TileK * TileM / GroupSize; i++)
@@ -110,7 +127,7 @@ public static class GemmKernels
             var value = 0f;
             if (row < rows && k < depth)
                 value = source[kContiguous ? row * depth + k : k * rows + row];
-            tile[kk * TileStride + r] = value;
+            tile[buffer + kk * TileStride + r] = value;
         }
     }
 

@@ -76,12 +76,12 @@ public sealed class Esc50AudioTests
     }
 
     // A 10 kHz tone lies above the 8 kHz Nyquist of 16 kHz: it must be filtered out, not folded to 6 kHz.
-    // NAudio's sinc filter (256 taps) measures 94 dB down; 80 dB leaves room for float rounding.
+    // NAudio's sinc filter (128 taps) measures 67 dB down; 60 dB is the stated requirement.
     [TestMethod]
     public void ResamplingRemovesContentAboveTheNewNyquist()
     {
         var output = ClipPreprocessor.Resample(Sine(10000, 44100, 44100, 0.5), 44100, 16000);
-        Assert.IsTrue(Decibels(Rms(output, 800, output.Length - 800) / (0.5 / Math.Sqrt(2))) < -80);
+        Assert.IsTrue(Decibels(Rms(output, 800, output.Length - 800) / (0.5 / Math.Sqrt(2))) < -60);
     }
 
     [TestMethod]

@@ -59,7 +59,7 @@ public sealed class GemmTests
             // not contract them), so they must agree exactly.
             Assert.AreEqual(naive[i], tiled[i], $"{shape}: tiled and naive differ at C[{i / n},{i % n}]");
         }
-        TestContext.WriteLine($"{shape}: {NormwiseErrorStats.Of(tiled, expected)}");
+        TestContext.WriteLine($"{shape}: {ErrorStats.Of(tiled, expected)}");
     }
 
     [TestMethod]

@@ -2,13 +2,6 @@ using EnvNet.Network;
 
 namespace EnvNet.Tests;
 
-/// <summary>Largest deviation of a float32 result from its float64 reference. The relative error is taken over the
-/// elements with |expected| ≥ 1e-3·max|expected|; smaller ones are sums that cancelled, bounded by the absolute tolerance.</summary>
-public readonly record struct ErrorStats(double MaxAbs, double MaxRel)
-{
-    public override string ToString() => $"max abs {MaxAbs:E2}, max rel {MaxRel:E2}";
-}
-
 /// <summary>Moving test data onto the test device and comparing kernel results with float64 references.</summary>
 public static class KernelCheck
 {

@@ -68,8 +68,8 @@ public sealed class LossTests
 
         var (expectedLosses, expectedGrad) = LossReference.SoftmaxKl(
             logits.Select(v => (double)v).ToArray(), targets.Select(v => (double)v).ToArray(), rows, classes);
-        var lossStats = NormwiseErrorStats.Of(loss.RowLosses.ToArray(), expectedLosses);
-        var gradStats = NormwiseErrorStats.Of(loss.Gradient.GetAsArray(), expectedGrad);
+        var lossStats = ErrorStats.Of(loss.RowLosses.ToArray(), expectedLosses);
+        var gradStats = ErrorStats.Of(loss.Gradient.GetAsArray(), expectedGrad);
         TestContext.WriteLine($"rows {rows}, classes {classes}, soft {softTargets}: row losses {lossStats}; gradient {gradStats}");
         for (var r = 0; r < rows; r++)
             Assert.AreEqual(expectedLosses[r], loss.RowLosses[r], 1e-5 * (1 + expectedLosses[r]), $"row {r}");

@@ -49,8 +49,8 @@ public sealed class SgdTests
         for (var j = 0; j < expected.Count; j++)
         {
             var (p, value, buffer) = expected[j];
-            var parameterStats = NormwiseErrorStats.Of(p.Value.ToArray(), value);
-            var bufferStats = NormwiseErrorStats.Of(optimizer.State[j].Tensor.ToArray(), buffer);
+            var parameterStats = ErrorStats.Of(p.Value.ToArray(), value);
+            var bufferStats = ErrorStats.Of(optimizer.State[j].Tensor.ToArray(), buffer);
             TestContext.WriteLine($"{optimizer.State[j].Name} (nesterov {nesterov}): parameter {parameterStats}; buffer {bufferStats}");
             Assert.IsLessThanOrEqualTo(2e-5, parameterStats.MaxAbsolute);
             Assert.IsLessThanOrEqualTo(2e-5, bufferStats.MaxAbsolute);
