@@ -1,0 +1,64 @@
+using System.CommandLine;
+using EnvNet.Kernels;
+using EnvNet.Network;
+
+namespace EnvNet.Training.Cli;
+
+/// <summary><c>envnet devices</c> and <c>envnet shapes</c>: what ILGPU sees, and what a model looks like.</summary>
+public static class InfoCommands
+{
+    public static Command Devices(CliContext context)
+    {
+        var command = new Command("devices", "List the devices ILGPU finds (CUDA, OpenCL, CPU): name, memory, warp size.");
+        command.SetAction(_ =>
+        {
+            context.Out.WriteLine($"{"type",-7} {"memory",10} {"warp",5} {"max group",9}  name");
+            foreach (var d in ComputeDevice.ListDevices())
+                context.Out.WriteLine($"{d.Type,-7} {d.MemoryBytes / (1 << 20),6} MiB {d.WarpSize,5} {d.MaxThreadsPerGroup,9}  {d.Name}");
+            context.Out.WriteLine("'--accelerator auto' picks CUDA, then OpenCL, then the CPU accelerator.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    public static Command Shapes(CliContext context)
+    {
+        var model = new Option<string>("--model") { Description = "envnet, envnet-tiny, envnet-v2 or envnet-v2-tiny.", DefaultValueFactory = _ => "envnet" };
+        var classes = new Option<int>("--classes") { Description = "Number of classes.", DefaultValueFactory = _ => 50 };
+        var batch = new Option<int>("--batch") { Description = "Batch size for the memory estimate.", DefaultValueFactory = _ => 64 };
+        var command = new Command("shapes", "Per-layer output shapes, parameter count and the device memory a training step needs.")
+        {
+            model, classes, batch,
+        };
+        command.SetAction(parsed =>
+        {
+            var name = parsed.GetValue(model)!;
+            var failures = OptionChecks.Failures(
+                EnvNetConfig.ModelNames.Contains(name) ? null
+                    : $"--model: expected one of {string.Join(", ", EnvNetConfig.ModelNames)}; got '{name}'.",
+                OptionChecks.Positive("--classes", parsed.GetValue(classes), "number of classes"),
+                OptionChecks.Positive("--batch", parsed.GetValue(batch), "batch size"));
+            if (failures.Count > 0)
+            {
+                foreach (var failure in failures) context.UsageError(failure);
+                return ExitCodes.Usage;
+            }
+
+            var config = EnvNetConfig.ByName(name, parsed.GetValue(classes));
+            context.Out.WriteLine($"{config.Name}: {config.Classes} classes, input {config.InputLength} samples " +
+                                  $"({config.InputLength / (double)config.SampleRate:F3} s at {config.SampleRate} Hz), " +
+                                  $"learned spectrogram {config.FeatureFilters} x {config.FeatureFrames}");
+            var layers = EnvNetModel.DescribeLayers(config);
+            var width = layers.Max(l => l.Name.Length) + 2;
+            context.Out.WriteLine($"{"layer".PadRight(width)}output shape (batch 1)");
+            foreach (var (layerName, shape) in layers)
+                context.Out.WriteLine($"{layerName.PadRight(width)}[{string.Join(", ", shape)}]");
+            context.Out.WriteLine($"parameters: {EnvNetModel.CountParameters(config):N0}");
+            var bytes = EnvNetModel.EstimateTrainingBytes(config, parsed.GetValue(batch));
+            context.Out.WriteLine($"device memory for a training step with batch {parsed.GetValue(batch)}: {bytes / (double)(1 << 20):N0} MiB " +
+                                  "(parameters, gradients, momentum and activations)");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

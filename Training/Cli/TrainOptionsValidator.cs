@@ -1,0 +1,202 @@
+using System.Globalization;
+using EnvNet.Kernels;
+using EnvNet.Network;
+
+namespace EnvNet.Training.Cli;
+
+/// <summary>The outcome of validating command-line options: the options, or one message per problem.</summary>
+public sealed record Validated<T>(T? Value, IReadOnlyList<string> Errors) where T : class
+{
+    public bool IsValid => Errors.Count == 0;
+}
+
+/// <summary>
+/// Turns <see cref="TrainArguments"/> into <see cref="TrainOptions"/> before any work starts. Every problem is one
+/// line that names the option and says what was expected; the CLI prints them and exits with code 2.
+/// </summary>
+public static class TrainOptionsValidator
+{
+    public static readonly string[] Subsets = ["esc50", "esc10"];
+    public const int FoldCount = 5; // ESC-50 ships five folds for cross-validation
+
+    public static Validated<TrainOptions> Validate(TrainArguments args, DateTime? now = null)
+    {
+        var errors = new List<string>();
+        var options = args.Resume ? FromRunFolder(args, errors) : FromArguments(args, now ?? DateTime.Now, errors);
+        if (options is not null && errors.Count == 0) CheckResolved(options, args.Resume, errors);
+        return new Validated<TrainOptions>(errors.Count == 0 ? options : null, errors);
+    }
+
+    private static TrainOptions? FromArguments(TrainArguments a, DateTime now, List<string> errors)
+    {
+        var embedded = a.Data is null;
+        var cache = Path.GetFullPath(a.Cache ?? CacheFolder.Default());
+        var model = a.Model ?? (embedded ? EmbeddedDefault.Model : "envnet");
+        var folds = ParseFolds(a, errors) ?? (embedded ? EmbeddedDefault.Folds : [1, 2, 3, 4, 5]);
+        double[]? steps = a.LearningRateSteps is null ? [0.5, 0.75] : ParseSteps(a.LearningRateSteps, errors);
+        var accelerator = ParseAccelerator(a.Accelerator, errors);
+        return new TrainOptions
+        {
+            DataDir = a.Data is null ? EmbeddedDefault.DataDir(cache) : Path.GetFullPath(a.Data),
+            Embedded = embedded,
+            Subset = a.Subset ?? "esc50",
+            Folds = folds,
+            Model = model,
+            Epochs = a.Epochs ?? (embedded ? EmbeddedDefault.Epochs : 600),
+            Batch = a.Batch ?? (embedded ? EmbeddedDefault.Batch : 64),
+            LearningRate = a.LearningRate ?? (embedded ? EmbeddedDefault.LearningRate : 0.01),
+            LearningRateSteps = steps ?? [],
+            Momentum = a.Momentum ?? 0.9,
+            WeightDecay = a.WeightDecay ?? 5e-4,
+            TestCrops = a.TestCrops ?? 10,
+            Accelerator = accelerator ?? AcceleratorChoice.Auto,
+            Seed = a.Seed ?? 0,
+            OutDir = Path.GetFullPath(a.Out ?? Path.Combine("runs", $"{model}-{now:yyyyMMdd-HHmmss}")),
+            CacheDir = cache,
+            SkipBad = a.SkipBad,
+        };
+    }
+
+    /// <summary>--resume: the options of the run folder's run.json; only the accelerator may be changed.</summary>
+    private static TrainOptions? FromRunFolder(TrainArguments a, List<string> errors)
+    {
+        if (a.Out is null)
+        {
+            errors.Add("--resume: expected --out DIR naming the run folder to continue.");
+            return null;
+        }
+        var given = new (string Name, bool Given)[]
+        {
+            ("--data", a.Data is not null), ("--subset", a.Subset is not null), ("--folds", a.Folds is not null),
+            ("--fold", a.Fold is not null), ("--model", a.Model is not null), ("--epochs", a.Epochs is not null),
+            ("--batch", a.Batch is not null), ("--lr", a.LearningRate is not null), ("--lr-steps", a.LearningRateSteps is not null),
+            ("--momentum", a.Momentum is not null), ("--weight-decay", a.WeightDecay is not null),
+            ("--test-crops", a.TestCrops is not null), ("--seed", a.Seed is not null), ("--cache", a.Cache is not null),
+            ("--skip-bad", a.SkipBad),
+        };
+        foreach (var (name, _) in given.Where(g => g.Given))
+            errors.Add($"{name}: not allowed with --resume; the run's options come from {Path.Combine(a.Out, TrainOptions.RunFileName)} (only --accelerator may change).");
+
+        var runFile = Path.Combine(Path.GetFullPath(a.Out), TrainOptions.RunFileName);
+        if (!File.Exists(runFile))
+        {
+            errors.Add($"--resume: expected a run folder holding {TrainOptions.RunFileName}; '{runFile}' does not exist.");
+            return null;
+        }
+        TrainOptions options;
+        try
+        {
+            options = TrainOptions.FromJson(File.ReadAllText(runFile), runFile);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
+        {
+            errors.Add($"--resume: '{runFile}' is not a valid run file ({e.Message}).");
+            return null;
+        }
+        var accelerator = ParseAccelerator(a.Accelerator, errors);
+        return options with
+        {
+            OutDir = Path.GetFullPath(a.Out),
+            Accelerator = accelerator ?? options.Accelerator,
+        };
+    }
+
+    private static void CheckResolved(TrainOptions o, bool resume, List<string> errors)
+    {
+        if (!o.Embedded) errors.AddRange(OptionChecks.Failures(OptionChecks.Esc50Folder("--data", o.DataDir)));
+        if (!Subsets.Contains(o.Subset))
+            errors.Add($"--subset: expected one of {string.Join(", ", Subsets)}; got '{o.Subset}'.");
+        if (!EnvNetConfig.ModelNames.Contains(o.Model))
+            errors.Add($"--model: expected one of {string.Join(", ", EnvNetConfig.ModelNames)}; got '{o.Model}'.");
+        errors.AddRange(OptionChecks.Failures(
+            OptionChecks.Positive("--epochs", o.Epochs, "number of epochs"),
+            OptionChecks.Positive("--batch", o.Batch, "batch size"),
+            OptionChecks.Positive("--test-crops", o.TestCrops, "number of test crops")));
+        if (!(o.LearningRate > 0) || double.IsInfinity(o.LearningRate))
+            errors.Add($"--lr: expected a learning rate > 0; got {Format(o.LearningRate)}.");
+        if (!(o.Momentum >= 0 && o.Momentum < 1))
+            errors.Add($"--momentum: expected a value in [0, 1); got {Format(o.Momentum)}.");
+        if (!(o.WeightDecay >= 0) || double.IsInfinity(o.WeightDecay))
+            errors.Add($"--weight-decay: expected a value >= 0; got {Format(o.WeightDecay)}.");
+        CheckOutputFolder(o.OutDir, resume, errors);
+        errors.AddRange(OptionChecks.Failures(OptionChecks.WritableFolder("--cache", o.CacheDir)));
+    }
+
+    private static void CheckOutputFolder(string outDir, bool resume, List<string> errors)
+    {
+        if (!resume && File.Exists(Path.Combine(outDir, TrainOptions.RunFileName)))
+        {
+            errors.Add($"--out: '{outDir}' already holds a run; pass --resume to continue it, or choose another folder.");
+            return;
+        }
+        errors.AddRange(OptionChecks.Failures(OptionChecks.WritableFolder("--out", outDir)));
+    }
+
+    private static int[]? ParseFolds(TrainArguments a, List<string> errors)
+    {
+        if (a.Fold is not null && a.Folds is not null)
+        {
+            errors.Add("--fold/--folds: give one or the other (--fold K runs one fold, --folds 2,4 a list).");
+            return null;
+        }
+        if (a.Fold is { } single)
+        {
+            var outOfRange = OptionChecks.InRange("--fold", single, 1, FoldCount, "a fold number");
+            if (outOfRange is null) return [single];
+            errors.Add(outOfRange);
+            return null;
+        }
+        if (a.Folds is null) return null;
+
+        var folds = new List<int>();
+        foreach (var part in a.Folds.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var fold) || fold is < 1 or > FoldCount)
+            {
+                errors.Add($"--folds: expected fold numbers from 1 to {FoldCount} separated by commas (e.g. 2,4); got '{a.Folds}'.");
+                return null;
+            }
+            if (folds.Contains(fold))
+            {
+                errors.Add($"--folds: expected each fold once; {fold} is listed twice in '{a.Folds}'.");
+                return null;
+            }
+            folds.Add(fold);
+        }
+        return folds.ToArray();
+    }
+
+    private static double[]? ParseSteps(string text, List<string> errors)
+    {
+        if (text.Trim() is "none" or "") return [];
+        var steps = new List<double>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var step)
+                || !(step > 0 && step < 1) || (steps.Count > 0 && step <= steps[^1]))
+            {
+                errors.Add($"--lr-steps: expected increasing fractions of the epochs strictly between 0 and 1 (e.g. 0.5,0.75), or 'none'; got '{text}'.");
+                return null;
+            }
+            steps.Add(step);
+        }
+        return steps.ToArray();
+    }
+
+    public static AcceleratorChoice? ParseAccelerator(string? text, List<string> errors)
+    {
+        switch (text?.ToLowerInvariant())
+        {
+            case null: return null;
+            case "auto": return AcceleratorChoice.Auto;
+            case "cuda": return AcceleratorChoice.Cuda;
+            case "opencl": return AcceleratorChoice.OpenCL;
+            case "cpu": return AcceleratorChoice.Cpu;
+            default:
+                errors.Add($"--accelerator: expected one of auto, cuda, opencl, cpu; got '{text}'.");
+                return null;
+        }
+    }
+
+    private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
+}

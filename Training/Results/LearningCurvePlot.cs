@@ -1,0 +1,55 @@
+using ScottPlot;
+
+namespace EnvNet.Training.Results;
+
+/// <summary>learning-curves.png: loss (left) and accuracy (right) per epoch, one colour per fold, training as a
+/// solid line and validation (test-crop averaged) dashed.</summary>
+public static class LearningCurvePlot
+{
+    public const string FileName = "learning-curves.png";
+
+    public static void Write(string path, IReadOnlyList<EpochMetrics> rows, string title)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(2);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        var loss = multiplot.GetPlot(0);
+        var accuracy = multiplot.GetPlot(1);
+        var palette = new ScottPlot.Palettes.Category10();
+
+        var folds = rows.GroupBy(r => r.Fold).OrderBy(g => g.Key).ToList();
+        for (var i = 0; i < folds.Count; i++)
+        {
+            var fold = folds[i].OrderBy(r => r.Epoch).ToList();
+            var color = palette.GetColor(i);
+            var epochs = fold.Select(r => (double)r.Epoch).ToArray();
+            AddLine(loss, epochs, fold.Select(r => r.TrainLoss), color, $"fold {folds[i].Key} train", LinePattern.Solid);
+            AddLine(loss, epochs, fold.Select(r => r.ValidationLoss), color, $"fold {folds[i].Key} validation", LinePattern.Dashed);
+            AddLine(accuracy, epochs, fold.Select(r => r.TrainAccuracy), color, $"fold {folds[i].Key} train", LinePattern.Solid);
+            AddLine(accuracy, epochs, fold.Select(r => r.ValidationAccuracy), color, $"fold {folds[i].Key} validation", LinePattern.Dashed);
+        }
+
+        loss.Title($"{title}: loss");
+        loss.XLabel("epoch");
+        loss.YLabel("cross-entropy");
+        accuracy.Title($"{title}: accuracy");
+        accuracy.XLabel("epoch");
+        accuracy.YLabel("accuracy");
+        accuracy.Axes.SetLimitsY(0, 1);
+        foreach (var plot in new[] { loss, accuracy })
+        {
+            plot.ShowLegend(Alignment.UpperRight);
+            plot.Legend.FontSize = 11;
+        }
+        multiplot.SavePng(path + ".tmp", 1400, 520);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    private static void AddLine(Plot plot, double[] xs, IEnumerable<double> ys, Color color, string label, LinePattern pattern)
+    {
+        var line = plot.Add.ScatterLine(xs, ys.ToArray(), color);
+        line.LegendText = label;
+        line.LinePattern = pattern;
+        line.LineWidth = 2;
+    }
+}

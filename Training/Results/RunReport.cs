@@ -1,0 +1,62 @@
+using EnvNet.Training.Cli;
+
+namespace EnvNet.Training.Results;
+
+/// <summary>
+/// Merges run folders whose folds were trained as separate jobs (one fold per machine, array job or pod) into
+/// one result: metrics.csv of all folds, summary.csv, confusion.csv summed over the finished folds and
+/// learning-curves.png. The runs must share model, subset and epochs, and each fold may come from one run only.
+/// </summary>
+public static class RunReport
+{
+    public sealed record Merged(IReadOnlyList<FoldSummary> Folds, IReadOnlyList<string> Warnings);
+
+    public static Merged Write(IReadOnlyList<string> runDirs, string outDir)
+    {
+        var runs = runDirs.Select(dir =>
+        {
+            var runFile = Path.Combine(dir, TrainOptions.RunFileName);
+            return (Dir: dir, Options: TrainOptions.FromJson(File.ReadAllText(runFile), runFile),
+                Rows: MetricsFile.Read(Path.Combine(dir, MetricsFile.FileName)));
+        }).ToList();
+
+        var first = runs[0].Options;
+        foreach (var run in runs.Skip(1))
+        {
+            var o = run.Options;
+            if (o.Model != first.Model || o.Subset != first.Subset || o.Epochs != first.Epochs)
+                throw new InvalidDataException(
+                    $"{run.Dir} trained {o.Model}/{o.Subset} for {o.Epochs} epochs, {runs[0].Dir} {first.Model}/{first.Subset} for {first.Epochs}; " +
+                    "only runs of the same recipe can be merged.");
+        }
+
+        var foldOwner = new Dictionary<int, string>();
+        foreach (var run in runs)
+            foreach (var fold in run.Rows.Select(r => r.Fold).Distinct())
+                if (!foldOwner.TryAdd(fold, run.Dir))
+                    throw new InvalidDataException($"Fold {fold} appears in both {foldOwner[fold]} and {run.Dir}; give each fold once.");
+
+        var rows = runs.SelectMany(r => r.Rows).OrderBy(r => r.Fold).ThenBy(r => r.Epoch).ToList();
+        var finished = RunSummary.FromMetrics(rows, first.Epochs);
+        var warnings = foldOwner.Keys.Except(finished.Select(f => f.Fold)).Order()
+            .Select(f => $"fold {f} in {foldOwner[f]} has not finished its {first.Epochs} epochs; it is left out of summary.csv and confusion.csv.")
+            .ToList();
+
+        Directory.CreateDirectory(outDir);
+        var metrics = new MetricsFile(Path.Combine(outDir, MetricsFile.FileName));
+        if (File.Exists(metrics.Path)) File.Delete(metrics.Path);
+        foreach (var row in rows) metrics.Append(row);
+        RunSummary.Write(Path.Combine(outDir, RunSummary.FileName), finished);
+
+        ConfusionMatrix? confusion = null;
+        foreach (var fold in finished)
+        {
+            var foldConfusion = ConfusionMatrix.Read(Path.Combine(TrainingService.FoldDir(foldOwner[fold.Fold], fold.Fold), "confusion.csv"));
+            if (confusion is null) confusion = foldConfusion;
+            else confusion.Add(foldConfusion);
+        }
+        confusion?.Write(Path.Combine(outDir, "confusion.csv"));
+        if (rows.Count > 0) LearningCurvePlot.Write(Path.Combine(outDir, LearningCurvePlot.FileName), rows, first.Model);
+        return new Merged(finished, warnings);
+    }
+}

@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using EnvNet.Esc50Dataset;
+using EnvNet.Kernels;
+using EnvNet.Network;
+using EnvNet.Training.Checkpoints;
+using EnvNet.Training.Cli;
+using EnvNet.Training.Results;
+using Serilog;
+
+namespace EnvNet.Training;
+
+public enum TrainingOutcome { Completed, Stopped }
+
+/// <summary>
+/// K-fold cross-validation on ESC-50: for each fold, train on the other folds and validate on it with test crops.
+/// The run folder holds run.json (options), metrics.csv (a row per epoch and fold), per fold
+/// fold-K/{last,last.state,best}.safetensors and confusion.csv, and over the finished folds summary.csv,
+/// confusion.csv and learning-curves.png, rewritten at the end of each fold.
+/// <para>Everything random is a function of the seed: the data stream of (fold seed, epoch), dropout of
+/// (fold seed, step), the initial weights of the fold seed. A checkpoint therefore restores a run exactly, and a
+/// resumed run ends with the same numbers as one that was never stopped.</para>
+/// </summary>
+public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHook> hooks, ILogger log, CancellationToken stop)
+{
+    private readonly MetricsFile _metrics = new(Path.Combine(options.OutDir, MetricsFile.FileName));
+
+    /// <summary>The seed of one fold's model and data stream, fixed across processes and machines.</summary>
+    public static int FoldSeed(int seed, int fold) => unchecked(seed * 1_000_003 + fold);
+
+    public static string FoldDir(string runDir, int fold) => Path.Combine(runDir, $"fold-{fold}");
+
+    /// <summary>Writes run.json for a new run (a resumed run keeps its own).</summary>
+    public static void WriteRunFile(TrainOptions options) =>
+        AtomicFile.WriteAllText(Path.Combine(options.OutDir, TrainOptions.RunFileName), options.ToJson());
+
+    public TrainingOutcome Run()
+    {
+        var metadata = LoadMetadata(options, log);
+        var config = EnvNetConfig.ByName(options.Model, metadata.ClassCount);
+
+        using var device = ComputeDevice.Create(options.Accelerator);
+        var deviceLog = log.ForContext("Accelerator", $"{device.Type} {device.Name}");
+        CheckDeviceMemory(device, config);
+        deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
+            config.Name, config.Classes, config.SampleRate, config.InputLength, $"{device.Type} {device.Name}");
+
+        var store = ClipStore.Load(metadata, config.SampleRate, options.CacheDir, options.SkipBad, message => log.Information("{DatasetMessage}", message));
+        if (store.SkippedCount > 0)
+            log.Warning("Skipped {Skipped} unreadable clips (--skip-bad): {Reasons}", store.SkippedCount, store.SkippedReasons);
+
+        foreach (var fold in options.Folds)
+        {
+            var outcome = TrainFold(device, config, store, metadata.ClassNames, fold,
+                deviceLog.ForContext("Fold", fold));
+            WriteRunResults(metadata.ClassNames);
+            if (outcome == TrainingOutcome.Stopped) return TrainingOutcome.Stopped;
+        }
+
+        var summary = RunSummary.FromMetrics(_metrics.ReadAll(), options.Epochs);
+        var (mean, std) = RunSummary.MeanAndStd(summary.Select(s => s.FinalAccuracy).ToList());
+        deviceLog.Information("Finished {Folds} folds: final validation accuracy {MeanAccuracy:P1}{Spread}; results in {RunDir}",
+            summary.Count, mean, std is { } s ? $" ± {s:P1}" : "", options.OutDir);
+        return TrainingOutcome.Completed;
+    }
+
+    public static Esc50Metadata LoadMetadata(TrainOptions options, ILogger log)
+    {
+        if (options.Embedded) EnsureSyntheticData(options.DataDir, log);
+        var metadata = Esc50Metadata.Load(options.DataDir, options.SkipBad, message => log.Warning("{DatasetMessage}", message));
+        return options.Subset == "esc10" ? metadata.Esc10() : metadata;
+    }
+
+    /// <summary>Generates the embedded default's synthetic ESC-50 twin once; it is written to a temporary folder
+    /// and renamed, so an interrupted generation is never mistaken for a finished one.</summary>
+    private static void EnsureSyntheticData(string dataDir, ILogger log)
+    {
+        if (File.Exists(Path.Combine(dataDir, "meta", "esc50.csv"))) return;
+        log.Information("Generating the synthetic ESC-50 twin ({Classes} classes, {Clips} clips per class and fold) into {DataDir}",
+            EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, dataDir);
+        var temporary = dataDir + $".partial-{Environment.ProcessId}";
+        if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
+        SyntheticEsc50.Write(temporary, EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, EmbeddedDefault.DataSeed);
+        Directory.Move(temporary, dataDir);
+    }
+
+    private void CheckDeviceMemory(ComputeDevice device, EnvNetConfig config)
+    {
+        if (device.Type == ILGPU.Runtime.AcceleratorType.CPU) return; // host memory, not a fixed device budget
+        var needed = EnvNetModel.EstimateTrainingBytes(config, options.Batch);
+        var available = device.Accelerator.MemorySize;
+        if (needed > available)
+            throw new UsageException(
+                $"--batch: {options.Batch} needs about {needed / (1 << 20)} MiB of device memory for {config.Name}, {device.Name} has {available / (1 << 20)} MiB; use a smaller batch.");
+    }
+
+    private TrainingOutcome TrainFold(ComputeDevice device, EnvNetConfig config, ClipStore store,
+        IReadOnlyList<string> classNames, int fold, ILogger foldLog)
+    {
+        var (train, validation) = store.Split(fold);
+        if (train.Count == 0 || validation.Count == 0)
+            throw new InvalidDataException(
+                $"{options.DataDir}: fold {fold} leaves {train.Count} training and {validation.Count} validation clips; both must be non-empty.");
+
+        var foldDir = FoldDir(options.OutDir, fold);
+        Directory.CreateDirectory(foldDir);
+        var seed = FoldSeed(options.Seed, fold);
+        using var model = EnvNetModel.Create(device, config, options.Batch, seed);
+        var progress = TrainingCheckpoint.TryLoad(foldDir, model, fold, seed) ?? TrainingProgress.Start(fold, seed);
+        _metrics.TruncateFold(fold, progress.Epoch);
+        if (progress.Epoch >= options.Epochs)
+        {
+            foldLog.Information("Fold {Fold} already finished ({Epochs} epochs)", fold, progress.Epoch);
+            return TrainingOutcome.Completed;
+        }
+        if (progress.Epoch == 0 && progress.Partial is null)
+            foldLog.Information("Fold {Fold}: {TrainClips} training clips, {ValidationClips} validation clips", fold, train.Count, validation.Count);
+        else
+            foldLog.Information("Fold {Fold}: {TrainClips} training clips, {ValidationClips} validation clips; resuming after epoch {Epoch} and {Batches} batches",
+                fold, train.Count, validation.Count, progress.Epoch, progress.Partial?.Batches ?? 0);
+
+        var schedule = new LearningRateSchedule(options.LearningRate, options.LearningRateSteps, options.Epochs);
+        var evaluator = new TestCropEvaluator(model, options.TestCrops);
+        var info = new CheckpointInfo(config.Name, options.Subset, classNames, fold, 0, seed, 0);
+
+        for (var epoch = progress.Epoch + 1; epoch <= options.Epochs; epoch++)
+        {
+            if (stop.IsCancellationRequested) return Stop(foldLog, fold, progress.Epoch, 0);
+
+            var learningRate = schedule.At(epoch);
+            var done = progress.Partial ?? new PartialEpoch(0, 0, 0, 0, 0);
+            var (lossSum, correct, samples, batches) = (done.LossSum, done.Correct, done.Samples, done.Batches);
+            var clock = Stopwatch.StartNew();
+            var stopped = false;
+            using (var stream = new TrainingBatchStream(train, config.Classes, options.Batch, config.InputLength,
+                       config.SampleRate, seed, epoch, new TrainingAugmentation(BetweenClass: false, StrongAugment: false)))
+            {
+                RunConsole.WithProgress($"fold {fold} epoch {epoch}/{options.Epochs}", stream.BatchCount, batches, advance =>
+                {
+                    // The stream is a pure function of (seed, epoch): skipping the batches a stopped run already
+                    // trained on puts the resumed run exactly where the stopped one was.
+                    foreach (var batch in stream.Skip(done.Batches))
+                    {
+                        if (stop.IsCancellationRequested)
+                        {
+                            stopped = true;
+                            return;
+                        }
+                        var result = model.TrainStep(batch.Inputs.AsSpan(0, batch.Count * config.InputLength),
+                            batch.Targets.AsSpan(0, batch.Count * config.Classes), batch.Count,
+                            (float)learningRate, (float)options.Momentum, (float)options.WeightDecay);
+                        lossSum += (double)result.MeanLoss * batch.Count;
+                        correct += result.Correct;
+                        samples += batch.Count;
+                        batches++;
+                        advance(lossSum / samples);
+                    }
+                });
+            }
+            var trainSeconds = done.TrainSeconds + clock.Elapsed.TotalSeconds;
+
+            if (stopped)
+            {
+                var partial = batches > 0 ? new PartialEpoch(batches, lossSum, correct, samples, trainSeconds) : null;
+                TrainingCheckpoint.Save(foldDir, model, info with { Epoch = progress.Epoch }, progress with { Step = model.Step, Partial = partial });
+                return Stop(foldLog, fold, progress.Epoch, batches);
+            }
+
+            var evaluation = evaluator.Evaluate(validation, classNames);
+            var row = new EpochMetrics
+            {
+                Fold = fold,
+                Epoch = epoch,
+                LearningRate = learningRate,
+                TrainLoss = lossSum / samples,
+                TrainAccuracy = (double)correct / samples,
+                ValidationLoss = evaluation.Loss,
+                ValidationAccuracy = evaluation.Accuracy,
+                EpochSeconds = done.TrainSeconds + clock.Elapsed.TotalSeconds,
+                SamplesPerSecond = samples / trainSeconds,
+            };
+
+            // Order matters for resuming: metrics and confusion first, the checkpoint last. A run killed in between
+            // resumes from the previous checkpoint, drops this row and trains the epoch again to the same result.
+            _metrics.Append(row);
+            evaluation.Confusion.Write(Path.Combine(foldDir, "confusion.csv"));
+            var epochInfo = info with { Epoch = epoch, ValidationAccuracy = evaluation.Accuracy };
+            var isBest = evaluation.Accuracy > progress.BestAccuracy;
+            if (isBest) ModelCheckpoint.Save(Path.Combine(foldDir, TrainingCheckpoint.BestFile), model, epochInfo);
+            progress = progress with
+            {
+                Epoch = epoch,
+                Step = model.Step,
+                BestAccuracy = isBest ? evaluation.Accuracy : progress.BestAccuracy,
+                BestEpoch = isBest ? epoch : progress.BestEpoch,
+                Partial = null,
+            };
+            TrainingCheckpoint.Save(foldDir, model, epochInfo, progress);
+
+            foldLog.ForContext("Epoch", epoch).Information(
+                "Fold {Fold} epoch {Epoch}/{Epochs}: lr {LearningRate:G3}, train loss {TrainLoss:F4} accuracy {TrainAccuracy:P1}, " +
+                "validation loss {ValidationLoss:F4} accuracy {ValidationAccuracy:P1}{Best}, {EpochSeconds:F1} s, {SamplesPerSecond:F0} samples/s",
+                fold, epoch, options.Epochs, learningRate, row.TrainLoss, row.TrainAccuracy, row.ValidationLoss,
+                row.ValidationAccuracy, isBest ? " (best)" : "", row.EpochSeconds, row.SamplesPerSecond);
+
+            var context = new EpochContext(fold, epoch, model, row, options.OutDir, foldDir, foldLog);
+            foreach (var hook in hooks) hook.AfterEpoch(context);
+        }
+        return TrainingOutcome.Completed;
+    }
+
+    private TrainingOutcome Stop(ILogger foldLog, int fold, int finishedEpochs, int batchesIntoNextEpoch)
+    {
+        foldLog.Warning("Stopped in fold {Fold} after epoch {Epoch} and {Batches} batches of the next; checkpoint and metrics are saved in {RunDir}",
+            fold, finishedEpochs, batchesIntoNextEpoch, options.OutDir);
+        return TrainingOutcome.Stopped;
+    }
+
+    /// <summary>summary.csv, confusion.csv (summed over finished folds) and learning-curves.png from the files on disk,
+    /// so they include folds finished before a resume.</summary>
+    private void WriteRunResults(IReadOnlyList<string> classNames)
+    {
+        var rows = _metrics.ReadAll();
+        if (rows.Count == 0) return;
+        var finished = RunSummary.FromMetrics(rows, options.Epochs);
+        RunSummary.Write(Path.Combine(options.OutDir, RunSummary.FileName), finished);
+        var confusion = new ConfusionMatrix(classNames);
+        foreach (var fold in finished)
+            confusion.Add(ConfusionMatrix.Read(Path.Combine(FoldDir(options.OutDir, fold.Fold), "confusion.csv")));
+        confusion.Write(Path.Combine(options.OutDir, "confusion.csv"));
+        LearningCurvePlot.Write(Path.Combine(options.OutDir, LearningCurvePlot.FileName), rows, options.Model);
+    }
+}
+
+/// <summary>An option that cannot work, found after parsing (e.g. a batch too large for the device): exit code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,170 @@
+using EnvNet.Kernels;
+using EnvNet.Training.Cli;
+
+namespace EnvNet.Tests;
+
+[TestClass]
+public sealed class TrainingOptionsTests
+{
+    private static (int ExitCode, string Out, string Error) Cli(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = EnvNetCli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [TestMethod]
+    public void WithData_DefaultsAreTheEnvNetRecipe()
+    {
+        using var dir = new TempDir();
+        var result = TrainOptionsValidator.Validate(new TrainArguments { Data = Esc50TestData.MiniDir, Out = dir.Sub("run"), Cache = dir.Sub("cache") });
+
+        Assert.IsTrue(result.IsValid, string.Join("\n", result.Errors));
+        var o = result.Value!;
+        Assert.AreEqual(("envnet", 600, 64, 0.01, 0.9, 5e-4, 10, AcceleratorChoice.Auto, "esc50", false),
+            (o.Model, o.Epochs, o.Batch, o.LearningRate, o.Momentum, o.WeightDecay, o.TestCrops, o.Accelerator, o.Subset, o.Embedded));
+        CollectionAssert.AreEqual(new[] { 1, 2, 3, 4, 5 }, o.Folds);
+        CollectionAssert.AreEqual(new[] { 0.5, 0.75 }, o.LearningRateSteps);
+    }
+
+    [TestMethod]
+    public void WithoutData_TheEmbeddedDefaultTrainsTheTinyModelOnTheSyntheticTwin()
+    {
+        using var dir = new TempDir();
+        var o = TrainOptionsValidator.Validate(new TrainArguments { Out = dir.Sub("run"), Cache = dir.Sub("cache"), Epochs = 3 }).Value!;
+
+        Assert.IsTrue(o.Embedded);
+        Assert.AreEqual((EmbeddedDefault.Model, 3, EmbeddedDefault.Batch), (o.Model, o.Epochs, o.Batch), "explicit options still win");
+        Assert.AreEqual(EmbeddedDefault.DataDir(dir.Sub("cache")), o.DataDir);
+        CollectionAssert.AreEqual(EmbeddedDefault.Folds, o.Folds);
+    }
+
+    [TestMethod]
+    public void ListsAndSingleFoldParse()
+    {
+        using var dir = new TempDir();
+        var o = TrainOptionsValidator.Validate(new TrainArguments
+        {
+            Data = Esc50TestData.MiniDir, Out = dir.Sub("run"), Cache = dir.Sub("cache"), Folds = "4, 2", LearningRateSteps = "0.3,0.6,0.9", Accelerator = "CPU",
+        }).Value!;
+        CollectionAssert.AreEqual(new[] { 4, 2 }, o.Folds);
+        CollectionAssert.AreEqual(new[] { 0.3, 0.6, 0.9 }, o.LearningRateSteps);
+        Assert.AreEqual(AcceleratorChoice.Cpu, o.Accelerator);
+        var single = TrainOptionsValidator.Validate(new TrainArguments { Data = Esc50TestData.MiniDir, Out = dir.Sub("run2"), Cache = dir.Sub("cache"), Fold = 3, LearningRateSteps = "none" }).Value!;
+        CollectionAssert.AreEqual(new[] { 3 }, single.Folds);
+        Assert.AreEqual(0, single.LearningRateSteps.Length);
+    }
+
+    [TestMethod]
+    [DataRow("--accelerator", "tpu")]
+    [DataRow("--data", "/nonexistent/ESC-50")]
+    [DataRow("--data", "{tmp}")]
+    [DataRow("--fold", "7")]
+    [DataRow("--fold", "0")]
+    [DataRow("--folds", "1,6")]
+    [DataRow("--folds", "2,2")]
+    [DataRow("--folds", "one")]
+    [DataRow("--batch", "0")]
+    [DataRow("--batch", "-64")]
+    [DataRow("--epochs", "0")]
+    [DataRow("--lr", "0")]
+    [DataRow("--lr", "-0.1")]
+    [DataRow("--lr-steps", "0.75,0.5")]
+    [DataRow("--lr-steps", "0.5,1")]
+    [DataRow("--lr-steps", "0,0.5")]
+    [DataRow("--momentum", "1")]
+    [DataRow("--weight-decay", "-1")]
+    [DataRow("--test-crops", "0")]
+    [DataRow("--model", "resnet")]
+    [DataRow("--subset", "esc20")]
+    [DataRow("--out", "{file}/run")]
+    public void InvalidOption_GetsOneLineNamingItAndExitCode2(string option, string value)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.Sub("file"), "");
+        value = value.Replace("{tmp}", dir.Path).Replace("{file}", dir.Sub("file"));
+        var given = new Dictionary<string, string> { ["--data"] = Esc50TestData.MiniDir, ["--out"] = dir.Sub("run"), ["--cache"] = dir.Sub("cache") };
+        given[option] = value;
+        string[] args = ["train", .. given.SelectMany(g => new[] { g.Key, g.Value })];
+
+        var (code, output, error) = Cli(args);
+
+        Assert.AreEqual(ExitCodes.Usage, code, error);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.AreEqual(1, lines.Length, error);
+        StringAssert.StartsWith(lines[0], $"error: {option}");
+        StringAssert.Contains(lines[0], "expected");
+        Assert.AreEqual("", output);
+        Assert.IsFalse(File.Exists(Path.Combine(dir.Sub("run"), "run.json")), "nothing was started");
+    }
+
+    [TestMethod]
+    [DataRow("train --batch abc")]
+    [DataRow("train --no-such-option 1")]
+    [DataRow("train --fold")]
+    [DataRow("frobnicate")]
+    [DataRow("")]
+    public void ParseErrors_ExitWith2(string commandLine)
+    {
+        var (code, _, error) = Cli(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.AreEqual(ExitCodes.Usage, code, error);
+        StringAssert.StartsWith(error, "error: ");
+    }
+
+    [TestMethod]
+    public void Resume_NeedsARunFolderAndTakesOnlyTheAccelerator()
+    {
+        using var dir = new TempDir();
+        StringAssert.Contains(Cli("train", "--resume").Error, "--resume: expected --out DIR");
+        StringAssert.Contains(Cli("train", "--resume", "--out", dir.Path).Error, "run.json");
+
+        var run = dir.Sub("run");
+        Directory.CreateDirectory(run);
+        var options = TrainOptionsValidator.Validate(new TrainArguments { Data = Esc50TestData.MiniDir, Out = run, Cache = dir.Sub("cache"), Fold = 2 }).Value!;
+        File.WriteAllText(Path.Combine(run, TrainOptions.RunFileName), options.ToJson());
+
+        var (code, _, error) = Cli("train", "--resume", "--out", run, "--epochs", "5");
+        Assert.AreEqual(ExitCodes.Usage, code);
+        StringAssert.StartsWith(error, "error: --epochs: not allowed with --resume");
+        var resumed = TrainOptionsValidator.Validate(new TrainArguments { Resume = true, Out = run, Accelerator = "cpu" }).Value!;
+        Assert.AreEqual(options with { Accelerator = AcceleratorChoice.Cpu }, resumed with { Folds = options.Folds, LearningRateSteps = options.LearningRateSteps });
+        CollectionAssert.AreEqual(options.Folds, resumed.Folds);
+
+        var (again, _, againError) = Cli("train", "--data", Esc50TestData.MiniDir, "--out", run, "--cache", dir.Sub("cache"));
+        Assert.AreEqual(ExitCodes.Usage, again);
+        StringAssert.Contains(againError, "already holds a run; pass --resume");
+    }
+
+    [TestMethod]
+    public void OtherCommands_ValidateTheirOptionsWithExitCode2()
+    {
+        using var dir = new TempDir();
+        Assert.AreEqual(ExitCodes.Usage, Cli("evaluate", "--checkpoint", dir.Sub("none.safetensors"), "--data", Esc50TestData.MiniDir).ExitCode);
+        Assert.AreEqual(ExitCodes.Usage, Cli("predict", "--checkpoint", dir.Sub("none.safetensors"), "--wav", dir.Sub("none.wav")).ExitCode);
+        Assert.AreEqual(ExitCodes.Usage, Cli("report", dir.Sub("no-run")).ExitCode);
+        Assert.AreEqual(ExitCodes.Usage, Cli("report").ExitCode);
+        Assert.AreEqual(ExitCodes.Usage, Cli("shapes", "--model", "resnet").ExitCode);
+        StringAssert.StartsWith(Cli("synth", "--out", dir.Path, "--classes", "51").Error, "error: --classes: expected a number of classes from 1 to 50");
+    }
+
+    [TestMethod]
+    public void Shapes_ListsLayersParametersAndMemory()
+    {
+        var (code, output, _) = Cli("shapes", "--model", "envnet");
+        Assert.AreEqual(ExitCodes.Success, code);
+        StringAssert.Contains(output, "input 24014 samples");
+        StringAssert.Contains(output, "learned spectrogram 40 x 150");
+        StringAssert.Contains(output, "[1, 40, 1, 150]");
+        StringAssert.Contains(output, "parameters: ");
+        StringAssert.Contains(output, "device memory for a training step with batch 64");
+    }
+
+    [TestMethod]
+    public void Devices_ListsTheCpuAccelerator()
+    {
+        var (code, output, _) = Cli("devices");
+        Assert.AreEqual(ExitCodes.Success, code);
+        StringAssert.Contains(output, "CPU");
+    }
+}
