@@ -25,11 +25,9 @@ public sealed class FilterBankCsvTests
     {
         var epoch1 = RandomResponse(5, 7, seed: 1);
         var epoch2 = RandomResponse(5, 7, seed: 2);
-        using (var log = new FrequencyResponseLog(_dir))
-        {
-            log.Append(2, 1, epoch1, FilterBankSummary.Of(2, 1, epoch1));
-            log.Append(2, 2, epoch2, FilterBankSummary.Of(2, 2, epoch2));
-        }
+        var log = new FrequencyResponseLog(_dir);
+        log.Append(2, 1, epoch1, FilterBankSummary.Of(2, 1, epoch1));
+        log.Append(2, 2, epoch2, FilterBankSummary.Of(2, 2, epoch2));
 
         var lines = File.ReadAllLines(Path.Combine(_dir, FrequencyResponseLog.ResponseFileName));
         Assert.AreEqual("fold,epoch,filter,rank,frequency_hz,response", lines[0]);
@@ -65,19 +63,32 @@ public sealed class FilterBankCsvTests
     {
         var first = RandomResponse(3, 4, seed: 1);
         var rerun = RandomResponse(3, 4, seed: 9);
-        using (var log = new FrequencyResponseLog(_dir))
-        {
-            log.Append(1, 1, first, FilterBankSummary.Of(1, 1, first));
-            log.Append(1, 2, first, FilterBankSummary.Of(1, 2, first));
-        }
-        using (var log = new FrequencyResponseLog(_dir)) // resumed from the checkpoint of epoch 1
-            log.Append(1, 2, rerun, FilterBankSummary.Of(1, 2, rerun));
+        var log = new FrequencyResponseLog(_dir);
+        log.Append(1, 1, first, FilterBankSummary.Of(1, 1, first));
+        log.Append(1, 2, first, FilterBankSummary.Of(1, 2, first));
+        new FrequencyResponseLog(_dir).Append(1, 2, rerun, FilterBankSummary.Of(1, 2, rerun)); // resumed after epoch 1
 
         var path = Path.Combine(_dir, FrequencyResponseLog.ResponseFileName);
         Assert.AreEqual(1, File.ReadLines(path).Count(l => l.StartsWith("fold")));
         var responses = FrequencyResponseLog.ReadResponses(path);
         CollectionAssert.AreEqual(new[] { 1, 2 }, responses.Select(r => r.Epoch).ToArray());
         AssertSameResponse(rerun, responses[1].Response);
+    }
+
+    [TestMethod]
+    public void LineCutShortByAKilledProcessIsDroppedBeforeTheNextAppend()
+    {
+        var first = RandomResponse(3, 4, seed: 1);
+        var second = RandomResponse(3, 4, seed: 2);
+        new FrequencyResponseLog(_dir).Append(1, 1, first, FilterBankSummary.Of(1, 1, first));
+        var path = Path.Combine(_dir, FrequencyResponseLog.ResponseFileName);
+        File.AppendAllText(path, "1,2,0,0,10.0"); // killed in the middle of epoch 2's first row
+
+        new FrequencyResponseLog(_dir).Append(1, 2, second, FilterBankSummary.Of(1, 2, second));
+
+        var responses = FrequencyResponseLog.ReadResponses(path);
+        CollectionAssert.AreEqual(new[] { 1, 2 }, responses.Select(r => r.Epoch).ToArray());
+        AssertSameResponse(second, responses[1].Response);
     }
 
     [TestMethod]

@@ -76,19 +76,15 @@ public sealed class FilterBankRecorderTests
     public void RecorderDrawsEachEpochAndAnimatesEpochsRecordedBeforeAResume()
     {
         var foldDir = Path.Combine(_dir, "fold-2");
-        using (var recorder = new FilterBankRecorder(_dir))
-        {
-            recorder.Record(2, 1, FilterBankCsvTests.RandomResponse(6, 20, seed: 1), foldDir);
-            recorder.Record(2, 2, FilterBankCsvTests.RandomResponse(6, 20, seed: 2), foldDir);
-        }
-        using (var resumed = new FilterBankRecorder(_dir))
-        {
-            Assert.AreEqual(2, resumed.RecordedEpochs(2));
-            resumed.Record(2, 3, FilterBankCsvTests.RandomResponse(6, 20, seed: 3), foldDir);
-            var animation = resumed.WriteAnimation(2, foldDir);
-            using var gif = Image.Load(animation);
+        var recorder = new FilterBankRecorder(_dir);
+        recorder.Record(2, 1, FilterBankCsvTests.RandomResponse(6, 20, seed: 1), foldDir);
+        recorder.Record(2, 2, FilterBankCsvTests.RandomResponse(6, 20, seed: 2), foldDir);
+
+        var resumed = new FilterBankRecorder(_dir); // a new process: history comes from freqresp.csv
+        Assert.AreEqual(2, resumed.RecordedEpochs(2));
+        resumed.Record(2, 3, FilterBankCsvTests.RandomResponse(6, 20, seed: 3), foldDir);
+        using (var gif = Image.Load(resumed.WriteAnimation(2, foldDir)))
             Assert.AreEqual(3, gif.Frames.Count);
-        }
         foreach (var epoch in new[] { 1, 2, 3 })
             Assert.IsTrue(new FileInfo(FilterBankRecorder.HeatmapPath(foldDir, epoch)).Length > 0, $"heatmap of epoch {epoch}");
         Assert.IsTrue(File.Exists(Path.Combine(FilterBankRecorder.PicturesDir(foldDir), FilterBankRecorder.CentresFileName)));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using EnvNet.Esc50Dataset;
 using EnvNet.Training.Checkpoints;
+using EnvNet.Training.FilterBank;
 
 namespace EnvNet.Training.Cli;
 
@@ -40,6 +41,7 @@ public static class EnvNetCli
             InfoCommands.Devices(context),
             InfoCommands.Shapes(context),
             SynthCommand.Create(context),
+            FreqRespCommand.Create(context),
         };
 
         var parsed = root.Parse(args);

@@ -7,7 +7,7 @@ namespace EnvNet.Training.FilterBank;
 /// the recorded epochs (animation.gif). Epochs recorded by an earlier process (a resumed run, or earlier
 /// <c>envnet freqresp</c> calls into the same folder) are read back from freqresp.csv, so the animation covers them.
 /// </summary>
-public sealed class FilterBankRecorder : IDisposable
+public sealed class FilterBankRecorder
 {
     public const string PicturesFolder = "freqresp";
     public const string AnimationFileName = "animation.gif";
@@ -82,6 +82,4 @@ public sealed class FilterBankRecorder : IDisposable
 
     private static string Title(FilterBankSummary s) =>
         $"fold {s.Fold}, epoch {s.Epoch}: mel correlation {s.MelCorrelation:F3}, {s.MelRmsOctaves:F2} octaves RMS from mel";
-
-    public void Dispose() => _log.Dispose();
 }

@@ -15,10 +15,10 @@ public sealed partial record FrequencyResponseRow(
 /// <summary>
 /// The two CSV files the probe appends to in a run directory: <see cref="ResponseFileName"/> (fold, epoch, filter,
 /// rank, frequency_hz, response; filters × frequencies rows per recorded epoch) and <see cref="SummaryFileName"/>
-/// (one <see cref="FilterBankSummary"/> per recorded epoch). Both are flushed after every epoch, so a run that stops
-/// keeps every epoch recorded so far, and a resumed run appends to them.
+/// (one <see cref="FilterBankSummary"/> per recorded epoch). Each epoch is written with one write and flushed to
+/// disk, so a run that stops keeps every epoch recorded so far, and a resumed run appends to them.
 /// </summary>
-public sealed class FrequencyResponseLog : IDisposable
+public sealed class FrequencyResponseLog
 {
     public const string ResponseFileName = "freqresp.csv";
     public const string SummaryFileName = "freqresp_summary.csv";
@@ -32,15 +32,7 @@ public sealed class FrequencyResponseLog : IDisposable
         ResponsePath = Path.Combine(directory, ResponseFileName);
         SummaryPath = Path.Combine(directory, SummaryFileName);
         _responses = new AppendingCsv<FrequencyResponseRow>(ResponsePath);
-        try
-        {
-            _summaries = new AppendingCsv<FilterBankSummary>(SummaryPath);
-        }
-        catch
-        {
-            _responses.Dispose();
-            throw;
-        }
+        _summaries = new AppendingCsv<FilterBankSummary>(SummaryPath);
     }
 
     public string ResponsePath { get; }
@@ -112,12 +104,6 @@ public sealed class FrequencyResponseLog : IDisposable
         return new FilterBankResponse(frequencies, filters, response);
     }
 
-    public void Dispose()
-    {
-        _responses.Dispose();
-        _summaries.Dispose();
-    }
-
     private static List<T> ReadAll<T>(string path)
     {
         using var csv = CsvReader.FromFile(path);
@@ -131,39 +117,60 @@ public sealed class FrequencyResponseLog : IDisposable
         }
     }
 
-    /// <summary>A CSV file opened for appending: writes the header only to a new or empty file, refuses a file whose
-    /// header is different, and flushes after every append.</summary>
-    private sealed class AppendingCsv<T> : IDisposable
+    /// <summary>
+    /// A CSV file appended to a batch of rows at a time: the header goes only into a new or empty file, a file with
+    /// another header is refused, and a last line cut short (a process killed while writing) is cut off before the next
+    /// append, so later rows never run on from it. Rows are formatted in memory and written with one write.
+    /// </summary>
+    private sealed class AppendingCsv<T>
     {
-        private readonly CsvWriter _csv;
+        private static readonly CsvWriterOptions Options = new() { NewLine = "\n" };
+        private readonly string _path;
+        private bool _writeHeader;
 
         public AppendingCsv(string path)
         {
+            _path = path;
             var header = HeaderOf();
-            var isNew = !File.Exists(path) || new FileInfo(path).Length == 0;
-            if (!isNew)
-            {
-                var existing = File.ReadLines(path).FirstOrDefault();
-                if (existing != header)
-                    throw new InvalidDataException($"{path} exists with header '{existing}'; expected '{header}'. Move it away or pick another output directory.");
-            }
-            var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
-            _csv = CsvWriter.Create(stream, new CsvWriterOptions { HasHeader = isNew });
+            _writeHeader = !File.Exists(path) || new FileInfo(path).Length == 0;
+            if (_writeHeader) return;
+            var existing = File.ReadLines(path).FirstOrDefault();
+            if (existing != header)
+                throw new InvalidDataException($"{path} exists with header '{existing}'; expected '{header}'. Move it away or pick another output directory.");
+            CutTornLastLine(path);
         }
 
         public void Append(IEnumerable<T> rows)
         {
-            _csv.WriteRecords(rows);
-            _csv.Flush();
+            using var buffer = new MemoryStream();
+            using (var csv = CsvWriter.Create(buffer, Options with { HasHeader = _writeHeader }, leaveOpen: true))
+                csv.WriteRecords(rows);
+            using var file = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read);
+            buffer.WriteTo(file);
+            file.Flush(flushToDisk: true);
+            _writeHeader = false;
         }
 
-        public void Dispose() => _csv.Dispose();
+        private static void CutTornLastLine(string path)
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+            var end = file.Length;
+            var tail = new byte[1];
+            while (end > 0)
+            {
+                file.Position = end - 1;
+                file.ReadExactly(tail);
+                if (tail[0] == (byte)'\n') break;
+                end--;
+            }
+            if (end < file.Length) file.SetLength(end);
+        }
 
         private static string HeaderOf()
         {
             using var text = new StringWriter();
-            using (var csv = CsvWriter.Create(text, leaveOpen: true)) csv.WriteHeader<T>();
-            return text.ToString().TrimEnd('\r', '\n');
+            using (var csv = CsvWriter.Create(text, Options, leaveOpen: true)) csv.WriteHeader<T>();
+            return text.ToString().TrimEnd('\n');
         }
     }
 }
