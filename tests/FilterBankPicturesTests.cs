@@ -64,23 +64,20 @@ public sealed class FilterBankPicturesTests
 [TestClass]
 public sealed class FilterBankRecorderTests
 {
-    private string _dir = "";
-
-    [TestInitialize]
-    public void CreateDirectory() => _dir = Directory.CreateTempSubdirectory("envnet-freqresp-recorder-").FullName;
+    private readonly TempDir _temp = new();
 
     [TestCleanup]
-    public void DeleteDirectory() => Directory.Delete(_dir, recursive: true);
+    public void DeleteDirectory() => _temp.Dispose();
 
     [TestMethod]
     public void RecorderDrawsEachEpochAndAnimatesEpochsRecordedBeforeAResume()
     {
-        var foldDir = Path.Combine(_dir, "fold-2");
-        var recorder = new FilterBankRecorder(_dir);
+        var foldDir = Path.Combine(_temp.Path, "fold-2");
+        var recorder = new FilterBankRecorder(_temp.Path);
         recorder.Record(2, 1, FilterBankCsvTests.RandomResponse(6, 20, seed: 1), foldDir);
         recorder.Record(2, 2, FilterBankCsvTests.RandomResponse(6, 20, seed: 2), foldDir);
 
-        var resumed = new FilterBankRecorder(_dir); // a new process: history comes from freqresp.csv
+        var resumed = new FilterBankRecorder(_temp.Path); // a new process: history comes from freqresp.csv
         Assert.AreEqual(2, resumed.RecordedEpochs(2));
         resumed.Record(2, 3, FilterBankCsvTests.RandomResponse(6, 20, seed: 3), foldDir);
         using (var gif = Image.Load(resumed.WriteAnimation(2, foldDir)))
@@ -88,7 +85,7 @@ public sealed class FilterBankRecorderTests
         foreach (var epoch in new[] { 1, 2, 3 })
             Assert.IsTrue(new FileInfo(FilterBankRecorder.HeatmapPath(foldDir, epoch)).Length > 0, $"heatmap of epoch {epoch}");
         Assert.IsTrue(File.Exists(Path.Combine(FilterBankRecorder.PicturesDir(foldDir), FilterBankRecorder.CentresFileName)));
-        Assert.AreEqual(3, FrequencyResponseLog.ReadSummaries(Path.Combine(_dir, FrequencyResponseLog.SummaryFileName)).Count);
+        Assert.AreEqual(3, FrequencyResponseLog.ReadSummaries(Path.Combine(_temp.Path, FrequencyResponseLog.SummaryFileName)).Count);
     }
 
     [TestMethod]
