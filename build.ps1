@@ -47,8 +47,9 @@ switch ($target) {
     'publish' {
         foreach ($rid in 'linux-x64', 'win-x64') {
             # PackAsTool is for 'pack'; a self-contained single file is a plain executable.
-            Invoke-Dotnet publish $training -c Release -r $rid --self-contained true -p:PackAsTool=false `
-                -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -o (Join-Path $artifacts $rid) @rest
+            # Quoted: PowerShell would split an unquoted -p:Name=value at the colon.
+            Invoke-Dotnet publish $training -c Release -r $rid --self-contained true '-p:PackAsTool=false' `
+                '-p:PublishSingleFile=true' '-p:IncludeNativeLibrariesForSelfExtract=true' -o (Join-Path $artifacts $rid) @rest
         }
         Write-Host "envnet executables: $(Join-Path $artifacts 'linux-x64' 'envnet'), $(Join-Path $artifacts 'win-x64' 'envnet.exe')"
     }

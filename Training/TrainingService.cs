@@ -29,7 +29,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
     public static string FoldDir(string runDir, int fold) => Path.Combine(runDir, $"fold-{fold}");
 
-    /// <summary>Writes run.json for a new run (a resumed run keeps its own).</summary>
+    /// <summary>Writes run.json: the options of the run, which <c>--resume</c> reads back.</summary>
     public static void WriteRunFile(TrainOptions options) =>
         AtomicFile.WriteAllText(Path.Combine(options.OutDir, TrainOptions.RunFileName), options.ToJson());
 
@@ -41,6 +41,9 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         using var device = ComputeDevice.Create(options.Accelerator);
         var deviceLog = log.ForContext("Accelerator", $"{device.Type} {device.Name}");
         CheckDeviceMemory(device, config);
+        // Written once the run can start, so a run that could not (no such device, batch too large) leaves no
+        // run.json behind and can be retried with other options into the same folder.
+        WriteRunFile(options);
         deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
             config.Name, config.Classes, config.SampleRate, config.InputLength, $"{device.Type} {device.Name}");
 

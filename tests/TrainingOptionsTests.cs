@@ -100,6 +100,17 @@ public sealed class TrainingOptionsTests
     }
 
     [TestMethod]
+    public void ExplicitAccelerator_MustBeOneIlgpuSees()
+    {
+        using var dir = new TempDir();
+        var hasCuda = ComputeDevice.ListDevices().Any(d => d.Type == ILGPU.Runtime.AcceleratorType.Cuda);
+        var result = TrainOptionsValidator.Validate(new TrainArguments { Data = Esc50TestData.MiniDir, Out = dir.Sub("run"), Cache = dir.Sub("cache"), Accelerator = "cuda" });
+
+        Assert.AreEqual(hasCuda, result.IsValid);
+        if (!hasCuda) StringAssert.StartsWith(result.Errors.Single(), "--accelerator: expected a Cuda device, but ILGPU finds none");
+    }
+
+    [TestMethod]
     [DataRow("train --batch abc")]
     [DataRow("train --no-such-option 1")]
     [DataRow("train --fold")]

@@ -12,9 +12,13 @@ public static class InfoCommands
         var command = new Command("devices", "List the devices ILGPU finds (CUDA, OpenCL, CPU): name, memory, warp size.");
         command.SetAction(_ =>
         {
-            context.Out.WriteLine($"{"type",-7} {"memory",10} {"warp",5} {"max group",9}  name");
+            context.Out.WriteLine($"{"type",-7} {"memory",11} {"warp",5} {"max group",9}  name");
             foreach (var d in ComputeDevice.ListDevices())
-                context.Out.WriteLine($"{d.Type,-7} {d.MemoryBytes / (1 << 20),6} MiB {d.WarpSize,5} {d.MaxThreadsPerGroup,9}  {d.Name}");
+            {
+                // The CPU accelerator reports no real limit (long.MaxValue): it uses host memory.
+                var memory = d.Type == ILGPU.Runtime.AcceleratorType.CPU ? "host" : $"{d.MemoryBytes / (1 << 20)} MiB";
+                context.Out.WriteLine($"{d.Type,-7} {memory,11} {d.WarpSize,5} {d.MaxThreadsPerGroup,9}  {d.Name}");
+            }
             context.Out.WriteLine("'--accelerator auto' picks CUDA, then OpenCL, then the CPU accelerator.");
             return ExitCodes.Success;
         });

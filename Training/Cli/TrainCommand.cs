@@ -76,7 +76,6 @@ public static class TrainCommand
                 "working in a few minutes on a CPU; its accuracy says nothing about real sounds. For the real recipe: " +
                 "envnet train --data PATH/TO/ESC-50 (see README.md).",
                 options.Model, EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, options.Epochs, string.Join(",", options.Folds));
-        if (!arguments.Resume) TrainingService.WriteRunFile(options);
         log.Information("Run folder {RunDir}", options.OutDir);
 
         using var stopSignal = new StopSignal();

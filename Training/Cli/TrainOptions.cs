@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EnvNet.Esc50Dataset;
 using EnvNet.Kernels;
 
 namespace EnvNet.Training.Cli;
@@ -77,8 +78,8 @@ public sealed record TrainArguments
 public static class EmbeddedDefault
 {
     public const string Model = "envnet-tiny";
-    public const int Classes = 10;
-    public const int ClipsPerClassPerFold = 4;
+    public const int Classes = SyntheticEsc50.DefaultClasses;
+    public const int ClipsPerClassPerFold = SyntheticEsc50.DefaultClipsPerClassPerFold;
     public const int DataSeed = 2017;
     public const int Epochs = 12;
     public const int Batch = 32;

@@ -122,8 +122,22 @@ public static class TrainOptionsValidator
             errors.Add($"--momentum: expected a value in [0, 1); got {Format(o.Momentum)}.");
         if (!(o.WeightDecay >= 0) || double.IsInfinity(o.WeightDecay))
             errors.Add($"--weight-decay: expected a value >= 0; got {Format(o.WeightDecay)}.");
+        CheckAcceleratorPresent(o.Accelerator, errors);
         CheckOutputFolder(o.OutDir, resume, errors);
         errors.AddRange(OptionChecks.Failures(OptionChecks.WritableFolder("--cache", o.CacheDir)));
+    }
+
+    /// <summary>An explicit CUDA or OpenCL choice must name a device ILGPU can see; auto and cpu always work.</summary>
+    private static void CheckAcceleratorPresent(AcceleratorChoice choice, List<string> errors)
+    {
+        var type = choice switch
+        {
+            AcceleratorChoice.Cuda => ILGPU.Runtime.AcceleratorType.Cuda,
+            AcceleratorChoice.OpenCL => ILGPU.Runtime.AcceleratorType.OpenCL,
+            _ => (ILGPU.Runtime.AcceleratorType?)null,
+        };
+        if (type is { } wanted && ComputeDevice.ListDevices().All(d => d.Type != wanted))
+            errors.Add($"--accelerator: expected a {choice} device, but ILGPU finds none ('envnet devices' lists what it finds; 'auto' falls back to the CPU).");
     }
 
     private static void CheckOutputFolder(string outDir, bool resume, List<string> errors)

@@ -36,10 +36,12 @@ public static class LearningCurvePlot
         accuracy.XLabel("epoch");
         accuracy.YLabel("accuracy");
         accuracy.Axes.SetLimitsY(0, 1);
+        loss.ShowLegend(Alignment.UpperRight);
+        accuracy.ShowLegend(Alignment.LowerRight);
         foreach (var plot in new[] { loss, accuracy })
         {
-            plot.ShowLegend(Alignment.UpperRight);
             plot.Legend.FontSize = 11;
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         }
         multiplot.SavePng(path + ".tmp", 1400, 520);
         File.Move(path + ".tmp", path, overwrite: true);
