@@ -47,6 +47,17 @@ internal static class FuzzHarness
             : throw new AssertFailedException($"{input}: {error.GetType().Name} instead of a DatasetException: {error}");
     }
 
+    /// <summary>Longer than any message the readers give for a damaged input, far shorter than a damaged field.</summary>
+    public const int MaxMessageLength = 1000;
+
+    /// <summary>An error message must be one line of readable length that starts by naming the input.</summary>
+    public static void AssertClearMessage(string message, string expectedStart, string input)
+    {
+        Assert.StartsWith(expectedStart, message, input);
+        Assert.IsFalse(message.Any(char.IsControl), $"{input}: control character in the message: {message}");
+        Assert.IsLessThanOrEqualTo(MaxMessageLength, message.Length, $"{input}: message of {message.Length} characters");
+    }
+
     /// <summary>Prints the tally to the test log and the console (where the CI log shows it).</summary>
     public static void Report(TestContext context, string line)
     {
