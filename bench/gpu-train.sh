@@ -13,9 +13,9 @@ LOG="$OUT/gpu-train.log"
 export ENVNET_CACHE=/tmp/envnet-cache CI=true
 step() { local limit=$1; shift; echo "=== $* (timeout ${limit}s)" | tee -a "$LOG"; /usr/bin/time -f "--- wall %e s" timeout "$limit" "$@" 2>&1 | tee -a "$LOG"; echo "--- exit ${PIPESTATUS[0]}" | tee -a "$LOG"; }
 
-step 150 "$ENVNET" train --accelerator cuda --out /tmp/run-default
+step 120 "$ENVNET" train --accelerator cuda --out /tmp/run-default
 step 60 "$ENVNET" synth --out /tmp/synth20 --classes 20 --clips-per-class-per-fold 8 --seed 7
-step 200 "$ENVNET" train --data /tmp/synth20 --model envnet --epochs 3 --fold 1 --batch 64 --accelerator cuda --out /tmp/run-envnet
+step 150 "$ENVNET" train --data /tmp/synth20 --model envnet --epochs 3 --fold 1 --batch 64 --accelerator cuda --out /tmp/run-envnet
 step 60 python3 bench/reference/envnet_reference.py --check-checkpoint /tmp/run-envnet/fold-1/last.safetensors
 step 40 "$ENVNET" bench --model envnet-tiny --batch 4 --steps 1 --warmup 0 --accelerator opencl --plain-kernels
 
