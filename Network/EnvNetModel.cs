@@ -49,9 +49,8 @@ public sealed class EnvNetModel : IDisposable
             _network.Build(accelerator, EnvNetArchitecture.InputShape(config), maxBatch, needsInputGradient: false);
             _network.ResetParameters(new Random(seed));
             _featureConv = _network.Layers[0].Layer;
-            _describedLayers = EnvNetArchitecture.Layers(config)
-                .Select(spec => (spec.FullName, ((Sequential)(spec.Section == EnvNetArchitecture.FeatureSection
-                    ? _featureConv : _network.Layers[1].Layer)).Layers.Single(l => l.Name == spec.Name).Layer))
+            _describedLayers = _network.Layers
+                .SelectMany(section => ((Sequential)section.Layer).Layers.Select(l => ($"{section.Name}.{l.Name}", l.Layer)))
                 .ToList();
             _inputs = new DeviceTensor(accelerator, [maxBatch, .. EnvNetArchitecture.InputShape(config)]);
             _targets = new DeviceTensor(accelerator, maxBatch, config.Classes);

@@ -26,30 +26,26 @@ public sealed class EnvNetTrainingTests
         return best;
     }
 
-    // SGD with Nesterov momentum 0.9 at lr 0.01 (the papers' settings divided by 10 for a batch this small) memorises
-    // 8 examples in well under 30 steps; weight decay is off so that it cannot hold the loss up.
+    // SGD with Nesterov momentum 0.9 and no weight decay (it would hold the loss up). envnet-tiny: lr 0.01 memorises the
+    // 8 examples in about 20 steps (0.05 diverges). envnet-v2-tiny, deeper and narrower, needs lr 0.03 for 30 steps.
+    // Dropout (p = 0.5 on narrow layers) makes single training losses jump, so the last five are averaged.
     [TestMethod]
-    [DataRow("envnet-tiny")]
-    [DataRow("envnet-v2-tiny")]
-    public void TrainStep_EightFixedExamples_Overfits(string name)
+    [DataRow("envnet-tiny", 0.01f)]
+    [DataRow("envnet-v2-tiny", 0.03f)]
+    public void TrainStep_EightFixedExamples_Overfits(string name, float learningRate)
     {
         var config = EnvNetConfig.ByName(name, Classes);
         using var model = EnvNetModel.Create(TestDevice.Cpu, config, Examples, seed: 1);
         var (inputs, targets, labels) = RandomExamples(config, Examples, seed: 2);
 
         var losses = new List<float>();
-        TrainStepResult last = default;
         for (var step = 0; step < 30; step++)
-        {
-            last = model.TrainStep(inputs, targets, Examples, learningRate: 0.01f, momentum: 0.9f, weightDecay: 0);
-            losses.Add(last.MeanLoss);
-        }
+            losses.Add(model.TrainStep(inputs, targets, Examples, learningRate, momentum: 0.9f, weightDecay: 0).MeanLoss);
 
         var chance = MathF.Log(Classes);
         var history = string.Join(" ", losses.Select(l => l.ToString("F3")));
-        Assert.IsTrue(Math.Abs(losses[0] - chance) < 0.5 * chance, $"first loss {losses[0]} should be near ln {Classes}: {history}");
-        Assert.IsTrue(last.MeanLoss < 0.1 * chance, $"last loss {last.MeanLoss} should be under a tenth of ln {Classes}: {history}");
-        Assert.AreEqual(Examples, last.Correct);
+        Assert.IsTrue(Math.Abs(losses[0] - chance) < 0.2 * chance, $"first loss {losses[0]} should be near ln {Classes}: {history}");
+        Assert.IsTrue(losses.TakeLast(5).Average() < 0.1 * chance, $"last five losses should average under a tenth of ln {Classes}: {history}");
         Assert.AreEqual(30UL, model.Step);
 
         var logits = new float[Examples * Classes];
@@ -82,10 +78,12 @@ public sealed class EnvNetTrainingTests
 
         var first = Train(seed: 7);
         var second = Train(seed: 7);
-        var otherSeed = Train(seed: 8);
 
         for (var i = 0; i < first.Length; i++) CollectionAssert.AreEqual(first[i], second[i], $"state entry {i}");
-        CollectionAssert.AreNotEqual(first[0], otherSeed[0], "another seed should give other conv1 weights");
+        using var otherSeed = EnvNetModel.Create(TestDevice.Cpu, config, maxBatch: 1, seed: 8);
+        using var sameSeed = EnvNetModel.Create(TestDevice.Cpu, config, maxBatch: 1, seed: 7);
+        CollectionAssert.AreNotEqual(((TensorState)sameSeed.StateDict[0]).Tensor.ToArray(), ((TensorState)otherSeed.StateDict[0]).Tensor.ToArray(),
+            "another seed should give other conv1 weights");
     }
 
     [TestMethod]
