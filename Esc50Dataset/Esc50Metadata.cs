@@ -24,6 +24,8 @@ public sealed class Esc50Metadata
 
     private const long MaxCsvBytes = 64L << 20; // the real file is 100 KB; bounds keep a damaged one from filling memory
     private const int MaxRecordBytes = 64 << 10;
+    private const int MaxShownField = 60; // errors quote fields up to this many characters, headers and paths up to 200
+    private const int MaxShownHeader = 200;
 
     private readonly Dictionary<int, int> labelOfTarget;
 
@@ -110,7 +112,7 @@ public sealed class Esc50Metadata
                 columnIndex[c] = Array.IndexOf(header, Columns[c]);
                 if (columnIndex[c] < 0)
                     throw new DatasetException(
-                        $"{csvPath}: missing column '{Columns[c]}' (header has {string.Join(", ", header)}; expected {string.Join(", ", Columns)})");
+                        $"{csvPath}: missing column '{Columns[c]}' (header has {Shown(string.Join(", ", header), MaxShownHeader)}; expected {string.Join(", ", Columns)})");
             }
 
             while (csv.Read())
@@ -157,32 +159,41 @@ public sealed class Esc50Metadata
         string Field(int column) => fields[columnIndex[column]];
 
         var fileName = Field(0);
+        var shownName = Shown(fileName);
         if (fileName.Length == 0 || Path.GetFileName(fileName) != fileName || fileName is "." or ".."
             || fileName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
-            return $"filename '{fileName}' is not a plain file name (expected e.g. 1-100032-A-0.wav)";
+            return $"filename '{shownName}' is not a plain file name (expected e.g. 1-100032-A-0.wav)";
         if (rowOfFile.TryGetValue(fileName, out var firstRow))
-            return $"filename '{fileName}' is listed again (first at row {firstRow})";
+            return $"filename '{shownName}' is listed again (first at row {firstRow})";
         if (!int.TryParse(Field(1), NumberStyles.Integer, CultureInfo.InvariantCulture, out var fold) || fold < 1 || fold > Folds)
-            return $"fold '{Field(1)}' of {fileName} is not an integer 1..{Folds}";
+            return $"fold '{Shown(Field(1))}' of {shownName} is not an integer 1..{Folds}";
         if (!int.TryParse(Field(2), NumberStyles.Integer, CultureInfo.InvariantCulture, out var target) || target < 0 || target > MaxTarget)
-            return $"target '{Field(2)}' of {fileName} is not an integer 0..{MaxTarget}";
+            return $"target '{Shown(Field(2))}' of {shownName} is not an integer 0..{MaxTarget}";
         var category = Field(3);
         if (category.Length == 0)
-            return $"category of {fileName} is empty";
+            return $"category of {shownName} is empty";
         if (categoryOfTarget.TryGetValue(target, out var known) && known.Category != category)
-            return $"category '{category}' of {fileName} differs from '{known.Category}' given to target {target} at row {known.Row}";
+            return $"category '{Shown(category)}' of {shownName} differs from '{Shown(known.Category)}' given to target {target} at row {known.Row}";
         if (targetOfCategory.TryGetValue(category, out var knownTarget) && knownTarget != target)
-            return $"category '{category}' of {fileName} has target {target}, but target {knownTarget} elsewhere";
+            return $"category '{Shown(category)}' of {shownName} has target {target}, but target {knownTarget} elsewhere";
         if (!bool.TryParse(Field(4), out var esc10))
-            return $"esc10 '{Field(4)}' of {fileName} is not True or False";
+            return $"esc10 '{Shown(Field(4))}' of {shownName} is not True or False";
         var audioPath = Path.Combine(datasetDir, AudioFolder, fileName);
         if (!File.Exists(audioPath))
-            return $"audio file {audioPath} does not exist";
+            return $"audio file {Shown(audioPath, MaxShownHeader)} does not exist";
 
         categoryOfTarget.TryAdd(target, (category, row));
         targetOfCategory.TryAdd(category, target);
         rowOfFile.Add(fileName, row);
         clip = new ClipInfo(row, fileName, fold, target, category, esc10, Field(5), Field(6));
         return null;
+    }
+
+    /// <summary>A value as an error quotes it: control characters escaped and long values cut, so that a damaged
+    /// field (a 70,000-character run, a quoted line break) still gives a one-line message of readable length.</summary>
+    private static string Shown(string value, int maxLength = MaxShownField)
+    {
+        var shown = string.Concat(value.Take(maxLength).Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()));
+        return value.Length > maxLength ? $"{shown}... ({value.Length} characters)" : shown;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using NAudio.Dmo;
 using NAudio.Wave;
 
@@ -7,12 +8,12 @@ namespace EnvNet.Esc50Dataset;
 public sealed record DecodedAudio(float[] Samples, int SampleRate, int Channels, string Format);
 
 /// <summary>
-/// Reads WAV files with NAudio's <see cref="WaveFileReader"/> and sample converters: PCM 8/16/24/32-bit,
-/// IEEE float 32/64-bit, plain or WAVE_FORMAT_EXTENSIBLE, any channel count (averaged to mono), any sample rate.
-/// NAudio 2.2.1 reads an extensible fmt chunk as <see cref="WaveFormatExtraData"/>, which its converters
-/// reject, so the sub-format GUID is taken from the extra bytes here. Everything read from a header is checked
-/// against the file before it sizes an allocation, so a damaged file gets a <see cref="DatasetException"/>
-/// naming it, never a crash or an out-of-memory.
+/// Reads WAV files: PCM 8/16/24/32-bit, IEEE float 32/64-bit, plain or WAVE_FORMAT_EXTENSIBLE, any channel count
+/// (averaged to mono), any sample rate. The RIFF chunks and the fmt fields are parsed here, each checked against the
+/// file before it is trusted, so a damaged file gets a <see cref="DatasetException"/> naming it and saying what is
+/// wrong, never a crash, an out-of-memory or a message from inside a library; NAudio's sample converters then turn
+/// the data chunk into floats. Chunks are walked from byte 12 up to the data chunk (a pad byte after an odd-sized
+/// chunk is skipped when it is zero, as NAudio does); the RIFF size is not relied on, as writers often get it wrong.
 /// </summary>
 public static class WavDecoder
 {
@@ -25,6 +26,11 @@ public static class WavDecoder
     public const int MaxChannels = 64;
 
     private const int FramesPerRead = 16_384;
+    private const int ChunkHeaderBytes = 8;
+    private const int PlainFmtBytes = 16;
+    private const int ExtensibleFmtBytes = 40;
+    private const int ExtensibleExtraBytes = 22;
+    private const ushort ExtensibleTag = 0xFFFE;
 
     public static DecodedAudio Decode(string path)
     {
@@ -49,88 +55,126 @@ public static class WavDecoder
     public static DecodedAudio Decode(byte[] bytes, string name)
     {
         CheckRiffWave(bytes, name);
-        using var stream = new MemoryStream(bytes, writable: false);
-        WaveFileReader reader;
-        try
-        {
-            reader = new WaveFileReader(stream);
-        }
-        catch (DivideByZeroException e)
-        {
-            throw new DatasetException($"{name}: malformed WAV header (block align 0 in the fmt chunk)", e);
-        }
-        catch (Exception e) when (e is FormatException or InvalidDataException or EndOfStreamException or ArgumentException
-                                      or OverflowException or InvalidOperationException)
-        {
-            throw new DatasetException($"{name}: malformed WAV header ({e.Message})", e);
-        }
-        using (reader)
-        {
-            var format = StandardFormat(reader.WaveFormat, name);
-            long dataBytes = reader.Length;
-            long availableBytes = stream.Length - stream.Position; // the reader leaves the stream at the data chunk
-            if (dataBytes > availableBytes)
-                throw new DatasetException($"{name}: truncated data chunk: the header declares {dataBytes} bytes of audio, the file holds {availableBytes}");
-            if (dataBytes % format.BlockAlign != 0)
-                throw new DatasetException($"{name}: truncated data chunk: {dataBytes} bytes is not a whole number of {format.BlockAlign}-byte frames");
-            long frames = dataBytes / format.BlockAlign;
-            if (frames == 0)
-                throw new DatasetException($"{name}: empty clip: the data chunk holds no samples");
-            if (frames * format.Channels > MaxSamples)
-                throw new DatasetException($"{name}: {frames * format.Channels} samples, more than the {MaxSamples} a clip may have");
+        var (fmt, dataOffset, dataBytes) = FindChunks(bytes, name);
+        var format = StandardFormat(fmt, name);
+        if (dataBytes % format.BlockAlign != 0)
+            throw new DatasetException($"{name}: truncated data chunk: {dataBytes} bytes is not a whole number of {format.BlockAlign}-byte frames");
+        long frames = dataBytes / format.BlockAlign;
+        if (frames == 0)
+            throw new DatasetException($"{name}: empty clip: the data chunk holds no samples");
+        if (frames * format.Channels > MaxSamples)
+            throw new DatasetException($"{name}: {frames * format.Channels} samples, more than the {MaxSamples} a clip may have");
 
-            var interleaved = ReadInterleaved(new ReformattedWaveProvider(reader, format), (int)(frames * format.Channels), name);
-            if (format.Encoding == WaveFormatEncoding.IeeeFloat)
-                CheckFinite(interleaved, format.Channels, name);
-            var label = $"{(reader.WaveFormat.Encoding == WaveFormatEncoding.Extensible ? "extensible " : "")}" +
-                        $"{(format.Encoding == WaveFormatEncoding.Pcm ? "PCM" : "float")} {format.BitsPerSample}-bit";
-            return new DecodedAudio(Downmix(interleaved, format.Channels), format.SampleRate, format.Channels, label);
-        }
+        using var data = new RawSourceWaveStream(new MemoryStream(bytes, dataOffset, (int)dataBytes, writable: false), format);
+        var interleaved = ReadInterleaved(data, (int)(frames * format.Channels), name);
+        if (format.Encoding == WaveFormatEncoding.IeeeFloat)
+            ClampFloats(interleaved, format.Channels, name);
+        var label = $"{(fmt.Tag == ExtensibleTag ? "extensible " : "")}" +
+                    $"{(format.Encoding == WaveFormatEncoding.Pcm ? "PCM" : "float")} {format.BitsPerSample}-bit";
+        return new DecodedAudio(Downmix(interleaved, format.Channels), format.SampleRate, format.Channels, label);
     }
 
     private static void CheckRiffWave(byte[] bytes, string name)
     {
-        static bool Tag(byte[] b, int at, string tag) => b[at] == tag[0] && b[at + 1] == tag[1] && b[at + 2] == tag[2] && b[at + 3] == tag[3];
         if (bytes.Length >= 12 && Tag(bytes, 0, "RF64") && Tag(bytes, 8, "WAVE"))
             throw new DatasetException($"{name}: unsupported encoding: RF64 (64-bit WAV) files are not supported, expected a RIFF/WAVE file");
         if (bytes.Length < 12 || !Tag(bytes, 0, "RIFF") || !Tag(bytes, 8, "WAVE"))
             throw new DatasetException($"{name}: not a RIFF/WAVE file (expected 'RIFF' at byte 0 and 'WAVE' at byte 8)");
     }
 
-    /// <summary>The plain PCM or float format the data is in, after checking it is one we decode.</summary>
-    private static WaveFormat StandardFormat(WaveFormat format, string name)
+    private static bool Tag(byte[] b, int at, string tag) => b[at] == tag[0] && b[at + 1] == tag[1] && b[at + 2] == tag[2] && b[at + 3] == tag[3];
+
+    /// <summary>The fields of a fmt chunk; <see cref="SubFormat"/> only for WAVE_FORMAT_EXTENSIBLE.</summary>
+    private readonly record struct FmtChunk(ushort Tag, ushort Channels, uint SampleRate, ushort BlockAlign, ushort Bits, Guid? SubFormat);
+
+    /// <summary>Walks the chunks up to the data chunk: the fmt chunk before it, where the audio starts and its size.</summary>
+    private static (FmtChunk Fmt, int DataOffset, long DataBytes) FindChunks(byte[] bytes, string name)
     {
-        var encoding = format.Encoding;
-        if (encoding == WaveFormatEncoding.Extensible)
+        FmtChunk? fmt = null;
+        for (long at = 12; ;)
         {
-            if (format is not WaveFormatExtraData extra || format.ExtraSize < 22)
-                throw new DatasetException($"{name}: malformed WAVE_FORMAT_EXTENSIBLE fmt chunk: {format.ExtraSize} extra bytes, expected 22");
-            var subFormat = new Guid(extra.ExtraData.AsSpan(6, 16));
+            if (at + ChunkHeaderBytes > bytes.Length)
+                throw new DatasetException(fmt is null
+                    ? $"{name}: malformed WAV header (no fmt chunk: the chunks end at byte {at} of {bytes.Length})"
+                    : $"{name}: malformed WAV header (no data chunk: the chunks end at byte {at} of {bytes.Length})");
+            var id = ChunkId(bytes, (int)at);
+            long size = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)at + 4));
+            long body = at + ChunkHeaderBytes, available = bytes.Length - body;
+            if (id == "data")
+            {
+                if (fmt is null)
+                    throw new DatasetException($"{name}: malformed WAV header (data chunk at byte {at} comes before any fmt chunk)");
+                if (size > available)
+                    throw new DatasetException($"{name}: truncated data chunk: the header declares {size} bytes of audio, the file holds {available}");
+                return (fmt.Value, (int)body, size);
+            }
+            if (size > available)
+                throw new DatasetException($"{name}: malformed WAV header ('{id}' chunk at byte {at} declares {size} bytes, the file holds {available} after its header)");
+            if (id == "fmt ")
+            {
+                if (fmt is not null)
+                    throw new DatasetException($"{name}: malformed WAV header (a second fmt chunk at byte {at})");
+                fmt = ReadFmt(bytes.AsSpan((int)body, (int)size), at, name);
+            }
+            at = body + size;
+            if (size % 2 == 1 && at < bytes.Length && bytes[at] == 0)
+                at++;
+        }
+    }
+
+    /// <summary>The four characters of a chunk id, others than printable ASCII shown as \xNN.</summary>
+    private static string ChunkId(byte[] bytes, int at) => string.Concat(bytes.AsSpan(at, 4).ToArray()
+        .Select(b => b is >= 0x20 and < 0x7F ? ((char)b).ToString() : $"\\x{b:X2}"));
+
+    private static FmtChunk ReadFmt(ReadOnlySpan<byte> fmt, long at, string name)
+    {
+        if (fmt.Length < PlainFmtBytes)
+            throw new DatasetException($"{name}: malformed WAV header (fmt chunk at byte {at} has {fmt.Length} bytes, expected at least {PlainFmtBytes})");
+        ushort tag = BinaryPrimitives.ReadUInt16LittleEndian(fmt);
+        Guid? subFormat = null;
+        if (tag == ExtensibleTag)
+        {
+            int extra = fmt.Length >= PlainFmtBytes + 2 ? BinaryPrimitives.ReadUInt16LittleEndian(fmt[PlainFmtBytes..]) : 0;
+            if (fmt.Length < ExtensibleFmtBytes || extra < ExtensibleExtraBytes)
+                throw new DatasetException($"{name}: malformed WAVE_FORMAT_EXTENSIBLE fmt chunk: {fmt.Length} bytes with {extra} extra bytes, " +
+                    $"expected {ExtensibleFmtBytes} bytes with {ExtensibleExtraBytes} extra");
+            subFormat = new Guid(fmt.Slice(24, 16));
+        }
+        return new FmtChunk(tag, BinaryPrimitives.ReadUInt16LittleEndian(fmt[2..]), BinaryPrimitives.ReadUInt32LittleEndian(fmt[4..]),
+            BinaryPrimitives.ReadUInt16LittleEndian(fmt[12..]), BinaryPrimitives.ReadUInt16LittleEndian(fmt[14..]), subFormat);
+    }
+
+    /// <summary>The plain PCM or float format the data is in, after checking it is one we decode.</summary>
+    private static WaveFormat StandardFormat(FmtChunk fmt, string name)
+    {
+        if (fmt.BlockAlign == 0)
+            throw new DatasetException($"{name}: malformed WAV header (block align 0 in the fmt chunk)");
+        var tag = (WaveFormatEncoding)fmt.Tag;
+        var encoding = tag;
+        if (fmt.SubFormat is { } subFormat)
             encoding = subFormat == AudioMediaSubtypes.MEDIASUBTYPE_PCM ? WaveFormatEncoding.Pcm
                 : subFormat == AudioMediaSubtypes.MEDIASUBTYPE_IEEE_FLOAT ? WaveFormatEncoding.IeeeFloat
                 : throw new DatasetException($"{name}: unsupported encoding: WAVE_FORMAT_EXTENSIBLE sub-format {subFormat}, expected PCM or IEEE float");
-        }
-        int bits = format.BitsPerSample;
+        int bits = fmt.Bits;
         bool supported = encoding switch
         {
             WaveFormatEncoding.Pcm => bits is 8 or 16 or 24 or 32,
             WaveFormatEncoding.IeeeFloat => bits is 32 or 64,
-            _ => throw new DatasetException($"{name}: unsupported encoding: format tag {(int)format.Encoding}" +
-                $"{(Enum.IsDefined(format.Encoding) ? $" ({format.Encoding})" : "")}, expected PCM, IEEE float or WAVE_FORMAT_EXTENSIBLE"),
+            _ => throw new DatasetException($"{name}: unsupported encoding: format tag {fmt.Tag}" +
+                $"{(Enum.IsDefined(tag) ? $" ({tag})" : "")}, expected PCM, IEEE float or WAVE_FORMAT_EXTENSIBLE"),
         };
         if (!supported)
             throw new DatasetException($"{name}: unsupported encoding: {bits}-bit {(encoding == WaveFormatEncoding.Pcm ? "PCM" : "float")}, expected PCM 8/16/24/32-bit or float 32/64-bit");
-        if (format.Channels < 1 || format.Channels > MaxChannels)
-            throw new DatasetException($"{name}: {format.Channels} channels, expected 1..{MaxChannels}");
-        if (format.SampleRate < MinSampleRate || format.SampleRate > MaxSampleRate)
-            throw new DatasetException($"{name}: sample rate {format.SampleRate} Hz, expected {MinSampleRate}..{MaxSampleRate} Hz");
-        int frameBytes = format.Channels * bits / 8;
-        if (format.BlockAlign != frameBytes)
-            throw new DatasetException($"{name}: block align {format.BlockAlign} bytes, expected {frameBytes} for {format.Channels} channels of {bits} bits");
+        if (fmt.Channels < 1 || fmt.Channels > MaxChannels)
+            throw new DatasetException($"{name}: {fmt.Channels} channels, expected 1..{MaxChannels}");
+        if (fmt.SampleRate < MinSampleRate || fmt.SampleRate > MaxSampleRate)
+            throw new DatasetException($"{name}: sample rate {fmt.SampleRate} Hz, expected {MinSampleRate}..{MaxSampleRate} Hz");
+        int rate = (int)fmt.SampleRate, channels = fmt.Channels, frameBytes = channels * bits / 8;
+        if (fmt.BlockAlign != frameBytes)
+            throw new DatasetException($"{name}: block align {fmt.BlockAlign} bytes, expected {frameBytes} for {channels} channels of {bits} bits");
         return encoding == WaveFormatEncoding.Pcm
-            ? new WaveFormat(format.SampleRate, bits, format.Channels)
-            : WaveFormat.CreateCustomFormat(WaveFormatEncoding.IeeeFloat, format.SampleRate, format.Channels,
-                format.SampleRate * frameBytes, frameBytes, bits);
+            ? new WaveFormat(rate, bits, channels)
+            : WaveFormat.CreateCustomFormat(WaveFormatEncoding.IeeeFloat, rate, channels, rate * frameBytes, frameBytes, bits);
     }
 
     private static float[] ReadInterleaved(IWaveProvider source, int sampleCount, string name)
@@ -149,11 +193,20 @@ public static class WavDecoder
         return samples;
     }
 
-    private static void CheckFinite(float[] interleaved, int channels, string name)
+    /// <summary>
+    /// Float files may hold values beyond full scale; they are clipped to [-1, 1] as a conversion to PCM would, so
+    /// every decoded clip keeps the [-1, 1] promise even at the source rate, where nothing is resampled. NaN and
+    /// infinity (also a float64 beyond the float32 range) have no such meaning and reject the file.
+    /// </summary>
+    private static void ClampFloats(float[] interleaved, int channels, string name)
     {
         for (int i = 0; i < interleaved.Length; i++)
-            if (!float.IsFinite(interleaved[i]))
-                throw new DatasetException($"{name}: sample {i / channels} (channel {i % channels}) is {interleaved[i]}, expected a finite float");
+        {
+            float value = interleaved[i];
+            if (!float.IsFinite(value))
+                throw new DatasetException($"{name}: sample {i / channels} (channel {i % channels}) is {value}, expected a finite float within the float32 range");
+            interleaved[i] = Math.Clamp(value, -1f, 1f);
+        }
     }
 
     private static float[] Downmix(float[] interleaved, int channels)
@@ -169,13 +222,5 @@ public static class WavDecoder
             mono[frame] = sum / channels;
         }
         return mono;
-    }
-
-    /// <summary>The reader's data under the plain format NAudio's converters accept (for extensible files).</summary>
-    private sealed class ReformattedWaveProvider(IWaveProvider source, WaveFormat format) : IWaveProvider
-    {
-        public WaveFormat WaveFormat => format;
-
-        public int Read(byte[] buffer, int offset, int count) => source.Read(buffer, offset, count);
     }
 }

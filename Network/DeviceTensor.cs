@@ -9,6 +9,13 @@ namespace EnvNet.Network;
 /// </summary>
 public sealed class DeviceTensor : IDisposable
 {
+    private static long _liveBytes;
+    private bool _disposed;
+
+    /// <summary>Bytes held by all DeviceTensors not yet disposed, on every accelerator: the device memory a model's
+    /// buffers take, reported by <c>envnet bench</c>.</summary>
+    public static long LiveBytes => Interlocked.Read(ref _liveBytes);
+
     public MemoryBuffer1D<float, Stride1D.Dense> Buffer { get; }
     public int[] Shape { get; }
 
@@ -17,6 +24,7 @@ public sealed class DeviceTensor : IDisposable
         Shape = (int[])shape.Clone();
         Buffer = accelerator.Allocate1D<float>(ShapeUtil.Elements(shape));
         Buffer.MemSetToZero();
+        Interlocked.Add(ref _liveBytes, Buffer.LengthInBytes);
     }
 
     public long Length => Buffer.Length;
@@ -46,7 +54,13 @@ public sealed class DeviceTensor : IDisposable
         return result;
     }
 
-    public void Dispose() => Buffer.Dispose();
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Interlocked.Add(ref _liveBytes, -Buffer.LengthInBytes);
+        Buffer.Dispose();
+    }
 }
 
 public static class ShapeUtil

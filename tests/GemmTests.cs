@@ -62,6 +62,65 @@ public sealed class GemmTests
         TestContext.WriteLine($"{shape}: {ErrorStats.Of(tiled, expected)}");
     }
 
+    /// <summary>K split into several slices (a few target blocks force it on these small shapes; K is a multiple of no
+    /// split depth, so the last slice is short), bias added in the reduction, scratch poisoned with NaN so an unwritten
+    /// slice fails. Tolerance: each slice and the sum of slices are float32 sums in a fixed order, k + splits terms in
+    /// all per element: |error| ≤ γ_(k+splits+1)·(Σ|aᵢbᵢ| + |bias|). Two runs must agree bit for bit (no atomics).</summary>
+    [TestMethod]
+    [DataRow(1, 50, 700, false, true)]
+    [DataRow(7, 130, 257, false, true)]
+    [DataRow(65, 33, 300, false, false)]
+    [DataRow(3, 70, 129, false, false)]
+    public void SplitKMatchesFloat64ReferenceAndIsDeterministic(int m, int n, int k, bool transposeA, bool transposeB)
+    {
+        var rng = new Random(m * 7919 + n * 31 + k);
+        var a = TestData.Uniform(rng, m * k);
+        var b = TestData.Uniform(rng, k * n);
+        var bias = TestData.Uniform(rng, n);
+        var shape = new GemmShape(m, n, k, transposeA, transposeB);
+        var accelerator = TestDevice.Cpu.Accelerator;
+        var gemm = GemmOps.For(accelerator);
+        var split = gemm.PlanSplit(shape, targetBlocks: 8);
+        Assert.IsGreaterThan(1, split.Splits, $"{shape}: the test needs a split, got {split}");
+
+        using var deviceA = KernelCheck.Upload(a);
+        using var deviceB = KernelCheck.Upload(b);
+        using var deviceBias = KernelCheck.Upload(bias);
+        using var scratch = KernelCheck.Upload(Enumerable.Repeat(float.NaN, (int)split.ScratchLength(shape)).ToArray());
+        using var c = KernelCheck.Upload(Enumerable.Repeat(float.NaN, m * n).ToArray());
+        gemm.Multiply(deviceA.View, deviceB.View, c.View, shape, split, scratch.View, deviceBias.View);
+        var first = c.ToArray();
+        c.CopyFrom(Enumerable.Repeat(float.NaN, m * n).ToArray());
+        gemm.Multiply(deviceA.View, deviceB.View, c.View, shape, split, scratch.View, deviceBias.View);
+        CollectionAssert.AreEqual(first, c.ToArray(), $"{shape} {split}: two runs differ");
+
+        var expected = GemmReference.Multiply(a, b, m, n, k, transposeA, transposeB);
+        var scale = GemmReference.AbsoluteProducts(a, b, m, n, k, transposeA, transposeB);
+        var terms = k + split.Splits + 1;
+        var gamma = terms * Roundoff / (1 - terms * Roundoff);
+        for (var i = 0; i < m * n; i++)
+        {
+            var exact = expected[i] + bias[i % n];
+            Assert.IsLessThanOrEqualTo(gamma * (scale[i] + Math.Abs(bias[i % n])), Math.Abs(first[i] - exact),
+                $"{shape} {split}: C[{i / n},{i % n}]");
+        }
+        TestContext.WriteLine($"{shape} {split}: {ErrorStats.Of(first, expected.Select((v, i) => v + bias[i % n]).ToArray())}");
+    }
+
+    /// <summary>The splits EnvNet's fully connected layers get at batch 64 on a 132-multiprocessor GPU (target 528 blocks):
+    /// every split covers K in whole 32-deep steps, and the weight gradient (K = batch) is not split.</summary>
+    [TestMethod]
+    [DataRow(64, 4096, 7700, 9, 864)]   // fc5 forward
+    [DataRow(64, 4096, 4096, 9, 480)]   // fc6 forward
+    [DataRow(64, 50, 4096, 64, 64)]     // fc7 forward: one block of C, K in 64 slices
+    [DataRow(64, 7700, 4096, 5, 832)]   // fc5 input gradient
+    [DataRow(4096, 7700, 64, 1, 64)]    // fc5 weight gradient
+    public void PlanSplitFillsTheGpuForBatchRows(int m, int n, int k, int splits, int kPerSplit)
+    {
+        var split = GemmOps.For(TestDevice.Cpu.Accelerator).PlanSplit(new GemmShape(m, n, k, false, false), targetBlocks: 528);
+        Assert.AreEqual(new GemmSplit(splits, kPerSplit), split);
+    }
+
     [TestMethod]
     public void RejectsViewsShorterThanTheShape()
     {

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using EnvNet.Esc50Dataset;
+using EnvNet.Training.Bench;
 using EnvNet.Training.Checkpoints;
+using EnvNet.Training.FilterBank;
 
 namespace EnvNet.Training.Cli;
 
@@ -40,6 +42,9 @@ public static class EnvNetCli
             InfoCommands.Devices(context),
             InfoCommands.Shapes(context),
             SynthCommand.Create(context),
+            FreqRespCommand.Create(context),
+            BenchCommand.Create(context.Out, context.Error),
+            BenchCommand.CreateSelfCheck(context.Out, context.Error),
         };
 
         var parsed = root.Parse(args);

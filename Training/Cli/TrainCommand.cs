@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EnvNet.Training.FilterBank;
 
 namespace EnvNet.Training.Cli;
 
@@ -19,6 +20,7 @@ public static class TrainCommand
         var momentum = new Option<double?>("--momentum") { Description = "Nesterov momentum (default 0.9)." };
         var weightDecay = new Option<double?>("--weight-decay") { Description = "L2 weight decay (default 5e-4)." };
         var testCrops = new Option<int?>("--test-crops") { Description = "Evenly spaced crops averaged per validation clip (default 10)." };
+        var freqRespEvery = new Option<int?>("--freqresp-every") { Description = "Record the learned filter bank's frequency response every N epochs and after the last (default 1; 0: off): freqresp.csv, freqresp_summary.csv, fold-K/freqresp/." };
         var accelerator = new Option<string?>("--accelerator") { Description = "auto (CUDA, then OpenCL, then CPU; default), cuda, opencl or cpu." };
         var seed = new Option<int?>("--seed") { Description = "Seed of weights, data order and dropout (default 0)." };
         var output = new Option<string?>("--out") { Description = "Run folder (default runs/MODEL-TIMESTAMP)." };
@@ -29,7 +31,7 @@ public static class TrainCommand
         var command = new Command("train", "Train EnvNet with k-fold cross-validation on ESC-50 (without --data: the embedded synthetic default).")
         {
             data, subset, folds, fold, model, epochs, batch, learningRate, learningRateSteps, momentum, weightDecay,
-            testCrops, accelerator, seed, output, cache, resume, skipBad,
+            testCrops, freqRespEvery, accelerator, seed, output, cache, resume, skipBad,
         };
         command.SetAction(parsed => Run(context, new TrainArguments
         {
@@ -45,6 +47,7 @@ public static class TrainCommand
             Momentum = parsed.GetValue(momentum),
             WeightDecay = parsed.GetValue(weightDecay),
             TestCrops = parsed.GetValue(testCrops),
+            FreqRespEvery = parsed.GetValue(freqRespEvery),
             Accelerator = parsed.GetValue(accelerator),
             Seed = parsed.GetValue(seed),
             Out = parsed.GetValue(output),
@@ -78,8 +81,8 @@ public static class TrainCommand
         using var stopSignal = new StopSignal();
         try
         {
-            // Epoch hooks (such as a filter-bank probe) are added to this list.
-            var outcome = new TrainingService(options, hooks: [], log, stopSignal.Token).Run();
+            var filterBank = options.FreqRespEvery > 0 ? new FilterBankHook(options.FreqRespEvery, options.Epochs) : null;
+            var outcome = new TrainingService(options, hooks: filterBank is null ? [] : [filterBank], log, stopSignal.Token).Run();
             if (outcome == TrainingOutcome.Stopped)
             {
                 context.Error.WriteLine($"Stopped by {stopSignal.Received}. Resume with: envnet train --resume --out \"{options.OutDir}\"");

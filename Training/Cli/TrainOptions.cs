@@ -22,6 +22,8 @@ public sealed record TrainOptions
     public double Momentum { get; init; } = 0.9;
     public double WeightDecay { get; init; } = 5e-4;
     public int TestCrops { get; init; } = 10;
+    /// <summary>Record the learned filter bank every N epochs and after the last; 0: never.</summary>
+    public int FreqRespEvery { get; init; } = 1;
     public AcceleratorChoice Accelerator { get; init; } = AcceleratorChoice.Auto;
     public int Seed { get; init; }
     public required string OutDir { get; init; }
@@ -59,6 +61,7 @@ public sealed record TrainArguments
     public double? Momentum { get; init; }
     public double? WeightDecay { get; init; }
     public int? TestCrops { get; init; }
+    public int? FreqRespEvery { get; init; }
     public string? Accelerator { get; init; }
     public int? Seed { get; init; }
     public string? Out { get; init; }

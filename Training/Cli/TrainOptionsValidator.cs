@@ -49,6 +49,7 @@ public static class TrainOptionsValidator
             Momentum = a.Momentum ?? 0.9,
             WeightDecay = a.WeightDecay ?? 5e-4,
             TestCrops = a.TestCrops ?? 10,
+            FreqRespEvery = a.FreqRespEvery ?? 1,
             Accelerator = accelerator ?? AcceleratorChoice.Auto,
             Seed = a.Seed ?? 0,
             OutDir = Path.GetFullPath(a.Out ?? Path.Combine("runs", $"{model}-{now:yyyyMMdd-HHmmss}")),
@@ -72,6 +73,7 @@ public static class TrainOptionsValidator
             ("--batch", a.Batch is not null), ("--lr", a.LearningRate is not null), ("--lr-steps", a.LearningRateSteps is not null),
             ("--momentum", a.Momentum is not null), ("--weight-decay", a.WeightDecay is not null),
             ("--test-crops", a.TestCrops is not null), ("--seed", a.Seed is not null), ("--cache", a.Cache is not null),
+            ("--freqresp-every", a.FreqRespEvery is not null),
             ("--skip-bad", a.SkipBad),
         };
         foreach (var (name, _) in given.Where(g => g.Given))
@@ -112,6 +114,8 @@ public static class TrainOptionsValidator
             OptionChecks.Positive("--epochs", o.Epochs, "number of epochs"),
             OptionChecks.Positive("--batch", o.Batch, "batch size"),
             OptionChecks.Positive("--test-crops", o.TestCrops, "number of test crops")));
+        if (o.FreqRespEvery < 0)
+            errors.Add($"--freqresp-every: expected 0 (off) or a positive number of epochs; got {o.FreqRespEvery}.");
         if (!(o.LearningRate > 0) || double.IsInfinity(o.LearningRate))
             errors.Add($"--lr: expected a learning rate > 0; got {Format(o.LearningRate)}.");
         if (!(o.Momentum >= 0 && o.Momentum < 1))

@@ -1,0 +1,85 @@
+namespace EnvNet.Training.FilterBank;
+
+/// <summary>
+/// Keeps the record of the learned filter bank over a run: appends each measured epoch to freqresp.csv and
+/// freqresp_summary.csv in the run folder, and draws into FOLD/freqresp/ a heatmap per epoch (epoch-NNN.png), the
+/// latest epoch's centre frequencies beside the mel bank's (centres-vs-mel.png) and, on request, the animation over
+/// the recorded epochs (animation.gif). Epochs recorded by an earlier process (a resumed run, or earlier
+/// <c>envnet freqresp</c> calls into the same folder) are read back from freqresp.csv, so the animation covers them.
+/// </summary>
+public sealed class FilterBankRecorder
+{
+    public const string PicturesFolder = "freqresp";
+    public const string AnimationFileName = "animation.gif";
+    public const string CentresFileName = "centres-vs-mel.png";
+
+    /// <summary>The animation holds at most this many frames, spread evenly over the recorded epochs (always the first
+    /// and the last), as the 150-epoch figure of the seed write-up: each frame costs ~1 MB of memory and ~70 ms to
+    /// encode, so a 600-epoch run would otherwise need 600 MB and 40 s per rewrite.</summary>
+    public const int MaxAnimationFrames = 150;
+
+    private readonly FrequencyResponseLog _log;
+    private readonly Dictionary<int, SortedDictionary<int, FilterBankResponse>> _history = [];
+
+    public FilterBankRecorder(string runDir)
+    {
+        var csv = Path.Combine(runDir, FrequencyResponseLog.ResponseFileName);
+        if (File.Exists(csv) && new FileInfo(csv).Length > 0)
+            foreach (var (fold, epoch, response) in FrequencyResponseLog.ReadResponses(csv))
+                EpochsOf(fold)[epoch] = response;
+        _log = new FrequencyResponseLog(runDir);
+    }
+
+    public string ResponsePath => _log.ResponsePath;
+    public string SummaryPath => _log.SummaryPath;
+
+    public static string PicturesDir(string foldDir) => Path.Combine(foldDir, PicturesFolder);
+
+    public static string HeatmapPath(string foldDir, int epoch) => Path.Combine(PicturesDir(foldDir), $"epoch-{epoch:D3}.png");
+
+    /// <summary>Appends the epoch to the CSV files and draws its heatmap and centre-frequency plot.</summary>
+    public FilterBankSummary Record(int fold, int epoch, FilterBankResponse response, string foldDir)
+    {
+        var summary = FilterBankSummary.Of(fold, epoch, response);
+        _log.Append(fold, epoch, response, summary);
+        EpochsOf(fold)[epoch] = response;
+
+        Directory.CreateDirectory(PicturesDir(foldDir));
+        var title = Title(summary);
+        FilterBankPictures.WriteHeatmap(HeatmapPath(foldDir, epoch), response, title);
+        FilterBankPictures.WriteCentresVersusMel(Path.Combine(PicturesDir(foldDir), CentresFileName), response, title);
+        return summary;
+    }
+
+    /// <summary>Rewrites the fold's animation from its recorded epochs; returns its path.</summary>
+    public string WriteAnimation(int fold, string foldDir)
+    {
+        var recorded = EpochsOf(fold);
+        if (recorded.Count == 0) throw new InvalidOperationException($"Fold {fold} has no recorded epoch to animate.");
+        Directory.CreateDirectory(PicturesDir(foldDir));
+        var path = Path.Combine(PicturesDir(foldDir), AnimationFileName);
+        FilterBankPictures.WriteAnimation(path, AnimationEpochs(recorded.Keys.ToList(), MaxAnimationFrames)
+            .Select(epoch => (recorded[epoch], Title(FilterBankSummary.Of(fold, epoch, recorded[epoch])))));
+        return path;
+    }
+
+    /// <summary>All <paramref name="epochs"/> when they are at most <paramref name="maxFrames"/>, else that many spread
+    /// evenly over them, the first and the last included.</summary>
+    public static IReadOnlyList<int> AnimationEpochs(IReadOnlyList<int> epochs, int maxFrames) =>
+        epochs.Count <= maxFrames
+            ? epochs
+            // Spacing (count - 1) / (maxFrames - 1) > 1, so the rounded indices are distinct.
+            : Enumerable.Range(0, maxFrames).Select(i => epochs[(int)Math.Round(i * (epochs.Count - 1.0) / (maxFrames - 1))]).ToList();
+
+    /// <summary>Epochs recorded for <paramref name="fold"/> so far, in this process or before it.</summary>
+    public int RecordedEpochs(int fold) => _history.TryGetValue(fold, out var epochs) ? epochs.Count : 0;
+
+    private SortedDictionary<int, FilterBankResponse> EpochsOf(int fold)
+    {
+        if (!_history.TryGetValue(fold, out var epochs)) _history[fold] = epochs = [];
+        return epochs;
+    }
+
+    private static string Title(FilterBankSummary s) =>
+        $"fold {s.Fold}, epoch {s.Epoch}: mel correlation {s.MelCorrelation:F3}, {s.MelRmsOctaves:F2} octaves RMS from mel";
+}
