@@ -61,7 +61,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
         var summary = RunSummary.FromMetrics(_metrics.ReadAll(), options.Epochs);
         var (mean, std) = RunSummary.MeanAndStd(summary.Select(s => s.FinalAccuracy).ToList());
-        deviceLog.Information("Finished {Folds} folds: final validation accuracy {MeanAccuracy:P1}{Spread}; results in {RunDir}",
+        deviceLog.Information("Cross-validation finished ({Folds} fold(s)): final validation accuracy {MeanAccuracy:P1}{Spread}; results in {RunDir}",
             summary.Count, mean, std is { } s ? $" ± {s:P1}" : "", options.OutDir);
         return TrainingOutcome.Completed;
     }
