@@ -21,7 +21,7 @@ public sealed class TrainingEndToEndTests
     private const int ClipsPerClassPerFold = 3;
     private const int Epochs = 4;
     private static readonly string[] Recipe =
-        ["--model", "envnet-tiny", "--epochs", $"{Epochs}", "--batch", "16", "--lr", "0.01", "--test-crops", "3", "--accelerator", "cpu", "--seed", "3"];
+        ["--model", "envnet-tiny", "--epochs", $"{Epochs}", "--batch", "8", "--lr", "0.03", "--lr-steps", "none", "--test-crops", "3", "--accelerator", "cpu", "--seed", "3", "--freqresp-every", "0"];
 
     private static TempDir _root = null!;
     private static string Data => _root.Sub("data");
