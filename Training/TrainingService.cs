@@ -215,8 +215,12 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
     private TrainingOutcome Stop(ILogger foldLog, int fold, int finishedEpochs, int batchesIntoNextEpoch)
     {
-        foldLog.Warning("Stopped in fold {Fold} after epoch {Epoch} and {Batches} batches of the next; checkpoint and metrics are saved in {RunDir}",
-            fold, finishedEpochs, batchesIntoNextEpoch, options.OutDir);
+        if (batchesIntoNextEpoch > 0)
+            foldLog.Warning("Stopped in fold {Fold} during epoch {Epoch} after {Batches} of its batches; checkpoint and metrics are saved in {RunDir}",
+                fold, finishedEpochs + 1, batchesIntoNextEpoch, options.OutDir);
+        else
+            foldLog.Warning("Stopped in fold {Fold} after epoch {Epoch}; checkpoint and metrics are saved in {RunDir}",
+                fold, finishedEpochs, options.OutDir);
         return TrainingOutcome.Stopped;
     }
 
