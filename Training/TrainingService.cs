@@ -53,8 +53,15 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
         foreach (var fold in options.Folds)
         {
-            var outcome = TrainFold(device, config, store, metadata.ClassNames, fold,
-                deviceLog.ForContext("Fold", fold));
+            TrainingOutcome outcome;
+            try
+            {
+                outcome = TrainFold(device, config, store, metadata.ClassNames, fold, deviceLog.ForContext("Fold", fold));
+            }
+            catch (Exception e) when (DeviceOutOfMemoryException.IsOutOfMemory(e, device.Type))
+            {
+                throw DeviceOutOfMemoryException.For(e, device, config, options.Batch);
+            }
             WriteRunResults(metadata.ClassNames);
             if (outcome == TrainingOutcome.Stopped) return TrainingOutcome.Stopped;
         }
@@ -151,6 +158,11 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
                         var result = model.TrainStep(batch.Inputs.AsSpan(0, batch.Count * config.InputLength),
                             batch.Targets.AsSpan(0, batch.Count * config.Classes), batch.Count,
                             (float)learningRate, (float)options.Momentum, (float)options.WeightDecay);
+                        // The loss comes back to the host every batch anyway: checking it costs nothing, and stopping
+                        // here keeps the ruined weights out of every checkpoint.
+                        if (!float.IsFinite(result.MeanLoss))
+                            throw TrainingDivergedException.AtBatch(fold, epoch, batches + 1, stream.BatchCount, result.MeanLoss,
+                                learningRate, KeptCheckpoint(progress, foldDir));
                         lossSum += (double)result.MeanLoss * batch.Count;
                         correct += result.Correct;
                         samples += batch.Count;
@@ -171,6 +183,8 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             }
 
             var evaluation = evaluator.Evaluate(validation, classNames);
+            if (!double.IsFinite(evaluation.Loss))
+                throw TrainingDivergedException.AtValidation(fold, epoch, evaluation.Loss, learningRate, KeptCheckpoint(progress, foldDir));
             var row = new EpochMetrics
             {
                 Fold = fold,
@@ -212,6 +226,13 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         }
         return TrainingOutcome.Completed;
     }
+
+    /// <summary>What a diverged fold leaves behind, for the error message.</summary>
+    private static string KeptCheckpoint(TrainingProgress progress, string foldDir) =>
+        progress.Epoch == 0 && progress.Partial is null
+            ? "The fold had no checkpoint yet and none was written."
+            : $"The last good checkpoint, {Path.Combine(foldDir, TrainingCheckpoint.WeightsFile)} after epoch {progress.Epoch}" +
+              $"{(progress.Partial is { } partial ? $" and {partial.Batches} batches" : "")}, is kept unchanged.";
 
     private TrainingOutcome Stop(ILogger foldLog, int fold, int finishedEpochs, int batchesIntoNextEpoch)
     {

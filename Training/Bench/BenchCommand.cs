@@ -29,6 +29,12 @@ public static class BenchCommand
             if (parsed.GetValue(batch) < 1) return Usage(error, "--batch: must be at least 1.");
             if (parsed.GetValue(steps) < 1) return Usage(error, "--steps: must be at least 1.");
             if (parsed.GetValue(warmup) < 0) return Usage(error, "--warmup: must not be negative.");
+            if (parsed.GetValue(json) is { } jsonPath)
+            {
+                if (Directory.Exists(jsonPath)) return Usage(error, $"--json: expected a file to write; '{jsonPath}' is a folder.");
+                if (Cli.OptionChecks.WritableFolder("--json", Path.GetDirectoryName(Path.GetFullPath(jsonPath))!) is { } unwritable)
+                    return Usage(error, unwritable);
+            }
             KernelPreference.PlainOnly = parsed.GetValue(plainKernels);
             using var device = ComputeDevice.Create(parsed.GetValue(accelerator));
             var result = Run(device, name, parsed.GetValue(batch), parsed.GetValue(steps), parsed.GetValue(warmup), output.WriteLine);

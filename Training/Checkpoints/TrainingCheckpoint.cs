@@ -28,6 +28,18 @@ public static class TrainingCheckpoint
     public const string StateFile = "last.state.safetensors";
     public const string BestFile = "best.safetensors";
 
+    /// <summary>JSON header, BatchNorm running statistics and the counters: far less than this for every model.</summary>
+    private const long FileOverheadBytes = 1 << 20;
+    /// <summary>A margin for the result files beside the checkpoints: metrics, confusion matrices, plots, the log.</summary>
+    private const long ResultFilesBytes = 64L << 20;
+
+    /// <summary>
+    /// The most disk space a run's files take: for each fold last, last.state and best (4 bytes per parameter each),
+    /// the temporary copies of last and last.state while one fold's checkpoint is rewritten, and the result files.
+    /// </summary>
+    public static long EstimateRunBytes(EnvNetConfig config, int folds) =>
+        (3L * folds + 2) * (sizeof(float) * EnvNetModel.CountParameters(config) + FileOverheadBytes) + ResultFilesBytes;
+
     public static void Save(string foldDir, EnvNetModel model, CheckpointInfo info, TrainingProgress progress)
     {
         var weights = ModelCheckpoint.StateTensors(model);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using EnvNet.Esc50Dataset;
 using EnvNet.Training.Bench;
 using EnvNet.Training.Checkpoints;
@@ -15,6 +16,10 @@ public static class ExitCodes
     public const int Failure = 1;
     /// <summary>The command line is wrong: unknown option, bad value, missing file. Nothing was done.</summary>
     public const int Usage = 2;
+    /// <summary>train: the loss became NaN or infinite; the fold's last good checkpoint is kept.</summary>
+    public const int Diverged = 3;
+    /// <summary>train: the accelerator ran out of memory; a smaller --batch may fit.</summary>
+    public const int DeviceOutOfMemory = 4;
 }
 
 /// <summary>Where a command writes: standard output and error, replaceable for tests.</summary>
@@ -50,8 +55,12 @@ public static class EnvNetCli
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)
         {
-            foreach (var parseError in parsed.Errors) context.Error.WriteLine($"error: {parseError.Message}");
-            context.Error.WriteLine("Run 'envnet --help' or 'envnet COMMAND --help' for usage.");
+            var command = parsed.CommandResult.Command;
+            var help = command is RootCommand ? "envnet --help" : $"envnet {command.Name} --help";
+            var errors = parsed.Errors.Count > 1
+                ? parsed.Errors.Where(e => e.Message != MissingCommandMessage).ToList()
+                : parsed.Errors.ToList();
+            foreach (var parseError in errors) context.UsageError($"{Describe(parseError, args).TrimEnd('.')} (see '{help}').");
             return ExitCodes.Usage;
         }
 
@@ -76,5 +85,35 @@ public static class EnvNetCli
             context.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.Failure;
         }
+    }
+
+    /// <summary>System.CommandLine's error for "envnet" alone, also given beside an unknown command name, where
+    /// it adds nothing.</summary>
+    private const string MissingCommandMessage = "Required command was not provided.";
+
+    /// <summary>One parse error as one line in the style of the commands' own checks: the option, what was
+    /// expected, what was given. System.CommandLine's wording names CLR types (System.Nullable`1[System.Int32]),
+    /// spreads enum suggestions over several lines and says nothing about a value given to a flag.</summary>
+    private static string Describe(ParseError error, string[] args)
+    {
+        if (error.SymbolResult is OptionResult option)
+        {
+            var name = option.Option.Name;
+            return option.Tokens.Count == 0
+                ? $"{name}: expected a value after it."
+                : $"{name}: expected {ExpectedValue(option.Option.ValueType)}; got '{string.Join(" ", option.Tokens.Select(t => t.Value))}'.";
+        }
+        var flag = args.FirstOrDefault(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=')
+                                            && error.Message.Contains($"'{a[(a.IndexOf('=') + 1)..]}'", StringComparison.Ordinal));
+        return flag is null ? error.Message : $"{flag[..flag.IndexOf('=')]}: a flag takes no value; got '{flag[(flag.IndexOf('=') + 1)..]}'.";
+    }
+
+    private static string ExpectedValue(Type type)
+    {
+        var valueType = Nullable.GetUnderlyingType(type) ?? type;
+        return valueType == typeof(int) ? $"an integer from {int.MinValue} to {int.MaxValue}"
+            : valueType == typeof(double) ? "a number"
+            : valueType.IsEnum ? $"one of {string.Join(", ", Enum.GetNames(valueType).Select(n => n.ToLowerInvariant()))}"
+            : $"a {valueType.Name} value";
     }
 }

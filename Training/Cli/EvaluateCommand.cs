@@ -34,6 +34,7 @@ public static class EvaluateCommand
                 OptionChecks.Positive("--test-crops", parsed.GetValue(testCrops), "number of crops"),
                 OptionChecks.Positive("--batch", parsed.GetValue(batch), "batch size"),
                 OptionChecks.WritableFolder("--out", parsed.GetValue(output)!),
+                OptionChecks.WritableFolder("--cache", parsed.GetValue(cache) ?? CacheFolder.Default()),
                 acceleratorErrors.FirstOrDefault());
             if (failures.Count > 0)
             {

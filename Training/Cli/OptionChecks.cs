@@ -42,6 +42,17 @@ public static class OptionChecks
         }
     }
 
+    /// <summary>Whether the file system holding <paramref name="path"/> has <paramref name="neededBytes"/> free for
+    /// <paramref name="what"/>, so a run does not fail at its first checkpoint hours in.</summary>
+    public static string? FreeSpace(string option, string path, long neededBytes, string what)
+    {
+        var free = new DriveInfo(Path.GetFullPath(path)).AvailableFreeSpace;
+        return free >= neededBytes ? null
+            : $"{option}: expected a folder with {Mebibytes(neededBytes)} MiB free for {what}; '{path}' has {Mebibytes(free)} MiB free.";
+    }
+
+    private static long Mebibytes(long bytes) => (bytes + (1 << 20) - 1) >> 20;
+
     /// <summary>The messages of the failed checks; the command prints them and exits with code 2.</summary>
     public static IReadOnlyList<string> Failures(params string?[] checks) => checks.OfType<string>().ToList();
 }

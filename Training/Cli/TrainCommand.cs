@@ -95,6 +95,16 @@ public static class TrainCommand
             log.Error("{Message}", e.Message);
             return ExitCodes.Usage;
         }
+        catch (TrainingDivergedException e)
+        {
+            log.Error("{Message}", e.Message);
+            return ExitCodes.Diverged;
+        }
+        catch (DeviceOutOfMemoryException e)
+        {
+            log.Error("{Message}", e.Message);
+            return ExitCodes.DeviceOutOfMemory;
+        }
         catch (Exception e) when (e is Checkpoints.CheckpointException or Esc50Dataset.DatasetException or InvalidDataException
                                       or IOException or UnauthorizedAccessException or InvalidOperationException)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using EnvNet.Kernels;
 using EnvNet.Network;
+using EnvNet.Training.Checkpoints;
 
 namespace EnvNet.Training.Cli;
 
@@ -125,6 +126,18 @@ public static class TrainOptionsValidator
         CheckAcceleratorPresent(o.Accelerator, errors);
         CheckOutputFolder(o.OutDir, resume, errors);
         errors.AddRange(OptionChecks.Failures(OptionChecks.WritableFolder("--cache", o.CacheDir)));
+        if (errors.Count == 0) CheckCheckpointSpace(o, errors);
+    }
+
+    /// <summary>The run folder's file system must hold the checkpoints of every fold still to write (those of a
+    /// resumed run already on disk are replaced in place), counted for the largest class count of the subset.</summary>
+    private static void CheckCheckpointSpace(TrainOptions o, List<string> errors)
+    {
+        var config = EnvNetConfig.ByName(o.Model, o.Subset == "esc10" ? Esc50Dataset.Esc50Metadata.Esc10ClassCount : Esc50Dataset.Esc50Metadata.MaxTarget + 1);
+        var existing = Directory.EnumerateFiles(o.OutDir, "*.safetensors", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        var needed = Math.Max(0, TrainingCheckpoint.EstimateRunBytes(config, o.Folds.Length) - existing);
+        errors.AddRange(OptionChecks.Failures(OptionChecks.FreeSpace("--out", o.OutDir, needed,
+            $"the checkpoints of {o.Folds.Length} fold(s) of {o.Model}")));
     }
 
     /// <summary>An explicit CUDA or OpenCL choice must name a device ILGPU can see; auto and cpu always work.</summary>

@@ -1,0 +1,55 @@
+using EnvNet.Kernels;
+using EnvNet.Network;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace EnvNet.Training;
+
+/// <summary>
+/// The loss became NaN or infinite: the weights are ruined, so training stops at once without writing a checkpoint
+/// and the fold's last checkpoint (from the last finished epoch) stays as it was. Exit code 3.
+/// </summary>
+public sealed class TrainingDivergedException(string message) : Exception(message)
+{
+    /// <summary>The one-line report of a training batch whose loss is not finite.</summary>
+    public static TrainingDivergedException AtBatch(int fold, int epoch, int batch, int batches, float loss, double learningRate, string checkpointNote) =>
+        new($"training diverged at fold {fold}, epoch {epoch}, batch {batch} of {batches}: the loss is {loss} " +
+            $"(learning rate {learningRate:G3}). {checkpointNote} Restart the fold with a smaller --lr.");
+
+    /// <summary>The weights went non-finite in the epoch's last update: the validation loss shows it.</summary>
+    public static TrainingDivergedException AtValidation(int fold, int epoch, double loss, double learningRate, string checkpointNote) =>
+        new($"training diverged at fold {fold}, epoch {epoch}, validation after the last batch: the loss is {loss} " +
+            $"(learning rate {learningRate:G3}). {checkpointNote} Restart the fold with a smaller --lr.");
+}
+
+/// <summary>The accelerator ran out of memory while training: the message names the batch size and the memory an
+/// EnvNet training step needs by <see cref="EnvNetModel.EstimateTrainingBytes"/>. Exit code 4.</summary>
+public sealed class DeviceOutOfMemoryException(string message, Exception inner) : Exception(message, inner)
+{
+    /// <summary>Whether <paramref name="error"/> (or an exception inside it) is an allocation failure of the
+    /// accelerator: CUDA's and OpenCL's out-of-memory codes; on the CPU accelerator, whose memory is the host's, an
+    /// <see cref="OutOfMemoryException"/>.</summary>
+    public static bool IsOutOfMemory(Exception error, AcceleratorType accelerator) => error switch
+    {
+        // ILGPU keeps CUDA's error code as its name (a string), OpenCL's as the enum.
+        CudaException cuda => cuda.Error == nameof(CudaError.CUDA_ERROR_OUT_OF_MEMORY),
+        CLException cl => cl.Error is CLError.CL_MEM_OBJECT_ALLOCATION_FAILURE or CLError.CL_OUT_OF_RESOURCES or CLError.CL_OUT_OF_HOST_MEMORY,
+        OutOfMemoryException => accelerator == AcceleratorType.CPU,
+        _ => error.InnerException is { } inner && IsOutOfMemory(inner, accelerator),
+    };
+
+    public static DeviceOutOfMemoryException For(Exception error, ComputeDevice device, EnvNetConfig config, int batch)
+    {
+        var needed = EnvNetModel.EstimateTrainingBytes(config, batch);
+        // The CPU accelerator reports no limit of its own (long.MaxValue): its memory is the host's.
+        var available = device.Type == AcceleratorType.CPU
+            ? $"the host has {Mebibytes(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)} MiB"
+            : $"the device has {Mebibytes(device.Accelerator.MemorySize)} MiB";
+        return new DeviceOutOfMemoryException(
+            $"out of memory on {device.Type} {device.Name} with --batch {batch}: {config.Name} needs about {Mebibytes(needed)} MiB " +
+            $"for a training step at that batch size, {available} ({error.GetType().Name}: {error.Message.Trim()}). Use a smaller --batch.", error);
+    }
+
+    private static long Mebibytes(long bytes) => (bytes + (1 << 20) - 1) >> 20;
+}
