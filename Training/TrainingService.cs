@@ -46,6 +46,10 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         WriteRunFile(options);
         deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
             config.Name, config.Classes, config.SampleRate, config.InputLength, $"{device.Type} {device.Name}");
+        log.Information("{Epochs} epochs, batch {Batch}, lr {LearningRate} divided by 10 after {LearningRateSteps} of the epochs, " +
+                        "{WarmupEpochs} warm-up epochs at a tenth; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
+            options.Epochs, options.Batch, options.LearningRate, options.LearningRateSteps, options.WarmupEpochs,
+            options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 
         var store = ClipStore.Load(metadata, config.SampleRate, options.CacheDir, options.SkipBad, message => log.Information("{DatasetMessage}", message));
         if (store.SkippedCount > 0)
@@ -128,7 +132,8 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             foldLog.Information("Fold {Fold}: {TrainClips} training clips, {ValidationClips} validation clips; resuming after epoch {Epoch} and {Batches} batches",
                 fold, train.Count, validation.Count, progress.Epoch, progress.Partial?.Batches ?? 0);
 
-        var schedule = new LearningRateSchedule(options.LearningRate, options.LearningRateSteps, options.Epochs);
+        var schedule = new LearningRateSchedule(options.LearningRate, options.LearningRateSteps, options.Epochs, options.WarmupEpochs);
+        var augmentation = new TrainingAugmentation(options.BetweenClass, options.StrongAugment);
         var evaluator = new TestCropEvaluator(model, options.TestCrops);
         var info = new CheckpointInfo(config.Name, options.Subset, classNames, fold, 0, seed, 0);
 
@@ -142,7 +147,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             var clock = Stopwatch.StartNew();
             var stopped = false;
             using (var stream = new TrainingBatchStream(train, config.Classes, options.Batch, config.InputLength,
-                       config.SampleRate, seed, epoch, new TrainingAugmentation(BetweenClass: false, StrongAugment: false)))
+                       config.SampleRate, seed, epoch, augmentation))
             {
                 RunConsole.WithProgress($"fold {fold} epoch {epoch}/{options.Epochs}", stream.BatchCount, batches, advance =>
                 {
