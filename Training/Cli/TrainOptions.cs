@@ -91,8 +91,8 @@ public static class EmbeddedDefault
     public const int ClipsPerClassPerFold = SyntheticEsc50.DefaultClipsPerClassPerFold;
     public const int DataSeed = 2017;
     public const int Epochs = 12;
-    public const int Batch = 32;
-    public const double LearningRate = 0.01;
+    public const int Batch = 16;
+    public const double LearningRate = 0.03;
     public static readonly double[] LearningRateSteps = [0.5, 0.75];
     public static readonly int[] Folds = [1];
 
