@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace EnvNet.Training;
 
 /// <summary>
@@ -10,4 +12,15 @@ public sealed record LearningRateSchedule(double BaseRate, IReadOnlyList<double>
 {
     public double At(int epoch) =>
         BaseRate * Math.Pow(0.1, epoch <= WarmupEpochs ? 1 : Steps.Count(s => epoch > s * Epochs));
+
+    /// <summary>For the log (12 significant digits, so 100 x 0.3 prints as 30), e.g. "0.1 (epochs 1-10 at 0.01), divided by 10 after 30 %, 60 %, 90 % of 1000 epochs".</summary>
+    public string Describe()
+    {
+        var rate = BaseRate.ToString("G12", CultureInfo.InvariantCulture);
+        var warmup = WarmupEpochs > 0
+            ? $" (epochs 1-{WarmupEpochs} at {(BaseRate / 10).ToString("G12", CultureInfo.InvariantCulture)})" : "";
+        var steps = Steps.Count == 0 ? ", constant"
+            : $", divided by 10 after {string.Join(", ", Steps.Select(s => (100 * s).ToString("G12", CultureInfo.InvariantCulture) + " %"))} of {Epochs} epochs";
+        return rate + warmup + steps;
+    }
 }

@@ -27,6 +27,9 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
     /// <summary>The seed of one fold's model and data stream, fixed across processes and machines.</summary>
     public static int FoldSeed(int seed, int fold) => unchecked(seed * 1_000_003 + fold);
 
+    public static LearningRateSchedule Schedule(TrainOptions options) =>
+        new(options.LearningRate, options.LearningRateSteps, options.Epochs, options.WarmupEpochs);
+
     public static string FoldDir(string runDir, int fold) => Path.Combine(runDir, $"fold-{fold}");
 
     /// <summary>Writes run.json: the options of the run, which <c>--resume</c> reads back.</summary>
@@ -46,10 +49,8 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         WriteRunFile(options);
         deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
             config.Name, config.Classes, config.SampleRate, config.InputLength, $"{device.Type} {device.Name}");
-        log.Information("{Epochs} epochs, batch {Batch}, lr {LearningRate} divided by 10 after {LearningRateSteps} of the epochs, " +
-                        "{WarmupEpochs} warm-up epochs at a tenth; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
-            options.Epochs, options.Batch, options.LearningRate, options.LearningRateSteps, options.WarmupEpochs,
-            options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
+        log.Information("{Epochs} epochs, batch {Batch}, learning rate {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
+            options.Epochs, options.Batch, Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 
         var store = ClipStore.Load(metadata, config.SampleRate, options.CacheDir, options.SkipBad, message => log.Information("{DatasetMessage}", message));
         if (store.SkippedCount > 0)
@@ -132,7 +133,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             foldLog.Information("Fold {Fold}: {TrainClips} training clips, {ValidationClips} validation clips; resuming after epoch {Epoch} and {Batches} batches",
                 fold, train.Count, validation.Count, progress.Epoch, progress.Partial?.Batches ?? 0);
 
-        var schedule = new LearningRateSchedule(options.LearningRate, options.LearningRateSteps, options.Epochs, options.WarmupEpochs);
+        var schedule = Schedule(options);
         var augmentation = new TrainingAugmentation(options.BetweenClass, options.StrongAugment);
         var evaluator = new TestCropEvaluator(model, options.TestCrops);
         var info = new CheckpointInfo(config.Name, options.Subset, classNames, fold, 0, seed, 0);

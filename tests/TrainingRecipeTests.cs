@@ -81,5 +81,6 @@ public sealed class TrainingRecipeTests
         var recipe = Recipe.For("envnet-v2", "esc50", betweenClass: false);
         var schedule = new LearningRateSchedule(recipe.LearningRate, recipe.LearningRateSteps, recipe.Epochs, recipe.WarmupEpochs);
         Assert.AreEqual(expected, schedule.At(epoch), 1e-15);
+        Assert.AreEqual("0.1 (epochs 1-10 at 0.01), divided by 10 after 30 %, 60 %, 90 % of 1000 epochs", schedule.Describe());
     }
 }
