@@ -79,7 +79,7 @@ public static class TrainCommand
             log.Information(
                 "No --data given: this is the embedded default. It trains {Model} on a synthetic twin of ESC-50 ({Classes} classes of " +
                 "generated sounds, {Clips} clips per class and fold) for {Epochs} epochs on fold(s) {Folds}, to show the whole pipeline " +
-                "working in a few minutes on a CPU; its accuracy says nothing about real sounds. For the real recipe: " +
+                "working without a GPU or the real data; its accuracy says nothing about real sounds. For the real recipe: " +
                 "envnet train --data PATH/TO/ESC-50 (see README.md).",
                 options.Model, EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, options.Epochs, string.Join(",", options.Folds));
         log.Information("Run folder {RunDir}", options.OutDir);
