@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using EnvNet.Esc50Dataset;
 using EnvNet.Training.Checkpoints;
 using EnvNet.Training.Cli;
 using EnvNet.Training.Results;
+
+using static EnvNet.Tests.EnvNetRuns;
 
 namespace EnvNet.Tests;
 
@@ -49,17 +50,6 @@ public sealed class TrainingEndToEndTests
         return (EnvNetCli.Run(["train", .. args], new StringWriter(), error), error.ToString());
     }
 
-    private static (int Code, string Out, string Error) Cli(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        return (EnvNetCli.Run(args, output, error), output.ToString(), error.ToString());
-    }
-
-    /// <summary>metrics.csv without the timing columns, which differ between any two runs.</summary>
-    private static string[] Untimed(string runDir) => MetricsFile.Read(Path.Combine(runDir, MetricsFile.FileName))
-        .Select(r => (r with { EpochSeconds = 0, SamplesPerSecond = 0 }).ToString()).ToArray();
-
     [TestMethod]
     public void Train_WritesOneMetricsRowPerEpoch_LossFalls_AccuracyBeatsChance()
     {
@@ -98,17 +88,17 @@ public sealed class TrainingEndToEndTests
         var dir = _root.Sub("interrupted");
         string[] args = ["--data", Data, "--fold", "1", "--out", dir, "--cache", Cache, .. Recipe];
 
-        using (var killed = StartEnvNet(["train", .. args]))
+        using (var killed = Start(["train", .. args]))
         {
             WaitForEpoch(dir, Epochs - 2, killed);
             killed.Kill(entireProcessTree: true);
             killed.WaitForExit();
         }
 
-        using (var stopped = StartEnvNet(["train", "--resume", "--out", dir]))
+        using (var stopped = Start(["train", "--resume", "--out", dir]))
         {
             WaitForEpoch(dir, Epochs - 1, stopped);
-            Assert.AreEqual(0, Kill(stopped.Id, Sigterm), "SIGTERM sent");
+            Assert.AreEqual(0, EnvNetRuns.Signal(stopped.Id, EnvNetRuns.Sigterm), "SIGTERM sent");
             var error = stopped.StandardError.ReadToEndAsync();
             Assert.IsTrue(stopped.WaitForExit(TimeSpan.FromMinutes(2)), "stops at the next batch boundary");
             Assert.AreEqual(143, stopped.ExitCode, error.Result);
@@ -182,29 +172,6 @@ public sealed class TrainingEndToEndTests
         var (twice, _, twiceError) = Cli("report", RunDir(1), RunDir(1), "--out", outDir.Path);
         Assert.AreEqual(ExitCodes.Failure, twice);
         StringAssert.Contains(twiceError, "Fold 1 appears in both");
-    }
-
-    private const int Sigterm = 15;
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
-
-    /// <summary>envnet as a child process: the envnet.dll built beside the tests, run by the same dotnet host.</summary>
-    private static Process StartEnvNet(string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "envnet.dll"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["CI"] = "true";
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        return process;
     }
 
     private static void WaitForEpoch(string runDir, int epoch, Process process)

@@ -1,19 +1,13 @@
 using EnvNet.Kernels;
 using EnvNet.Training.Cli;
 
+using static EnvNet.Tests.EnvNetRuns;
+
 namespace EnvNet.Tests;
 
 [TestClass]
 public sealed class TrainingOptionsTests
 {
-    private static (int ExitCode, string Out, string Error) Cli(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = EnvNetCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [TestMethod]
     public void WithData_DefaultsAreTheEnvNetRecipe()
     {
@@ -180,11 +174,11 @@ public sealed class TrainingOptionsTests
     public void OtherCommands_ValidateTheirOptionsWithExitCode2()
     {
         using var dir = new TempDir();
-        Assert.AreEqual(ExitCodes.Usage, Cli("evaluate", "--checkpoint", dir.Sub("none.safetensors"), "--data", Esc50TestData.MiniDir).ExitCode);
-        Assert.AreEqual(ExitCodes.Usage, Cli("predict", "--checkpoint", dir.Sub("none.safetensors"), "--wav", dir.Sub("none.wav")).ExitCode);
-        Assert.AreEqual(ExitCodes.Usage, Cli("report", dir.Sub("no-run")).ExitCode);
-        Assert.AreEqual(ExitCodes.Usage, Cli("report").ExitCode);
-        Assert.AreEqual(ExitCodes.Usage, Cli("shapes", "--model", "resnet").ExitCode);
+        Assert.AreEqual(ExitCodes.Usage, Cli("evaluate", "--checkpoint", dir.Sub("none.safetensors"), "--data", Esc50TestData.MiniDir).Code);
+        Assert.AreEqual(ExitCodes.Usage, Cli("predict", "--checkpoint", dir.Sub("none.safetensors"), "--wav", dir.Sub("none.wav")).Code);
+        Assert.AreEqual(ExitCodes.Usage, Cli("report", dir.Sub("no-run")).Code);
+        Assert.AreEqual(ExitCodes.Usage, Cli("report").Code);
+        Assert.AreEqual(ExitCodes.Usage, Cli("shapes", "--model", "resnet").Code);
         StringAssert.StartsWith(Cli("synth", "--out", dir.Path, "--classes", "51").Error, "error: --classes: expected a number of classes from 1 to 50");
     }
 

@@ -69,6 +69,8 @@ public static class TrainingCheckpoint
 
         var weights = SafeTensors.ReadFile(weightsPath);
         var weightsChecksum = weights.Metadata[SafeTensors.ChecksumKey];
+        // The weights first: a file of another model or shape is named as such, not as a mismatched pair.
+        ModelCheckpoint.Load(weights, weightsPath, model);
         var state = File.Exists(statePath) ? SafeTensors.ReadFile(statePath) : null;
         if (state is null || state.RequireMetadata("weights_sha256", statePath) != weightsChecksum)
             state = CommitPendingState(statePath, weightsChecksum)
@@ -76,7 +78,6 @@ public static class TrainingCheckpoint
                     $"{statePath} does not belong to {weightsPath} (its weights checksum differs or it is missing); " +
                     "the checkpoint pair is inconsistent. Delete the fold folder to restart that fold.");
 
-        ModelCheckpoint.Load(weights, weightsPath, model);
         var progress = ParseProgress(state, statePath);
         if (progress.Fold != fold || progress.Seed != seed)
             throw new CheckpointException(

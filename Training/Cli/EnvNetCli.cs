@@ -35,10 +35,9 @@ public sealed record CliContext(TextWriter Out, TextWriter Error)
 /// <summary>The <c>envnet</c> command line: one subcommand per job, System.CommandLine for parsing.</summary>
 public static class EnvNetCli
 {
-    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
-    {
-        var context = new CliContext(output ?? Console.Out, error ?? Console.Error);
-        var root = new RootCommand("envnet: train, evaluate and inspect EnvNet (end-to-end environmental sound classification) on ESC-50 with ILGPU.")
+    /// <summary>Every command and its options, writing to <paramref name="context"/>.</summary>
+    public static RootCommand CreateRoot(CliContext context) =>
+        new("envnet: train, evaluate and inspect EnvNet (end-to-end environmental sound classification) on ESC-50 with ILGPU.")
         {
             TrainCommand.Create(context),
             EvaluateCommand.Create(context),
@@ -52,7 +51,10 @@ public static class EnvNetCli
             BenchCommand.CreateSelfCheck(context.Out, context.Error),
         };
 
-        var parsed = root.Parse(args);
+    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        var context = new CliContext(output ?? Console.Out, error ?? Console.Error);
+        var parsed = CreateRoot(context).Parse(args);
         if (parsed.Action is ParseErrorAction)
         {
             var command = parsed.CommandResult.Command;
