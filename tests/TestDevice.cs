@@ -11,9 +11,11 @@ public static class TestDevice
 
     public static ComputeDevice Cpu => Device.Value;
 
+    /// <summary>MSTest allows one assembly cleanup: it also deletes the shared <see cref="TinyTrainingRun"/>.</summary>
     [AssemblyCleanup]
     public static void DisposeDevice()
     {
         if (Device.IsValueCreated) Device.Value.Dispose();
+        TinyTrainingRun.Delete();
     }
 }

@@ -9,8 +9,7 @@ namespace EnvNet.Tests;
 /// envnet-tiny on a synthetic set of 2 classes with one clip per class and fold (8 training clips in 2 batches of 4
 /// per epoch for fold 1, 2 validation clips with one test crop each), 2 epochs on the CPU accelerator.
 /// </summary>
-[TestClass]
-public static class TinyTrainingRun
+internal static class TinyTrainingRun
 {
     public const int Classes = 2;
     public const int Epochs = 2;
@@ -37,7 +36,7 @@ public static class TinyTrainingRun
         return root;
     }
 
-    [AssemblyCleanup]
+    /// <summary>Called by the assembly cleanup (<see cref="TestDevice.DisposeDevice"/>).</summary>
     public static void Delete()
     {
         if (Root.IsValueCreated) Root.Value.Dispose();
