@@ -4,20 +4,26 @@ using ILGPU.Runtime;
 
 namespace EnvNet.Kernels;
 
-/// <summary>Element-wise activations, one thread per element.</summary>
+/// <summary>Element-wise activations, one iteration of an ElementGrid per element.</summary>
 public static class ActivationKernels
 {
     /// <summary>y = max(x, 0); NaN stays NaN as in PyTorch.</summary>
-    public static void ReluForward(Index1D index, ArrayView<float> input, ArrayView<float> output)
+    public static void ReluForward(Index1D thread, ElementGrid grid, ArrayView<float> input, ArrayView<float> output)
     {
-        var x = input[index];
-        output[index] = x > 0f || float.IsNaN(x) ? x : 0f;
+        for (int i = thread; i < grid.Count; i += grid.Threads)
+        {
+            var x = input[i];
+            output[i] = x > 0f || float.IsNaN(x) ? x : 0f;
+        }
     }
 
     /// <summary>dx = dy where y &gt; 0, else 0 (PyTorch's threshold_backward on the output).</summary>
-    public static void ReluBackward(Index1D index, ArrayView<float> output, ArrayView<float> gradOutput, ArrayView<float> gradInput)
+    public static void ReluBackward(Index1D thread, ElementGrid grid, ArrayView<float> output, ArrayView<float> gradOutput, ArrayView<float> gradInput)
     {
-        gradInput[index] = output[index] > 0f ? gradOutput[index] : 0f;
+        for (int i = thread; i < grid.Count; i += grid.Threads)
+        {
+            gradInput[i] = output[i] > 0f ? gradOutput[i] : 0f;
+        }
     }
 }
 
@@ -26,13 +32,16 @@ public sealed class ActivationOps
 {
     private static readonly ConditionalWeakTable<Accelerator, ActivationOps> Shared = new();
 
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>> _reluForward;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _reluBackward;
+    private readonly Action<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>> _reluForward;
+    private readonly Action<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, ArrayView<float>> _reluBackward;
+
+    private readonly Accelerator _accelerator;
 
     public ActivationOps(Accelerator accelerator)
     {
-        _reluForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(ActivationKernels.ReluForward);
-        _reluBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ActivationKernels.ReluBackward);
+        _accelerator = accelerator;
+        _reluForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>>(ActivationKernels.ReluForward);
+        _reluBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ActivationKernels.ReluBackward);
     }
 
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
@@ -45,7 +54,8 @@ public sealed class ActivationOps
         ViewChecks.RequireIndexable(count, operation);
         ViewChecks.RequireLength(input, count, operation, nameof(input));
         ViewChecks.RequireLength(output, count, operation, nameof(output));
-        if (count > 0) _reluForward((int)count, input, output);
+        var grid = ElementGrid.For(_accelerator, count);
+        if (count > 0) _reluForward(grid.Threads, grid, input, output);
     }
 
     /// <summary>gradInput[i] = output[i] &gt; 0 ? gradOutput[i] : 0, from the forward's output.</summary>
@@ -56,6 +66,7 @@ public sealed class ActivationOps
         ViewChecks.RequireLength(output, count, operation, nameof(output));
         ViewChecks.RequireLength(gradOutput, count, operation, nameof(gradOutput));
         ViewChecks.RequireLength(gradInput, count, operation, nameof(gradInput));
-        if (count > 0) _reluBackward((int)count, output, gradOutput, gradInput);
+        var grid = ElementGrid.For(_accelerator, count);
+        if (count > 0) _reluBackward(grid.Threads, grid, output, gradOutput, gradInput);
     }
 }

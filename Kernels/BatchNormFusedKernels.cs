@@ -91,13 +91,16 @@ public static class BatchNormFusedKernels
         count = total;
     }
 
-    /// <summary>Eval mode: invStd = 1/√(running var + eps), scale = invStd·γ; one thread per channel.</summary>
-    public static void EvalScale(Index1D c, ArrayView<float> runningVar, ArrayView<float> gamma, float eps,
+    /// <summary>Eval mode: invStd = 1/√(running var + eps), scale = invStd·γ; one iteration per channel.</summary>
+    public static void EvalScale(Index1D thread, ElementGrid grid, ArrayView<float> runningVar, ArrayView<float> gamma, float eps,
         ArrayView<float> invStd, ArrayView<float> scale)
     {
-        var inverse = 1f / XMath.Sqrt(runningVar[c] + eps);
-        invStd[c] = inverse;
-        scale[c] = inverse * gamma[c];
+        for (int c = thread; c < grid.Count; c += grid.Threads)
+        {
+            var inverse = 1f / XMath.Sqrt(runningVar[c] + eps);
+            invStd[c] = inverse;
+            scale[c] = inverse * gamma[c];
+        }
     }
 
     /// <summary>output = ReLU((y − mean)·scale + β). Grid (⌈spatial/ChunkLength⌉, N·C), group ElementThreads: a group
@@ -228,7 +231,7 @@ public sealed class BatchNormFusedOps
 
     private readonly Action<KernelConfig, ArrayView<float>, int, ArrayView<float>, float, float, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, ArrayView<float>, ArrayView<float>> _combineStatistics;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, float, ArrayView<float>, ArrayView<float>> _evalScale;
+    private readonly Action<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, float, ArrayView<float>, ArrayView<float>> _evalScale;
     private readonly Action<KernelConfig, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _normalizeRelu;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, ArrayView<float>> _gradientPartial;
@@ -236,11 +239,14 @@ public sealed class BatchNormFusedOps
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int, float, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _inputGradient;
 
+    private readonly Accelerator _accelerator;
+
     public BatchNormFusedOps(Accelerator accelerator)
     {
+        _accelerator = accelerator;
         _combineStatistics = accelerator.LoadStreamKernel<ArrayView<float>, int, ArrayView<float>, float, float, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>>(BatchNormFusedKernels.CombineStatistics);
-        _evalScale = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float, ArrayView<float>, ArrayView<float>>(
+        _evalScale = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, float, ArrayView<float>, ArrayView<float>>(
             BatchNormFusedKernels.EvalScale);
         _normalizeRelu = accelerator.LoadStreamKernel<ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
             BatchNormFusedKernels.NormalizeRelu);
@@ -268,8 +274,11 @@ public sealed class BatchNormFusedOps
             tiles, gamma, momentum, eps, mean, invStd, scale, runningMean, runningVar);
     }
 
-    public void EvalScale(int channels, ArrayView<float> runningVar, ArrayView<float> gamma, float eps, ArrayView<float> invStd, ArrayView<float> scale) =>
-        _evalScale(channels, runningVar, gamma, eps, invStd, scale);
+    public void EvalScale(int channels, ArrayView<float> runningVar, ArrayView<float> gamma, float eps, ArrayView<float> invStd, ArrayView<float> scale)
+    {
+        var grid = ElementGrid.For(_accelerator, channels);
+        _evalScale(grid.Threads, grid, runningVar, gamma, eps, invStd, scale);
+    }
 
     public void NormalizeRelu(int batch, int channels, int spatial, ArrayView<float> y, ArrayView<float> mean, ArrayView<float> scale,
         ArrayView<float> beta, ArrayView<float> output)

@@ -45,8 +45,8 @@ public readonly struct BatchNormShape
 /// <summary>
 /// BatchNorm2d as PyTorch: training normalises with the batch mean and biased variance and moves the running
 /// statistics by momentum with the unbiased variance; eval normalises with the running statistics.
-/// Reductions run in two steps, all on the device: one thread per (channel, chunk) reduces a strided chunk (at
-/// each step neighbouring threads read neighbouring addresses), then one thread per channel combines the chunks.
+/// Reductions run in two steps, all on the device: one iteration per (channel, chunk) reduces a strided chunk (at
+/// each step neighbouring threads read neighbouring addresses), then one per channel combines the chunks.
 /// </summary>
 public static class BatchNormKernels
 {
@@ -57,27 +57,29 @@ public static class BatchNormKernels
     /// measured from the running mean. The shift keeps the partial means O(std) rather than O(|mean|), so the
     /// thousand-step combine rounds at the scale of the spread, not of the offset. No doubles needed.
     /// </summary>
-    public static void StatisticsPartial(Index1D index, BatchNormShape s, ArrayView<float> input,
+    public static void StatisticsPartial(Index1D thread, ElementGrid grid, BatchNormShape s, ArrayView<float> input,
         ArrayView<float> partialMean, ArrayView<float> partialM2)
     {
-        int i = index;
-        var partials = s.Partials;
-        var c = i / partials;
-        var p = i % partials;
-        var shift = input[ChannelElement(s, c, 0)];
-        var mean = 0f;
-        var m2 = 0f;
-        var k = 0;
-        for (var m = p; m < s.Count; m += partials)
+        for (int i = thread; i < grid.Count; i += grid.Threads)
         {
-            var value = input[ChannelElement(s, c, m)] - shift;
-            k++;
-            var delta = value - mean;
-            mean += delta / k;
-            m2 += delta * (value - mean);
+            var partials = s.Partials;
+            var c = i / partials;
+            var p = i % partials;
+            var shift = input[ChannelElement(s, c, 0)];
+            var mean = 0f;
+            var m2 = 0f;
+            var k = 0;
+            for (var m = p; m < s.Count; m += partials)
+            {
+                var value = input[ChannelElement(s, c, m)] - shift;
+                k++;
+                var delta = value - mean;
+                mean += delta / k;
+                m2 += delta * (value - mean);
+            }
+            partialMean[i] = mean;
+            partialM2[i] = m2;
         }
-        partialMean[i] = mean;
-        partialM2[i] = m2;
     }
 
     /// <summary>
@@ -85,102 +87,115 @@ public static class BatchNormKernels
     /// the shift, then writes the batch mean and 1/√(biased var + eps) for normalising and backward, and moves the running
     /// statistics: r ← (1−momentum)·r + momentum·stat, with the unbiased variance M2/(n−1) as PyTorch does.
     /// </summary>
-    public static void StatisticsCombine(Index1D index, BatchNormShape s, ArrayView<float> input,
+    public static void StatisticsCombine(Index1D thread, ElementGrid grid, BatchNormShape s, ArrayView<float> input,
         ArrayView<float> partialMean, ArrayView<float> partialM2,
         float momentum, float eps, ArrayView<float> savedMean, ArrayView<float> savedInvStd,
         ArrayView<float> runningMean, ArrayView<float> runningVar)
     {
-        int c = index;
-        var partials = s.Partials;
-        var count = 0f;
-        var mean = 0f;
-        var m2 = 0f;
-        for (var p = 0; p < partials; p++)
+        for (int c = thread; c < grid.Count; c += grid.Threads)
         {
-            float chunkCount = (s.Count - 1 - p) / partials + 1;
-            var chunkMean = partialMean[c * partials + p];
-            var total = count + chunkCount;
-            var delta = chunkMean - mean;
-            mean += delta * (chunkCount / total);
-            m2 += partialM2[c * partials + p] + delta * delta * (count / total) * chunkCount;
-            count = total;
+            var partials = s.Partials;
+            var count = 0f;
+            var mean = 0f;
+            var m2 = 0f;
+            for (var p = 0; p < partials; p++)
+            {
+                float chunkCount = (s.Count - 1 - p) / partials + 1;
+                var chunkMean = partialMean[c * partials + p];
+                var total = count + chunkCount;
+                var delta = chunkMean - mean;
+                mean += delta * (chunkCount / total);
+                m2 += partialM2[c * partials + p] + delta * delta * (count / total) * chunkCount;
+                count = total;
+            }
+            mean += input[ChannelElement(s, c, 0)];
+            savedMean[c] = mean;
+            savedInvStd[c] = 1f / XMath.Sqrt(m2 / s.Count + eps);
+            runningMean[c] = (1f - momentum) * runningMean[c] + momentum * mean;
+            runningVar[c] = (1f - momentum) * runningVar[c] + momentum * (m2 / (s.Count - 1));
         }
-        mean += input[ChannelElement(s, c, 0)];
-        savedMean[c] = mean;
-        savedInvStd[c] = 1f / XMath.Sqrt(m2 / s.Count + eps);
-        runningMean[c] = (1f - momentum) * runningMean[c] + momentum * mean;
-        runningVar[c] = (1f - momentum) * runningVar[c] + momentum * (m2 / (s.Count - 1));
     }
 
     /// <summary>invStd[c] = 1/√(variance[c] + eps): the eval-mode factor from the running variance.</summary>
-    public static void InvStdFromVariance(Index1D index, ArrayView<float> variance, float eps, ArrayView<float> invStd)
+    public static void InvStdFromVariance(Index1D thread, ElementGrid grid, ArrayView<float> variance, float eps, ArrayView<float> invStd)
     {
-        invStd[index] = 1f / XMath.Sqrt(variance[index] + eps);
+        for (int i = thread; i < grid.Count; i += grid.Threads)
+        {
+            invStd[i] = 1f / XMath.Sqrt(variance[i] + eps);
+        }
     }
 
-    /// <summary>y = (x − mean[c])·invStd[c]·γ[c] + β[c], one thread per element.</summary>
-    public static void Normalize(Index1D index, BatchNormShape s, ArrayView<float> input, ArrayView<float> mean,
+    /// <summary>y = (x − mean[c])·invStd[c]·γ[c] + β[c], one iteration per element.</summary>
+    public static void Normalize(Index1D thread, ElementGrid grid, BatchNormShape s, ArrayView<float> input, ArrayView<float> mean,
         ArrayView<float> invStd, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> output)
     {
-        int i = index;
-        var c = i / s.Spatial % s.C;
-        output[i] = (input[i] - mean[c]) * invStd[c] * gamma[c] + beta[c];
+        for (int i = thread; i < grid.Count; i += grid.Threads)
+        {
+            var c = i / s.Spatial % s.C;
+            output[i] = (input[i] - mean[c]) * invStd[c] * gamma[c] + beta[c];
+        }
     }
 
     /// <summary>Per chunk: Σ dy·x̂ and Σ dy with x̂ = (x − mean)·invStd recomputed from the saved statistics.
     /// Compensated sums: both sums mix signs over up to N·H·W terms.</summary>
-    public static void GradientPartial(Index1D index, BatchNormShape s, ArrayView<float> input, ArrayView<float> gradOutput,
+    public static void GradientPartial(Index1D thread, ElementGrid grid, BatchNormShape s, ArrayView<float> input, ArrayView<float> gradOutput,
         ArrayView<float> mean, ArrayView<float> invStd, ArrayView<float> partialDyXhat, ArrayView<float> partialDy)
     {
-        int i = index;
-        var partials = s.Partials;
-        var c = i / partials;
-        var p = i % partials;
-        var channelMean = mean[c];
-        var channelInvStd = invStd[c];
-        var dyXhat = new CompensatedSum();
-        var dy = new CompensatedSum();
-        for (var m = p; m < s.Count; m += partials)
+        for (int i = thread; i < grid.Count; i += grid.Threads)
         {
-            var e = ChannelElement(s, c, m);
-            var g = gradOutput[e];
-            dyXhat.Add(g * ((input[e] - channelMean) * channelInvStd));
-            dy.Add(g);
+            var partials = s.Partials;
+            var c = i / partials;
+            var p = i % partials;
+            var channelMean = mean[c];
+            var channelInvStd = invStd[c];
+            var dyXhat = new CompensatedSum();
+            var dy = new CompensatedSum();
+            for (var m = p; m < s.Count; m += partials)
+            {
+                var e = ChannelElement(s, c, m);
+                var g = gradOutput[e];
+                dyXhat.Add(g * ((input[e] - channelMean) * channelInvStd));
+                dy.Add(g);
+            }
+            partialDyXhat[i] = dyXhat.Value;
+            partialDy[i] = dy.Value;
         }
-        partialDyXhat[i] = dyXhat.Value;
-        partialDy[i] = dy.Value;
     }
 
     /// <summary>dγ[c] = Σ dy·x̂, dβ[c] = Σ dy over a channel's chunks; overwrites the gradients.</summary>
-    public static void GradientCombine(Index1D index, BatchNormShape s, ArrayView<float> partialDyXhat, ArrayView<float> partialDy,
+    public static void GradientCombine(Index1D thread, ElementGrid grid, BatchNormShape s, ArrayView<float> partialDyXhat, ArrayView<float> partialDy,
         ArrayView<float> gradGamma, ArrayView<float> gradBeta)
     {
-        int c = index;
-        var partials = s.Partials;
-        var dyXhat = new CompensatedSum();
-        var dy = new CompensatedSum();
-        for (var p = 0; p < partials; p++)
+        for (int c = thread; c < grid.Count; c += grid.Threads)
         {
-            dyXhat.Add(partialDyXhat[c * partials + p]);
-            dy.Add(partialDy[c * partials + p]);
+            var partials = s.Partials;
+            var dyXhat = new CompensatedSum();
+            var dy = new CompensatedSum();
+            for (var p = 0; p < partials; p++)
+            {
+                dyXhat.Add(partialDyXhat[c * partials + p]);
+                dy.Add(partialDy[c * partials + p]);
+            }
+            gradGamma[c] = dyXhat.Value;
+            gradBeta[c] = dy.Value;
         }
-        gradGamma[c] = dyXhat.Value;
-        gradBeta[c] = dy.Value;
     }
 
     /// <summary>
     /// Training-mode dx = γ·invStd/M·(M·dy − dβ − x̂·dγ), M = N·H·W, evaluated as γ·invStd·(dy − dβ/M − x̂·dγ/M)
     /// (PyTorch's order: no product grows with M).
     /// </summary>
-    public static void InputGradient(Index1D index, BatchNormShape s, ArrayView<float> input, ArrayView<float> gradOutput,
+    public static void InputGradient(Index1D thread, ElementGrid grid, BatchNormShape s, ArrayView<float> input, ArrayView<float> gradOutput,
         ArrayView<float> mean, ArrayView<float> invStd, ArrayView<float> gamma,
         ArrayView<float> gradGamma, ArrayView<float> gradBeta, ArrayView<float> gradInput)
     {
-        int i = index;
-        var c = i / s.Spatial % s.C;
-        var xhat = (input[i] - mean[c]) * invStd[c];
-        float count = s.Count;
-        gradInput[i] = gamma[c] * invStd[c] * (gradOutput[i] - gradBeta[c] / count - xhat * (gradGamma[c] / count));
+        for (int i = thread; i < grid.Count; i += grid.Threads)
+        {
+            var c = i / s.Spatial % s.C;
+            var xhat = (input[i] - mean[c]) * invStd[c];
+            float count = s.Count;
+            gradInput[i] = gamma[c] * invStd[c] * (gradOutput[i] - gradBeta[c] / count - xhat * (gradGamma[c] / count));
+        }
     }
 
     /// <summary>Flat index of the m-th value of channel c (m = n·H·W + position).</summary>
@@ -197,33 +212,36 @@ public sealed class BatchNormOps
 {
     private static readonly ConditionalWeakTable<Accelerator, BatchNormOps> Shared = new();
 
-    private readonly Action<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> _statisticsPartial;
-    private readonly Action<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float,
+    private readonly Action<Index1D, ElementGrid, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> _statisticsPartial;
+    private readonly Action<Index1D, ElementGrid, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float,
         ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _statisticsCombine;
-    private readonly Action<Index1D, ArrayView<float>, float, ArrayView<float>> _invStdFromVariance;
-    private readonly Action<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+    private readonly Action<Index1D, ElementGrid, ArrayView<float>, float, ArrayView<float>> _invStdFromVariance;
+    private readonly Action<Index1D, ElementGrid, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, ArrayView<float>, ArrayView<float>> _normalize;
-    private readonly Action<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+    private readonly Action<Index1D, ElementGrid, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, ArrayView<float>, ArrayView<float>> _gradientPartial;
-    private readonly Action<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _gradientCombine;
-    private readonly Action<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+    private readonly Action<Index1D, ElementGrid, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _gradientCombine;
+    private readonly Action<Index1D, ElementGrid, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _inputGradient;
+
+    private readonly Accelerator _accelerator;
 
     public BatchNormOps(Accelerator accelerator)
     {
-        _statisticsPartial = accelerator.LoadAutoGroupedStreamKernel<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
+        _accelerator = accelerator;
+        _statisticsPartial = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
             BatchNormKernels.StatisticsPartial);
-        _statisticsCombine = accelerator.LoadAutoGroupedStreamKernel<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float,
+        _statisticsCombine = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float,
             ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(BatchNormKernels.StatisticsCombine);
-        _invStdFromVariance = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float, ArrayView<float>>(
+        _invStdFromVariance = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, ArrayView<float>, float, ArrayView<float>>(
             BatchNormKernels.InvStdFromVariance);
-        _normalize = accelerator.LoadAutoGroupedStreamKernel<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        _normalize = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>>(BatchNormKernels.Normalize);
-        _gradientPartial = accelerator.LoadAutoGroupedStreamKernel<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        _gradientPartial = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>>(BatchNormKernels.GradientPartial);
-        _gradientCombine = accelerator.LoadAutoGroupedStreamKernel<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
+        _gradientCombine = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
             BatchNormKernels.GradientCombine);
-        _inputGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        _inputGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, BatchNormShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(BatchNormKernels.InputGradient);
     }
 
@@ -248,8 +266,10 @@ public sealed class BatchNormOps
             (runningMean, nameof(runningMean)), (runningVar, nameof(runningVar)));
         ViewChecks.RequireLength(scratch, BatchNormShape.ScratchLength(shape.C), operation, nameof(scratch));
         var (partialMean, partialM2) = SplitScratch(shape, scratch);
-        _statisticsPartial(shape.C * shape.Partials, shape, input, partialMean, partialM2);
-        _statisticsCombine(shape.C, shape, input, partialMean, partialM2, momentum, eps, savedMean, savedInvStd, runningMean, runningVar);
+        var partials = ElementGrid.For(_accelerator, shape.C * shape.Partials);
+        _statisticsPartial(partials.Threads, partials, shape, input, partialMean, partialM2);
+        var channels = ElementGrid.For(_accelerator, shape.C);
+        _statisticsCombine(channels.Threads, channels, shape, input, partialMean, partialM2, momentum, eps, savedMean, savedInvStd, runningMean, runningVar);
     }
 
     /// <summary>invStd[c] = 1/√(variance[c] + eps) for the first <paramref name="channels"/> channels.</summary>
@@ -258,7 +278,8 @@ public sealed class BatchNormOps
         const string operation = "BatchNormOps.InvStdFromVariance";
         ViewChecks.RequireLength(variance, channels, operation, nameof(variance));
         ViewChecks.RequireLength(invStd, channels, operation, nameof(invStd));
-        _invStdFromVariance(channels, variance, eps, invStd);
+        var grid = ElementGrid.For(_accelerator, channels);
+        _invStdFromVariance(grid.Threads, grid, variance, eps, invStd);
     }
 
     /// <summary>output = (input − mean[c])·invStd[c]·gamma[c] + beta[c] over [N,C,H,W].</summary>
@@ -269,7 +290,8 @@ public sealed class BatchNormOps
         CheckElements(shape, operation, input, nameof(input));
         ViewChecks.RequireLength(output, shape.Length, operation, nameof(output));
         CheckChannels(shape, operation, (mean, nameof(mean)), (invStd, nameof(invStd)), (gamma, nameof(gamma)), (beta, nameof(beta)));
-        if (shape.Length > 0) _normalize((int)shape.Length, shape, input, mean, invStd, gamma, beta, output);
+        var grid = ElementGrid.For(_accelerator, shape.Length);
+        if (shape.Length > 0) _normalize(grid.Threads, grid, shape, input, mean, invStd, gamma, beta, output);
     }
 
     /// <summary>gradGamma[c] = Σ dy·x̂ and gradBeta[c] = Σ dy for the training forward that saved mean/invStd;
@@ -286,8 +308,10 @@ public sealed class BatchNormOps
             (gradGamma, nameof(gradGamma)), (gradBeta, nameof(gradBeta)));
         ViewChecks.RequireLength(scratch, BatchNormShape.ScratchLength(shape.C), operation, nameof(scratch));
         var (partialDyXhat, partialDy) = SplitScratch(shape, scratch);
-        _gradientPartial(shape.C * shape.Partials, shape, input, gradOutput, mean, invStd, partialDyXhat, partialDy);
-        _gradientCombine(shape.C, shape, partialDyXhat, partialDy, gradGamma, gradBeta);
+        var partials = ElementGrid.For(_accelerator, shape.C * shape.Partials);
+        _gradientPartial(partials.Threads, partials, shape, input, gradOutput, mean, invStd, partialDyXhat, partialDy);
+        var channels = ElementGrid.For(_accelerator, shape.C);
+        _gradientCombine(channels.Threads, channels, shape, partialDyXhat, partialDy, gradGamma, gradBeta);
     }
 
     /// <summary>Training-mode gradInput from gradOutput and the gradients <see cref="ParameterGradients"/> wrote.</summary>
@@ -301,8 +325,9 @@ public sealed class BatchNormOps
         ViewChecks.RequireLength(gradInput, shape.Length, operation, nameof(gradInput));
         CheckChannels(shape, operation, (mean, nameof(mean)), (invStd, nameof(invStd)), (gamma, nameof(gamma)),
             (gradGamma, nameof(gradGamma)), (gradBeta, nameof(gradBeta)));
+        var grid = ElementGrid.For(_accelerator, shape.Length);
         if (shape.Length > 0)
-            _inputGradient((int)shape.Length, shape, input, gradOutput, mean, invStd, gamma, gradGamma, gradBeta, gradInput);
+            _inputGradient(grid.Threads, grid, shape, input, gradOutput, mean, invStd, gamma, gradGamma, gradBeta, gradInput);
     }
 
     private static (ArrayView<float> First, ArrayView<float> Second) SplitScratch(BatchNormShape shape, ArrayView<float> scratch)

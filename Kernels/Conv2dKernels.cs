@@ -51,113 +51,119 @@ public readonly struct Conv2dShape
 }
 
 /// <summary>
-/// Plain convolution kernels: one thread per element written, width the fastest thread axis so neighbouring
+/// Plain convolution kernels: one ElementGrid iteration per element written, width the fastest thread axis so neighbouring
 /// threads touch neighbouring addresses, no atomics (every output is owned by exactly one thread).
 /// </summary>
 public static class Conv2dKernels
 {
     /// <summary>y[n,co,oh,ow] = Σ_{ci,kh,kw} x[n,ci,oh·SH−PH+kh, ow·SW−PW+kw] · w[co,ci,kh,kw] (zero outside x).</summary>
-    public static void Forward(Index1D index, Conv2dShape s, ArrayView<float> input, ArrayView<float> weight, ArrayView<float> output)
+    public static void Forward(Index1D thread, ElementGrid grid, Conv2dShape s, ArrayView<float> input, ArrayView<float> weight, ArrayView<float> output)
     {
-        int i = index;
-        var ow = i % s.OutW;
-        var rest = i / s.OutW;
-        var oh = rest % s.OutH;
-        rest /= s.OutH;
-        var co = rest % s.Cout;
-        var n = rest / s.Cout;
-
-        var ih0 = oh * s.SH - s.PH;
-        var iw0 = ow * s.SW - s.PW;
-        var sum = 0f;
-        for (var ci = 0; ci < s.Cin; ci++)
+        for (int i = thread; i < grid.Count; i += grid.Threads)
         {
-            for (var kh = 0; kh < s.KH; kh++)
+            var ow = i % s.OutW;
+            var rest = i / s.OutW;
+            var oh = rest % s.OutH;
+            rest /= s.OutH;
+            var co = rest % s.Cout;
+            var n = rest / s.Cout;
+
+            var ih0 = oh * s.SH - s.PH;
+            var iw0 = ow * s.SW - s.PW;
+            var sum = 0f;
+            for (var ci = 0; ci < s.Cin; ci++)
             {
-                var ih = ih0 + kh;
-                if (ih < 0 || ih >= s.H) continue;
-                var inputRow = ((n * s.Cin + ci) * s.H + ih) * s.W;
-                var weightRow = ((co * s.Cin + ci) * s.KH + kh) * s.KW;
-                for (var kw = 0; kw < s.KW; kw++)
+                for (var kh = 0; kh < s.KH; kh++)
                 {
-                    var iw = iw0 + kw;
-                    if (iw < 0 || iw >= s.W) continue;
-                    sum += input[inputRow + iw] * weight[weightRow + kw];
+                    var ih = ih0 + kh;
+                    if (ih < 0 || ih >= s.H) continue;
+                    var inputRow = ((n * s.Cin + ci) * s.H + ih) * s.W;
+                    var weightRow = ((co * s.Cin + ci) * s.KH + kh) * s.KW;
+                    for (var kw = 0; kw < s.KW; kw++)
+                    {
+                        var iw = iw0 + kw;
+                        if (iw < 0 || iw >= s.W) continue;
+                        sum += input[inputRow + iw] * weight[weightRow + kw];
+                    }
                 }
             }
+            output[i] = sum;
         }
-        output[i] = sum;
     }
 
     /// <summary>
     /// dx[n,ci,ih,iw] = Σ dy[n,co,oh,ow] · w[co,ci,kh,kw] over the outputs whose window covered (ih, iw):
     /// ih + PH − kh = oh·SH with 0 ≤ oh &lt; OutH (same along the width). A gather, so no two threads write one place.
     /// </summary>
-    public static void BackwardInput(Index1D index, Conv2dShape s, ArrayView<float> gradOutput, ArrayView<float> weight, ArrayView<float> gradInput)
+    public static void BackwardInput(Index1D thread, ElementGrid grid, Conv2dShape s, ArrayView<float> gradOutput, ArrayView<float> weight, ArrayView<float> gradInput)
     {
-        int i = index;
-        var iw = i % s.W;
-        var rest = i / s.W;
-        var ih = rest % s.H;
-        rest /= s.H;
-        var ci = rest % s.Cin;
-        var n = rest / s.Cin;
-
-        var sum = 0f;
-        for (var co = 0; co < s.Cout; co++)
+        for (int i = thread; i < grid.Count; i += grid.Threads)
         {
-            // Only kernel rows with (ih + PH − kh) divisible by the stride land on an output row.
-            for (var kh = (ih + s.PH) % s.SH; kh < s.KH; kh += s.SH)
+            var iw = i % s.W;
+            var rest = i / s.W;
+            var ih = rest % s.H;
+            rest /= s.H;
+            var ci = rest % s.Cin;
+            var n = rest / s.Cin;
+
+            var sum = 0f;
+            for (var co = 0; co < s.Cout; co++)
             {
-                var th = ih + s.PH - kh;
-                if (th < 0) break; // kh only grows from here
-                var oh = th / s.SH;
-                if (oh >= s.OutH) continue;
-                var gradRow = ((n * s.Cout + co) * s.OutH + oh) * s.OutW;
-                var weightRow = ((co * s.Cin + ci) * s.KH + kh) * s.KW;
-                for (var kw = (iw + s.PW) % s.SW; kw < s.KW; kw += s.SW)
+                // Only kernel rows with (ih + PH − kh) divisible by the stride land on an output row.
+                for (var kh = (ih + s.PH) % s.SH; kh < s.KH; kh += s.SH)
                 {
-                    var tw = iw + s.PW - kw;
-                    if (tw < 0) break;
-                    var ow = tw / s.SW;
-                    if (ow >= s.OutW) continue;
-                    sum += gradOutput[gradRow + ow] * weight[weightRow + kw];
+                    var th = ih + s.PH - kh;
+                    if (th < 0) break; // kh only grows from here
+                    var oh = th / s.SH;
+                    if (oh >= s.OutH) continue;
+                    var gradRow = ((n * s.Cout + co) * s.OutH + oh) * s.OutW;
+                    var weightRow = ((co * s.Cin + ci) * s.KH + kh) * s.KW;
+                    for (var kw = (iw + s.PW) % s.SW; kw < s.KW; kw += s.SW)
+                    {
+                        var tw = iw + s.PW - kw;
+                        if (tw < 0) break;
+                        var ow = tw / s.SW;
+                        if (ow >= s.OutW) continue;
+                        sum += gradOutput[gradRow + ow] * weight[weightRow + kw];
+                    }
                 }
             }
+            gradInput[i] = sum;
         }
-        gradInput[i] = sum;
     }
 
     /// <summary>dw[co,ci,kh,kw] = Σ_{n,oh,ow} dy[n,co,oh,ow] · x[n,ci,oh·SH−PH+kh, ow·SW−PW+kw]; overwrites dw.
     /// The sum runs over a whole batch of positions (millions for EnvNet's first layers), hence compensated.</summary>
-    public static void BackwardWeight(Index1D index, Conv2dShape s, ArrayView<float> input, ArrayView<float> gradOutput, ArrayView<float> gradWeight)
+    public static void BackwardWeight(Index1D thread, ElementGrid grid, Conv2dShape s, ArrayView<float> input, ArrayView<float> gradOutput, ArrayView<float> gradWeight)
     {
-        int i = index;
-        var kw = i % s.KW;
-        var rest = i / s.KW;
-        var kh = rest % s.KH;
-        rest /= s.KH;
-        var ci = rest % s.Cin;
-        var co = rest / s.Cin;
-
-        var sum = new CompensatedSum();
-        for (var n = 0; n < s.N; n++)
+        for (int i = thread; i < grid.Count; i += grid.Threads)
         {
-            for (var oh = 0; oh < s.OutH; oh++)
+            var kw = i % s.KW;
+            var rest = i / s.KW;
+            var kh = rest % s.KH;
+            rest /= s.KH;
+            var ci = rest % s.Cin;
+            var co = rest / s.Cin;
+
+            var sum = new CompensatedSum();
+            for (var n = 0; n < s.N; n++)
             {
-                var ih = oh * s.SH - s.PH + kh;
-                if (ih < 0 || ih >= s.H) continue;
-                var inputRow = ((n * s.Cin + ci) * s.H + ih) * s.W;
-                var gradRow = ((n * s.Cout + co) * s.OutH + oh) * s.OutW;
-                for (var ow = 0; ow < s.OutW; ow++)
+                for (var oh = 0; oh < s.OutH; oh++)
                 {
-                    var iw = ow * s.SW - s.PW + kw;
-                    if (iw < 0 || iw >= s.W) continue;
-                    sum.Add(gradOutput[gradRow + ow] * input[inputRow + iw]);
+                    var ih = oh * s.SH - s.PH + kh;
+                    if (ih < 0 || ih >= s.H) continue;
+                    var inputRow = ((n * s.Cin + ci) * s.H + ih) * s.W;
+                    var gradRow = ((n * s.Cout + co) * s.OutH + oh) * s.OutW;
+                    for (var ow = 0; ow < s.OutW; ow++)
+                    {
+                        var iw = ow * s.SW - s.PW + kw;
+                        if (iw < 0 || iw >= s.W) continue;
+                        sum.Add(gradOutput[gradRow + ow] * input[inputRow + iw]);
+                    }
                 }
             }
+            gradWeight[i] = sum.Value;
         }
-        gradWeight[i] = sum.Value;
     }
 }
 
@@ -166,15 +172,18 @@ public sealed class Conv2dOps
 {
     private static readonly ConditionalWeakTable<Accelerator, Conv2dOps> Shared = new();
 
-    private readonly Action<Index1D, Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> _forward;
-    private readonly Action<Index1D, Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> _backwardInput;
-    private readonly Action<Index1D, Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> _backwardWeight;
+    private readonly Action<Index1D, ElementGrid, Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> _forward;
+    private readonly Action<Index1D, ElementGrid, Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> _backwardInput;
+    private readonly Action<Index1D, ElementGrid, Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>> _backwardWeight;
+
+    private readonly Accelerator _accelerator;
 
     public Conv2dOps(Accelerator accelerator)
     {
-        _forward = accelerator.LoadAutoGroupedStreamKernel<Index1D, Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Conv2dKernels.Forward);
-        _backwardInput = accelerator.LoadAutoGroupedStreamKernel<Index1D, Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Conv2dKernels.BackwardInput);
-        _backwardWeight = accelerator.LoadAutoGroupedStreamKernel<Index1D, Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Conv2dKernels.BackwardWeight);
+        _accelerator = accelerator;
+        _forward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Conv2dKernels.Forward);
+        _backwardInput = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Conv2dKernels.BackwardInput);
+        _backwardWeight = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Conv2dKernels.BackwardWeight);
     }
 
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
@@ -185,7 +194,8 @@ public sealed class Conv2dOps
     {
         const string operation = "Conv2dOps.Forward";
         Check(shape, operation, input, weight, output, nameof(input), nameof(weight), nameof(output));
-        if (shape.OutputLength > 0) _forward((int)shape.OutputLength, shape, input, weight, output);
+        var grid = ElementGrid.For(_accelerator, shape.OutputLength);
+        if (shape.OutputLength > 0) _forward(grid.Threads, grid, shape, input, weight, output);
     }
 
     /// <summary>gradInput[N,Cin,H,W] = ∂L/∂input from gradOutput[N,Cout,OutH,OutW]; overwrites gradInput.</summary>
@@ -193,7 +203,8 @@ public sealed class Conv2dOps
     {
         const string operation = "Conv2dOps.BackwardInput";
         Check(shape, operation, gradInput, weight, gradOutput, nameof(gradInput), nameof(weight), nameof(gradOutput));
-        if (shape.InputLength > 0) _backwardInput((int)shape.InputLength, shape, gradOutput, weight, gradInput);
+        var grid = ElementGrid.For(_accelerator, shape.InputLength);
+        if (shape.InputLength > 0) _backwardInput(grid.Threads, grid, shape, gradOutput, weight, gradInput);
     }
 
     /// <summary>gradWeight[Cout,Cin,KH,KW] = ∂L/∂weight summed over the batch; overwrites gradWeight.</summary>
@@ -201,7 +212,8 @@ public sealed class Conv2dOps
     {
         const string operation = "Conv2dOps.BackwardWeight";
         Check(shape, operation, input, gradWeight, gradOutput, nameof(input), nameof(gradWeight), nameof(gradOutput));
-        _backwardWeight((int)shape.WeightLength, shape, input, gradOutput, gradWeight);
+        var grid = ElementGrid.For(_accelerator, shape.WeightLength);
+        _backwardWeight(grid.Threads, grid, shape, input, gradOutput, gradWeight);
     }
 
     private static void Check(Conv2dShape shape, string operation,

@@ -86,16 +86,19 @@ public readonly struct DropoutArgs
 /// </summary>
 public static class DropoutKernels
 {
-    /// <summary>One thread per block of 4 consecutive elements, which use the 4 words of one Philox call.</summary>
-    public static void ApplyMask(Index1D quad, ArrayView<float> input, ArrayView<float> output, DropoutArgs args)
+    /// <summary>One iteration per block of 4 consecutive elements, which use the 4 words of one Philox call.</summary>
+    public static void ApplyMask(Index1D thread, ElementGrid quads, ArrayView<float> input, ArrayView<float> output, DropoutArgs args)
     {
-        var block = Philox.Generate((uint)quad.X, 0, args.StepLow, args.StepHigh, args.SeedLow, args.SeedHigh);
-        var first = quad.X * 4;
-        for (var lane = 0; lane < 4; lane++)
+        for (int quad = thread; quad < quads.Count; quad += quads.Threads)
         {
-            var i = first + lane;
-            if (i < args.Length)
-                output[i] = DropoutArgs.Word(block, lane) >= args.DropThreshold ? input[i] * args.Scale : 0f;
+            var block = Philox.Generate((uint)quad, 0, args.StepLow, args.StepHigh, args.SeedLow, args.SeedHigh);
+            var first = quad * 4;
+            for (var lane = 0; lane < 4; lane++)
+            {
+                var i = first + lane;
+                if (i < args.Length)
+                    output[i] = DropoutArgs.Word(block, lane) >= args.DropThreshold ? input[i] * args.Scale : 0f;
+            }
         }
     }
 }
@@ -105,11 +108,15 @@ public sealed class DropoutOps
 {
     private static readonly ConditionalWeakTable<Accelerator, DropoutOps> Loaded = new();
 
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, DropoutArgs> _applyMask;
+    private readonly Action<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, DropoutArgs> _applyMask;
+    private readonly Accelerator _accelerator;
 
-    private DropoutOps(Accelerator accelerator) =>
-        _applyMask = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, DropoutArgs>(
+    private DropoutOps(Accelerator accelerator)
+    {
+        _accelerator = accelerator;
+        _applyMask = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, DropoutArgs>(
             DropoutKernels.ApplyMask);
+    }
 
     public static DropoutOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new DropoutOps(a));
 
@@ -119,6 +126,7 @@ public sealed class DropoutOps
         if (args.Length <= 0 || input.Length < args.Length || output.Length < args.Length)
             throw new ArgumentException(
                 $"Dropout over {args.Length} elements needs positive length and views that long (input {input.Length}, output {output.Length}).");
-        _applyMask((args.Length + 3) / 4, input, output, args);
+        var quads = ElementGrid.For(_accelerator, (args.Length + 3L) / 4);
+        _applyMask(quads.Threads, quads, input, output, args);
     }
 }

@@ -31,7 +31,7 @@ public readonly struct GemmShape(int m, int n, int k, bool transposeA, bool tran
 /// fully connected layer at batch 64 has one row of blocks: fc7's forward is one block running K = 4096 serially), the
 /// K range is split: block z sums k in [z·kPerSplit, (z+1)·kPerSplit) into slice z of a scratch buffer, and
 /// <see cref="ReduceSplits"/> adds the slices in increasing z (and the bias, where given), so the result is the same
-/// bits on every run (no atomics). <see cref="Naive"/>, one thread per output,
+/// bits on every run (no atomics). <see cref="Naive"/>, one iteration per output,
 /// is the reference the tests compare it with. Both sum k in increasing order, so on a backend without fused
 /// multiply-add they agree bit for bit.
 /// </summary>
@@ -118,14 +118,17 @@ public static class GemmKernels
     }
 
     /// <summary>c[i] = Σ_z partial[z·length + i] (+ bias[i mod features] where bias is not empty), z in increasing order;
-    /// one thread per element of C. With one slice and partial = c it adds the bias in place.</summary>
-    public static void ReduceSplits(Index1D i, ArrayView<float> partial, int splits, int length, ArrayView<float> bias,
+    /// one iteration per element of C. With one slice and partial = c it adds the bias in place.</summary>
+    public static void ReduceSplits(Index1D thread, ElementGrid grid, ArrayView<float> partial, int splits, int length, ArrayView<float> bias,
         int features, ArrayView<float> c)
     {
-        var sum = 0f;
-        for (var z = 0; z < splits; z++) sum += partial[z * length + i];
-        if (bias.Length > 0) sum += bias[i % features];
-        c[i] = sum;
+        for (int i = thread; i < grid.Count; i += grid.Threads)
+        {
+            var sum = 0f;
+            for (var z = 0; z < splits; z++) sum += partial[z * length + i];
+            if (bias.Length > 0) sum += bias[i % features];
+            c[i] = sum;
+        }
     }
 
     /// <summary>
@@ -163,19 +166,22 @@ public static class GemmKernels
         if (col + 48 < shape.N) c[offset + col + 48] = v3;
     }
 
-    /// <summary>One thread per output; index is (column, row).</summary>
-    public static void Naive(Index2D index, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape shape)
+    /// <summary>One iteration per output c[row·N + col], consecutive iterations along a row.</summary>
+    public static void Naive(Index1D thread, ElementGrid grid, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape shape)
     {
-        var row = index.Y;
-        var col = index.X;
-        var sum = 0f;
-        for (var k = 0; k < shape.K; k++)
+        for (int i = thread; i < grid.Count; i += grid.Threads)
         {
-            var av = shape.TransposeA == 0 ? a[row * shape.K + k] : a[k * shape.M + row];
-            var bv = shape.TransposeB == 0 ? b[k * shape.N + col] : b[col * shape.K + k];
-            sum += av * bv;
+            var row = i / shape.N;
+            var col = i % shape.N;
+            var sum = 0f;
+            for (var k = 0; k < shape.K; k++)
+            {
+                var av = shape.TransposeA == 0 ? a[row * shape.K + k] : a[k * shape.M + row];
+                var bv = shape.TransposeB == 0 ? b[k * shape.N + col] : b[col * shape.K + k];
+                sum += av * bv;
+            }
+            c[i] = sum;
         }
-        c[row * shape.N + col] = sum;
     }
 }
 
@@ -201,8 +207,8 @@ public sealed class GemmOps
     private static readonly ConditionalWeakTable<Accelerator, GemmOps> Loaded = new();
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, int> _tiled;
-    private readonly Action<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _naive;
-    private readonly Action<Index1D, ArrayView<float>, int, int, ArrayView<float>, int, ArrayView<float>> _reduce;
+    private readonly Action<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _naive;
+    private readonly Action<Index1D, ElementGrid, ArrayView<float>, int, int, ArrayView<float>, int, ArrayView<float>> _reduce;
     private readonly Accelerator _accelerator;
 
     private GemmOps(Accelerator accelerator)
@@ -210,9 +216,9 @@ public sealed class GemmOps
         _accelerator = accelerator;
         _tiled = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape, int>(
             GemmKernels.Tiled);
-        _naive = accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(
+        _naive = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(
             GemmKernels.Naive);
-        _reduce = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, int, ArrayView<float>, int, ArrayView<float>>(
+        _reduce = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, ArrayView<float>, int, int, ArrayView<float>, int, ArrayView<float>>(
             GemmKernels.ReduceSplits);
     }
 
@@ -258,27 +264,29 @@ public sealed class GemmOps
             throw new ArgumentException($"GEMM scratch holds {scratch.Length} floats, {split.ScratchLength(shape)} needed for {split} ({shape}).");
         if (bias.Length > 0 && bias.Length < shape.N)
             throw new ArgumentException($"GEMM bias holds {bias.Length} floats, {shape.N} needed ({shape}).");
-        var grid = new Index3D(
+        var blocks = new Index3D(
             (shape.N + GemmKernels.TileN - 1) / GemmKernels.TileN,
             (shape.M + GemmKernels.TileM - 1) / GemmKernels.TileM,
             split.Splits);
-        var config = new KernelConfig(grid, new Index3D(GemmKernels.GroupSize, 1, 1));
+        var config = new KernelConfig(blocks, new Index3D(GemmKernels.GroupSize, 1, 1));
         var length = shape.M * shape.N;
+        var elements = ElementGrid.For(_accelerator, length);
         if (split.Splits == 1)
         {
             _tiled(config, a, b, c, shape, shape.K);
-            if (bias.Length > 0) _reduce(length, c, 1, length, bias, shape.N, c);
+            if (bias.Length > 0) _reduce(elements.Threads, elements, c, 1, length, bias, shape.N, c);
             return;
         }
         _tiled(config, a, b, scratch, shape, split.KPerSplit);
-        _reduce(length, scratch, split.Splits, length, bias, shape.N, c);
+        _reduce(elements.Threads, elements, scratch, split.Splits, length, bias, shape.N, c);
     }
 
-    /// <summary>C = op(A)·op(B) with one thread per output: the reference for <see cref="Multiply"/>.</summary>
+    /// <summary>C = op(A)·op(B) with one iteration per output: the reference for <see cref="Multiply"/>.</summary>
     public void MultiplyNaive(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape shape)
     {
         Validate(a, b, c, shape);
-        _naive(new Index2D(shape.N, shape.M), a, b, c, shape);
+        var grid = ElementGrid.For(_accelerator, (long)shape.M * shape.N);
+        _naive(grid.Threads, grid, a, b, c, shape);
     }
 
     private static void Validate(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape shape)

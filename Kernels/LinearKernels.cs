@@ -17,10 +17,13 @@ public static class LinearKernels
     /// in shared memory.</summary>
     public const int BiasRowLanes = 8;
 
-    /// <summary>y[r, f] += bias[f]; one thread per element of y (rows × features).</summary>
-    public static void AddBias(Index1D index, ArrayView<float> y, ArrayView<float> bias, int features)
+    /// <summary>y[r, f] += bias[f]; one iteration per element of y (rows × features).</summary>
+    public static void AddBias(Index1D thread, ElementGrid grid, ArrayView<float> y, ArrayView<float> bias, int features)
     {
-        y[index] += bias[index % features];
+        for (int i = thread; i < grid.Count; i += grid.Threads)
+        {
+            y[i] += bias[i % features];
+        }
     }
 
     /// <summary>
@@ -54,12 +57,15 @@ public sealed class LinearOps
 {
     private static readonly ConditionalWeakTable<Accelerator, LinearOps> Loaded = new();
 
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _addBias;
+    private readonly Action<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, int> _addBias;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int> _biasGradient;
+
+    private readonly Accelerator _accelerator;
 
     private LinearOps(Accelerator accelerator)
     {
-        _addBias = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(
+        _accelerator = accelerator;
+        _addBias = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, int>(
             LinearKernels.AddBias);
         _biasGradient = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int>(
             LinearKernels.BiasGradient);
@@ -71,7 +77,8 @@ public sealed class LinearOps
     public void AddBias(ArrayView<float> y, ArrayView<float> bias, int rows, int features)
     {
         Check(y, bias, rows, features, "output");
-        _addBias((int)((long)rows * features), y, bias, features);
+        var grid = ElementGrid.For(_accelerator, (long)rows * features);
+        _addBias(grid.Threads, grid, y, bias, features);
     }
 
     /// <summary>gradBias[f] = Σ_r gradOutput[r, f], overwriting gradBias.</summary>

@@ -40,69 +40,75 @@ public readonly struct MaxPool2dShape
 public static class PoolKernels
 {
     /// <summary>
-    /// One thread per output: the window's maximum and its position h·W + w within the (n, c) plane (PyTorch's
+    /// One iteration per output: the window's maximum and its position h·W + w within the (n, c) plane (PyTorch's
     /// indices). Scans row-major with a strict &gt;, so the first maximum wins a tie; a NaN wins as in PyTorch.
     /// </summary>
-    public static void MaxPoolForward(Index1D index, MaxPool2dShape s, ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax)
+    public static void MaxPoolForward(Index1D thread, ElementGrid grid, MaxPool2dShape s, ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax)
     {
-        int i = index;
-        var ow = i % s.OutW;
-        var rest = i / s.OutW;
-        var oh = rest % s.OutH;
-        var plane = rest / s.OutH;
-        var planeStart = plane * s.H * s.W;
-
-        var best = oh * s.KH * s.W + ow * s.KW;
-        var bestValue = input[planeStart + best];
-        for (var kh = 0; kh < s.KH; kh++)
+        for (int i = thread; i < grid.Count; i += grid.Threads)
         {
-            for (var kw = 0; kw < s.KW; kw++)
+            var ow = i % s.OutW;
+            var rest = i / s.OutW;
+            var oh = rest % s.OutH;
+            var plane = rest / s.OutH;
+            var planeStart = plane * s.H * s.W;
+
+            var best = oh * s.KH * s.W + ow * s.KW;
+            var bestValue = input[planeStart + best];
+            for (var kh = 0; kh < s.KH; kh++)
             {
-                var position = (oh * s.KH + kh) * s.W + ow * s.KW + kw;
-                var value = input[planeStart + position];
-                if (value > bestValue || float.IsNaN(value))
+                for (var kw = 0; kw < s.KW; kw++)
                 {
-                    bestValue = value;
-                    best = position;
+                    var position = (oh * s.KH + kh) * s.W + ow * s.KW + kw;
+                    var value = input[planeStart + position];
+                    if (value > bestValue || float.IsNaN(value))
+                    {
+                        bestValue = value;
+                        best = position;
+                    }
                 }
             }
+            output[i] = bestValue;
+            argmax[i] = best;
         }
-        output[i] = bestValue;
-        argmax[i] = best;
     }
 
-    /// <summary>One thread per input element: the window it lies in routes dy to it if it was the argmax, else 0.
+    /// <summary>One iteration per input element: the window it lies in routes dy to it if it was the argmax, else 0.
     /// Windows do not overlap, so this gather writes every element once, with no zeroing pass and no atomics.</summary>
-    public static void MaxPoolBackward(Index1D index, MaxPool2dShape s, ArrayView<float> gradOutput, ArrayView<int> argmax, ArrayView<float> gradInput)
+    public static void MaxPoolBackward(Index1D thread, ElementGrid grid, MaxPool2dShape s, ArrayView<float> gradOutput, ArrayView<int> argmax, ArrayView<float> gradInput)
     {
-        int i = index;
-        var iw = i % s.W;
-        var rest = i / s.W;
-        var ih = rest % s.H;
-        var plane = rest / s.H;
-        var oh = ih / s.KH;
-        var ow = iw / s.KW;
-        var gradient = 0f;
-        if (oh < s.OutH && ow < s.OutW)
+        for (int i = thread; i < grid.Count; i += grid.Threads)
         {
-            var o = (plane * s.OutH + oh) * s.OutW + ow;
-            if (argmax[o] == ih * s.W + iw) gradient = gradOutput[o];
+            var iw = i % s.W;
+            var rest = i / s.W;
+            var ih = rest % s.H;
+            var plane = rest / s.H;
+            var oh = ih / s.KH;
+            var ow = iw / s.KW;
+            var gradient = 0f;
+            if (oh < s.OutH && ow < s.OutW)
+            {
+                var o = (plane * s.OutH + oh) * s.OutW + ow;
+                if (argmax[o] == ih * s.W + iw) gradient = gradOutput[o];
+            }
+            gradInput[i] = gradient;
         }
-        gradInput[i] = gradient;
     }
 
-    /// <summary>output[n, b, a, w] = input[n, a, b, w] for input [N, A, B, W]; one thread per output, width fastest.
+    /// <summary>output[n, b, a, w] = input[n, a, b, w] for input [N, A, B, W]; one iteration per output, width fastest.
     /// Its backward is the same kernel with A and B swapped.</summary>
-    public static void Transpose12(Index1D index, TransposeShape s, ArrayView<float> input, ArrayView<float> output)
+    public static void Transpose12(Index1D thread, ElementGrid grid, TransposeShape s, ArrayView<float> input, ArrayView<float> output)
     {
-        int i = index;
-        var w = i % s.W;
-        var rest = i / s.W;
-        var a = rest % s.A;
-        rest /= s.A;
-        var b = rest % s.B;
-        var n = rest / s.B;
-        output[i] = input[((n * s.A + a) * s.B + b) * s.W + w];
+        for (int i = thread; i < grid.Count; i += grid.Threads)
+        {
+            var w = i % s.W;
+            var rest = i / s.W;
+            var a = rest % s.A;
+            rest /= s.A;
+            var b = rest % s.B;
+            var n = rest / s.B;
+            output[i] = input[((n * s.A + a) * s.B + b) * s.W + w];
+        }
     }
 }
 
@@ -134,13 +140,16 @@ public sealed class PoolOps
 {
     private static readonly ConditionalWeakTable<Accelerator, PoolOps> Shared = new();
 
-    private readonly Action<Index1D, MaxPool2dShape, ArrayView<float>, ArrayView<float>, ArrayView<int>> _forward;
-    private readonly Action<Index1D, MaxPool2dShape, ArrayView<float>, ArrayView<int>, ArrayView<float>> _backward;
+    private readonly Action<Index1D, ElementGrid, MaxPool2dShape, ArrayView<float>, ArrayView<float>, ArrayView<int>> _forward;
+    private readonly Action<Index1D, ElementGrid, MaxPool2dShape, ArrayView<float>, ArrayView<int>, ArrayView<float>> _backward;
+
+    private readonly Accelerator _accelerator;
 
     public PoolOps(Accelerator accelerator)
     {
-        _forward = accelerator.LoadAutoGroupedStreamKernel<Index1D, MaxPool2dShape, ArrayView<float>, ArrayView<float>, ArrayView<int>>(PoolKernels.MaxPoolForward);
-        _backward = accelerator.LoadAutoGroupedStreamKernel<Index1D, MaxPool2dShape, ArrayView<float>, ArrayView<int>, ArrayView<float>>(PoolKernels.MaxPoolBackward);
+        _accelerator = accelerator;
+        _forward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, MaxPool2dShape, ArrayView<float>, ArrayView<float>, ArrayView<int>>(PoolKernels.MaxPoolForward);
+        _backward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, MaxPool2dShape, ArrayView<float>, ArrayView<int>, ArrayView<float>>(PoolKernels.MaxPoolBackward);
     }
 
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
@@ -154,7 +163,8 @@ public sealed class PoolOps
         ViewChecks.RequireLength(input, shape.InputLength, operation, nameof(input));
         ViewChecks.RequireLength(output, shape.OutputLength, operation, nameof(output));
         ViewChecks.RequireLength(argmax, shape.OutputLength, operation, nameof(argmax));
-        if (shape.OutputLength > 0) _forward((int)shape.OutputLength, shape, input, output, argmax);
+        var grid = ElementGrid.For(_accelerator, shape.OutputLength);
+        if (shape.OutputLength > 0) _forward(grid.Threads, grid, shape, input, output, argmax);
     }
 
     /// <summary>gradInput = gradOutput routed to each window's argmax, zero elsewhere; overwrites gradInput.</summary>
@@ -165,7 +175,8 @@ public sealed class PoolOps
         ViewChecks.RequireLength(gradOutput, shape.OutputLength, operation, nameof(gradOutput));
         ViewChecks.RequireLength(argmax, shape.OutputLength, operation, nameof(argmax));
         ViewChecks.RequireLength(gradInput, shape.InputLength, operation, nameof(gradInput));
-        if (shape.InputLength > 0) _backward((int)shape.InputLength, shape, gradOutput, argmax, gradInput);
+        var grid = ElementGrid.For(_accelerator, shape.InputLength);
+        if (shape.InputLength > 0) _backward(grid.Threads, grid, shape, gradOutput, argmax, gradInput);
     }
 }
 
@@ -174,11 +185,14 @@ public sealed class TransposeOps
 {
     private static readonly ConditionalWeakTable<Accelerator, TransposeOps> Shared = new();
 
-    private readonly Action<Index1D, TransposeShape, ArrayView<float>, ArrayView<float>> _transpose;
+    private readonly Action<Index1D, ElementGrid, TransposeShape, ArrayView<float>, ArrayView<float>> _transpose;
+
+    private readonly Accelerator _accelerator;
 
     public TransposeOps(Accelerator accelerator)
     {
-        _transpose = accelerator.LoadAutoGroupedStreamKernel<Index1D, TransposeShape, ArrayView<float>, ArrayView<float>>(PoolKernels.Transpose12);
+        _accelerator = accelerator;
+        _transpose = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, TransposeShape, ArrayView<float>, ArrayView<float>>(PoolKernels.Transpose12);
     }
 
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
@@ -192,6 +206,7 @@ public sealed class TransposeOps
         ViewChecks.RequireIndexable(shape.Length, operation);
         ViewChecks.RequireLength(input, shape.Length, operation, nameof(input));
         ViewChecks.RequireLength(output, shape.Length, operation, nameof(output));
-        if (shape.Length > 0) _transpose((int)shape.Length, shape, input, output);
+        var grid = ElementGrid.For(_accelerator, shape.Length);
+        if (shape.Length > 0) _transpose(grid.Threads, grid, shape, input, output);
     }
 }

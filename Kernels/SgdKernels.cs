@@ -20,15 +20,18 @@ public readonly struct SgdArgs(float learningRate, float momentum, float weightD
 /// </summary>
 public static class SgdKernels
 {
-    public static void Step(Index1D i, ArrayView<float> parameter, ArrayView<float> gradient, ArrayView<float> momentumBuffer,
+    public static void Step(Index1D thread, ElementGrid grid, ArrayView<float> parameter, ArrayView<float> gradient, ArrayView<float> momentumBuffer,
         SgdArgs args)
     {
-        var p = parameter[i];
-        var g = gradient[i] + args.WeightDecay * p;
-        var buffer = args.Momentum * momentumBuffer[i] + g;
-        momentumBuffer[i] = buffer;
-        g = args.Nesterov == 1 ? g + args.Momentum * buffer : buffer;
-        parameter[i] = p - args.LearningRate * g;
+        for (int i = thread; i < grid.Count; i += grid.Threads)
+        {
+            var p = parameter[i];
+            var g = gradient[i] + args.WeightDecay * p;
+            var buffer = args.Momentum * momentumBuffer[i] + g;
+            momentumBuffer[i] = buffer;
+            g = args.Nesterov == 1 ? g + args.Momentum * buffer : buffer;
+            parameter[i] = p - args.LearningRate * g;
+        }
     }
 }
 
@@ -37,11 +40,16 @@ public sealed class SgdOps
 {
     private static readonly ConditionalWeakTable<Accelerator, SgdOps> Loaded = new();
 
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdArgs> _step;
+    private readonly Action<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdArgs> _step;
 
-    private SgdOps(Accelerator accelerator) =>
-        _step = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdArgs>(
+    private readonly Accelerator _accelerator;
+
+    private SgdOps(Accelerator accelerator)
+    {
+        _accelerator = accelerator;
+        _step = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, ArrayView<float>, SgdArgs>(
             SgdKernels.Step);
+    }
 
     public static SgdOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new SgdOps(a));
 
@@ -52,6 +60,7 @@ public sealed class SgdOps
             throw new ArgumentException(
                 $"SGD needs parameter ({parameter.Length}), gradient ({gradient.Length}) and momentum buffer ({momentumBuffer.Length}) of one length below 2^31.");
         if (parameter.Length == 0) return;
-        _step((int)parameter.Length, parameter, gradient, momentumBuffer, args);
+        var grid = ElementGrid.For(_accelerator, parameter.Length);
+        _step(grid.Threads, grid, parameter, gradient, momentumBuffer, args);
     }
 }

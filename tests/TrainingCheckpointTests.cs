@@ -40,10 +40,10 @@ public sealed class TrainingCheckpointTests
     /// Sequential(Conv2d(bias=False), BatchNorm2d, ReLU) as "module", LinearBlock = Sequential(Linear, ReLU, Dropout).</summary>
     private static readonly (string Name, string DType, int[] Shape)[] PyTorchStateDict =
     [
-        .. ConvBlock("feature_conv.conv1", [16, 1, 1, 16]),
-        .. ConvBlock("feature_conv.conv2", [16, 16, 1, 4]),
-        .. ConvBlock("classifier.conv3", [16, 1, 4, 5]),
-        .. ConvBlock("classifier.conv4", [16, 16, 1, 3]),
+        .. ConvBlock("feature_conv.conv1", [8, 1, 1, 32]),
+        .. ConvBlock("feature_conv.conv2", [16, 8, 1, 4]),
+        .. ConvBlock("classifier.conv3", [8, 1, 4, 5]),
+        .. ConvBlock("classifier.conv4", [16, 8, 1, 3]),
         ("classifier.fc5.module.0.weight", "F32", [256, 256]), ("classifier.fc5.module.0.bias", "F32", [256]),
         ("classifier.fc6.module.0.weight", "F32", [256, 256]), ("classifier.fc6.module.0.bias", "F32", [256]),
         ("classifier.fc7.weight", "F32", [Classes, 256]), ("classifier.fc7.bias", "F32", [Classes]),
@@ -154,12 +154,12 @@ public sealed class TrainingCheckpointTests
 
         // A well-formed file (valid checksum) whose first convolution is stored transposed.
         var original = SafeTensors.ReadFile(path);
-        var transposed = original.Tensors.Select(t => t.Name == "feature_conv.conv1.module.0.weight" ? t with { Shape = [16, 1, 16, 1] } : t).ToList();
+        var transposed = original.Tensors.Select(t => t.Name == "feature_conv.conv1.module.0.weight" ? t with { Shape = [8, 1, 32, 1] } : t).ToList();
         using (var stream = new MemoryStream())
         {
             SafeTensors.Write(stream, transposed, original.Metadata);
             StringAssert.Contains(Refusal("transposed.safetensors", stream.ToArray(), model),
-                "tensor 'feature_conv.conv1.module.0.weight' has shape [16,1,16,1], envnet-tiny expects [16,1,1,16]");
+                "tensor 'feature_conv.conv1.module.0.weight' has shape [8,1,32,1], envnet-tiny expects [8,1,1,32]");
         }
 
         using var otherClasses = EnvNetModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-tiny", 5), Batch, 1);
