@@ -10,13 +10,6 @@ namespace EnvNet.Kernels;
 /// </summary>
 public static class LinearKernels
 {
-    /// <summary>Columns per bias-gradient group: a warp reads 32 consecutive floats of a row.</summary>
-    public const int BiasColumnsPerGroup = 32;
-
-    /// <summary>Row lanes per bias-gradient group: each sums every 8th row, then the 8 partial sums are added
-    /// in shared memory.</summary>
-    public const int BiasRowLanes = 8;
-
     /// <summary>y[r, f] += bias[f]; one iteration per element of y (rows × features).</summary>
     public static void AddBias(Index1D thread, ElementGrid grid, ArrayView<float> y, ArrayView<float> bias, int features)
     {
@@ -26,29 +19,18 @@ public static class LinearKernels
         }
     }
 
-    /// <summary>
-    /// gradBias[f] = Σ_r gradOutput[r, f]. Explicitly grouped: group (32, 8), grid (⌈features/32⌉). Thread (x, y)
-    /// of a group sums rows y, y+8, … of column 32·group + x, so reads stay coalesced along the row.
-    /// </summary>
-    public static void BiasGradient(ArrayView<float> gradOutput, ArrayView<float> gradBias, int rows, int features)
+    /// <summary>gradBias[f] = Σ_r gradOutput[r, f] in row order; one iteration per feature, so neighbouring threads
+    /// read neighbouring floats of each row. Plain, not grouped: on the CPU accelerator one launch with groups of more
+    /// than 32 threads makes every later launch of the process slower (see <see cref="ComputeDevice"/>).</summary>
+    public static void BiasGradient(Index1D thread, ElementGrid grid, ArrayView<float> gradOutput, ArrayView<float> gradBias,
+        int rows)
     {
-        var partial = SharedMemory.Allocate<float>(BiasColumnsPerGroup * BiasRowLanes);
-        var lane = Group.IdxY;
-        var column = Grid.IdxX * BiasColumnsPerGroup + Group.IdxX;
-
-        var sum = 0f;
-        if (column < features)
-            for (var r = lane; r < rows; r += BiasRowLanes)
-                sum += gradOutput[r * features + column];
-        partial[lane * BiasColumnsPerGroup + Group.IdxX] = sum;
-
-        for (var half = BiasRowLanes / 2; half > 0; half /= 2)
+        for (int f = thread; f < grid.Count; f += grid.Threads)
         {
-            Group.Barrier();
-            if (lane < half)
-                partial[lane * BiasColumnsPerGroup + Group.IdxX] += partial[(lane + half) * BiasColumnsPerGroup + Group.IdxX];
+            var sum = 0f;
+            for (var r = 0; r < rows; r++) sum += gradOutput[r * grid.Count + f];
+            gradBias[f] = sum;
         }
-        if (lane == 0 && column < features) gradBias[column] = partial[Group.IdxX];
     }
 }
 
@@ -58,7 +40,7 @@ public sealed class LinearOps
     private static readonly ConditionalWeakTable<Accelerator, LinearOps> Loaded = new();
 
     private readonly Action<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, int> _addBias;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int> _biasGradient;
+    private readonly Action<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, int> _biasGradient;
 
     private readonly Accelerator _accelerator;
 
@@ -67,7 +49,7 @@ public sealed class LinearOps
         _accelerator = accelerator;
         _addBias = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, int>(
             LinearKernels.AddBias);
-        _biasGradient = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, int>(
+        _biasGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ElementGrid, ArrayView<float>, ArrayView<float>, int>(
             LinearKernels.BiasGradient);
     }
 
@@ -85,9 +67,8 @@ public sealed class LinearOps
     public void BiasGradient(ArrayView<float> gradOutput, ArrayView<float> gradBias, int rows, int features)
     {
         Check(gradOutput, gradBias, rows, features, "output gradient");
-        var groups = (features + LinearKernels.BiasColumnsPerGroup - 1) / LinearKernels.BiasColumnsPerGroup;
-        var group = new Index2D(LinearKernels.BiasColumnsPerGroup, LinearKernels.BiasRowLanes);
-        _biasGradient(new KernelConfig(new Index2D(groups, 1), group), gradOutput, gradBias, rows, features);
+        var grid = ElementGrid.For(_accelerator, features);
+        _biasGradient(grid.Threads, grid, gradOutput, gradBias, rows);
     }
 
     private static void Check(ArrayView<float> matrix, ArrayView<float> bias, int rows, int features, string name)

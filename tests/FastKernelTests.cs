@@ -63,16 +63,16 @@ public sealed class FastKernelTests
 
     private static TiledConvPlan CheckAgainstFloat64Reference(Conv2dShape shape, int targetBlocks)
     {
-        var accelerator = TestDevice.Cpu.Accelerator;
+        var accelerator = TestDevice.Tiled.Accelerator;
         var ops = TiledConvOps.For(accelerator);
         var plan = ops.Plan(shape, targetBlocks) ?? throw new AssertFailedException($"no tiled plan for {shape}");
         var rng = new Random(11);
         var x = TestData.Uniform(rng, (int)shape.InputLength);
         var w = TestData.Uniform(rng, (int)shape.WeightLength);
         var dy = TestData.Uniform(rng, (int)shape.OutputLength);
-        using var xDevice = KernelCheck.Upload(x);
-        using var wDevice = KernelCheck.Upload(w);
-        using var dyDevice = KernelCheck.Upload(dy);
+        using var xDevice = KernelCheck.UploadTo(TestDevice.Tiled, x);
+        using var wDevice = KernelCheck.UploadTo(TestDevice.Tiled, w);
+        using var dyDevice = KernelCheck.UploadTo(TestDevice.Tiled, dy);
         using var y = Poisoned((int)shape.OutputLength);
         using var dx = Poisoned((int)shape.InputLength);
         using var dw = Poisoned((int)shape.WeightLength);
@@ -105,7 +105,7 @@ public sealed class FastKernelTests
     [TestMethod]
     public void OneInputChannelTakesTheSingleChannelInputGradient()
     {
-        var plan = TiledConvOps.For(TestDevice.Cpu.Accelerator).Plan(new Conv2dShape(64, 1, 40, 150, 50, 8, 13))
+        var plan = TiledConvOps.For(TestDevice.Tiled.Accelerator).Plan(new Conv2dShape(64, 1, 40, 150, 50, 8, 13))
                    ?? throw new AssertFailedException("no tiled plan for conv3");
         var inputGradient = plan.InputGradient.Single().Shape;
         Assert.AreEqual(1, inputGradient.SingleChannel, inputGradient.ToString());
@@ -120,7 +120,7 @@ public sealed class FastKernelTests
     [TestMethod]
     public void EveryModelConvolutionHasATiledPlan()
     {
-        var ops = TiledConvOps.For(TestDevice.Cpu.Accelerator);
+        var ops = TiledConvOps.For(TestDevice.Tiled.Accelerator);
         foreach (var (name, perSample) in EnvNet.Training.Bench.KernelSelfCheck.Convolutions)
         {
             var plan = ops.Plan(perSample.WithBatch(64)) ?? throw new AssertFailedException($"{name}: no tiled plan");
@@ -142,7 +142,7 @@ public sealed class FastKernelTests
     [TestMethod]
     public void FusedConvBlockMatchesLayerByLayer()
     {
-        var accelerator = TestDevice.Cpu.Accelerator;
+        var accelerator = TestDevice.Tiled.Accelerator;
         using var fused = new ConvBatchNormReLU(6, 1, 8, fused: true);
         using var plain = new Sequential([("0", new Conv2d(6, 1, 8)), ("1", new BatchNorm2d()), ("2", new ReLU())]);
         int[] inputShape = [5, 1, 90];
@@ -165,9 +165,9 @@ public sealed class FastKernelTests
 
         const int batch = 3;
         var input = TestData.Uniform(rng, batch * 5 * 90);
-        using var x = KernelCheck.Upload(input);
+        using var x = KernelCheck.UploadTo(TestDevice.Tiled, input);
         var outputLength = batch * 6 * 83;
-        using var dy = KernelCheck.Upload(TestData.Uniform(rng, outputLength));
+        using var dy = KernelCheck.UploadTo(TestDevice.Tiled, TestData.Uniform(rng, outputLength));
         float[] fusedOut = [], plainOut = [], fusedDx = [], plainDx = [];
         for (var step = 0; step < 2; step++)
         {
@@ -195,13 +195,13 @@ public sealed class FastKernelTests
     [TestMethod]
     public void FusedConvBlockIsDeterministic()
     {
-        var accelerator = TestDevice.Cpu.Accelerator;
+        var accelerator = TestDevice.Tiled.Accelerator;
         using var layer = new ConvBatchNormReLU(9, 1, 8, fused: true);
         layer.Build(accelerator, [4, 1, 150], maxBatch: 2, needsInputGradient: true);
         layer.ResetParameters(new Random(8));
         var rng = new Random(9);
-        using var x = KernelCheck.Upload(TestData.Uniform(rng, 2 * 4 * 150));
-        using var dy = KernelCheck.Upload(TestData.Uniform(rng, 2 * 9 * 143));
+        using var x = KernelCheck.UploadTo(TestDevice.Tiled, TestData.Uniform(rng, 2 * 4 * 150));
+        using var dy = KernelCheck.UploadTo(TestDevice.Tiled, TestData.Uniform(rng, 2 * 9 * 143));
         var pass = new Pass(2, Training: true, Step: 0);
         (float[] Output, float[] Dx, float[] Dw) Run()
         {
@@ -229,7 +229,7 @@ public sealed class FastKernelTests
         KernelCheck.AssertClose(what, expected.Select(v => (double)v).ToArray(), actual, _ => 1e-4 * Math.Max(scale, 1e-6));
     }
 
-    private static DeviceTensor Poisoned(int length) => KernelCheck.Upload(Enumerable.Repeat(float.NaN, length).ToArray());
+    private static DeviceTensor Poisoned(int length) => KernelCheck.UploadTo(TestDevice.Tiled, Enumerable.Repeat(float.NaN, length).ToArray());
 
     private static float[] Abs(float[] values) => values.Select(Math.Abs).ToArray();
 }

@@ -32,7 +32,7 @@ public sealed class GemmTests
         var b = TestData.Uniform(rng, k * n);
         var shape = new GemmShape(m, n, k, transposeA, transposeB);
 
-        var accelerator = TestDevice.Cpu.Accelerator;
+        var accelerator = TestDevice.Tiled.Accelerator;
         var gemm = GemmOps.For(accelerator);
         using var deviceA = new DeviceTensor(accelerator, m * k);
         using var deviceB = new DeviceTensor(accelerator, k * n);
@@ -78,16 +78,16 @@ public sealed class GemmTests
         var b = TestData.Uniform(rng, k * n);
         var bias = TestData.Uniform(rng, n);
         var shape = new GemmShape(m, n, k, transposeA, transposeB);
-        var accelerator = TestDevice.Cpu.Accelerator;
+        var accelerator = TestDevice.Tiled.Accelerator;
         var gemm = GemmOps.For(accelerator);
         var split = gemm.PlanSplit(shape, targetBlocks: 8);
         Assert.IsGreaterThan(1, split.Splits, $"{shape}: the test needs a split, got {split}");
 
-        using var deviceA = KernelCheck.Upload(a);
-        using var deviceB = KernelCheck.Upload(b);
-        using var deviceBias = KernelCheck.Upload(bias);
-        using var scratch = KernelCheck.Upload(Enumerable.Repeat(float.NaN, (int)split.ScratchLength(shape)).ToArray());
-        using var c = KernelCheck.Upload(Enumerable.Repeat(float.NaN, m * n).ToArray());
+        using var deviceA = KernelCheck.UploadTo(TestDevice.Tiled, a);
+        using var deviceB = KernelCheck.UploadTo(TestDevice.Tiled, b);
+        using var deviceBias = KernelCheck.UploadTo(TestDevice.Tiled, bias);
+        using var scratch = KernelCheck.UploadTo(TestDevice.Tiled, Enumerable.Repeat(float.NaN, (int)split.ScratchLength(shape)).ToArray());
+        using var c = KernelCheck.UploadTo(TestDevice.Tiled, Enumerable.Repeat(float.NaN, m * n).ToArray());
         gemm.Multiply(deviceA.View, deviceB.View, c.View, shape, split, scratch.View, deviceBias.View);
         var first = c.ToArray();
         c.CopyFrom(Enumerable.Repeat(float.NaN, m * n).ToArray());
@@ -117,14 +117,14 @@ public sealed class GemmTests
     [DataRow(4096, 7700, 64, 1, 64)]    // fc5 weight gradient
     public void PlanSplitFillsTheGpuForBatchRows(int m, int n, int k, int splits, int kPerSplit)
     {
-        var split = GemmOps.For(TestDevice.Cpu.Accelerator).PlanSplit(new GemmShape(m, n, k, false, false), targetBlocks: 528);
+        var split = GemmOps.For(TestDevice.Tiled.Accelerator).PlanSplit(new GemmShape(m, n, k, false, false), targetBlocks: 528);
         Assert.AreEqual(new GemmSplit(splits, kPerSplit), split);
     }
 
     [TestMethod]
     public void RejectsViewsShorterThanTheShape()
     {
-        var accelerator = TestDevice.Cpu.Accelerator;
+        var accelerator = TestDevice.Tiled.Accelerator;
         using var small = new DeviceTensor(accelerator, 6);
         using var large = new DeviceTensor(accelerator, 12);
         var error = Assert.ThrowsExactly<ArgumentException>(() =>

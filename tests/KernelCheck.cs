@@ -1,3 +1,4 @@
+using EnvNet.Kernels;
 using EnvNet.Network;
 
 namespace EnvNet.Tests;
@@ -8,9 +9,11 @@ public static class KernelCheck
     /// <summary>2^-24: the unit roundoff of float32, the scale of every tolerance derived from a rounding bound.</summary>
     public const double Float32Roundoff = 1.0 / (1 << 24);
 
-    public static DeviceTensor Upload(float[] values)
+    public static DeviceTensor Upload(float[] values) => UploadTo(TestDevice.Cpu, values);
+
+    public static DeviceTensor UploadTo(ComputeDevice device, float[] values)
     {
-        var tensor = new DeviceTensor(TestDevice.Cpu.Accelerator, values.Length);
+        var tensor = new DeviceTensor(device.Accelerator, values.Length);
         tensor.CopyFrom(values);
         return tensor;
     }

@@ -13,7 +13,7 @@ public sealed class KernelSelfCheckTests
     [TestMethod]
     public void SmallConvolutionAndSplitGemmPass()
     {
-        var rows = KernelSelfCheck.Run(TestDevice.Cpu, batch: 2,
+        var rows = KernelSelfCheck.Run(TestDevice.Tiled, batch: 2,
             convolutions: [("small conv3", new Conv2dShape(1, 1, 12, 30, 13, 8, 13))],
             fullyConnected: [("small fc", 700, 40)], gemmRows: 5);
         Assert.HasCount(6, rows);

@@ -2,20 +2,28 @@ using EnvNet.Kernels;
 
 namespace EnvNet.Tests;
 
-/// <summary>One CPU accelerator (a simulated GPU) shared by the whole test assembly: creating a context and loading
+/// <summary>CPU accelerators (simulated GPUs) shared by the whole test assembly: creating a context and loading
 /// kernels is the slow part of a kernel test, so it happens once; disposed when the assembly's tests end.</summary>
 [TestClass]
 public static class TestDevice
 {
     private static readonly Lazy<ComputeDevice> Device = new(ComputeDevice.CreateCpu);
+    private static readonly Lazy<ComputeDevice> TiledDevice = new(ComputeDevice.CreateCpu);
 
+    /// <summary>For everything a CPU run launches: plain kernels and groups of at most 32 threads.</summary>
     public static ComputeDevice Cpu => Device.Value;
+
+    /// <summary>For the tiled kernels with their GPU group shapes (up to 1024 threads). Kept apart from
+    /// <see cref="Cpu"/> because on ILGPU's CPU accelerator one launch with large groups slows every later launch on
+    /// that accelerator (see <see cref="ComputeDevice"/>).</summary>
+    public static ComputeDevice Tiled => TiledDevice.Value;
 
     /// <summary>MSTest allows one assembly cleanup: it also deletes the shared <see cref="TinyTrainingRun"/>.</summary>
     [AssemblyCleanup]
     public static void DisposeDevice()
     {
         if (Device.IsValueCreated) Device.Value.Dispose();
+        if (TiledDevice.IsValueCreated) TiledDevice.Value.Dispose();
         TinyTrainingRun.Delete();
     }
 }
