@@ -36,6 +36,18 @@ public sealed record EnvNetConfig(
     /// <summary>Time frames of the learned spectrogram: the width of feature_conv's output.</summary>
     public int FeatureFrames => EnvNetArchitecture.FeatureShape(this)[2];
 
+    /// <summary>One line with every size, e.g. for logs: "envnet: 16000 Hz, 24014 samples, 50 classes; features conv 40x1x8 ...".</summary>
+    public override string ToString()
+    {
+        static string Stage(ConvStage stage) =>
+            string.Join(", ", stage.Convs.Select(c => $"conv {c.OutChannels}x{c.KernelH}x{c.KernelW}" +
+                (c.StrideH == 1 && c.StrideW == 1 ? "" : $"/{c.StrideH}x{c.StrideW}")))
+            + $", pool {stage.Pool.KernelH}x{stage.Pool.KernelW}";
+        return $"{Name}: {SampleRate} Hz, {InputLength} samples, {Classes} classes; features {Stage(Features)}; " +
+               $"classifier {string.Join("; ", ClassifierStages.Select(Stage))}; fc {string.Join(", ", HiddenFeatures)} " +
+               $"(dropout {DropoutProbability}), {Classes}";
+    }
+
     public static EnvNetConfig ByName(string model, int classes)
     {
         if (classes < 1) throw new ArgumentOutOfRangeException(nameof(classes), classes, "A model needs at least one class.");

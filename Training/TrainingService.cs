@@ -27,6 +27,9 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
     /// <summary>The seed of one fold's model and data stream, fixed across processes and machines.</summary>
     public static int FoldSeed(int seed, int fold) => unchecked(seed * 1_000_003 + fold);
 
+    public static LearningRateSchedule Schedule(TrainOptions options) =>
+        new(options.LearningRate, options.LearningRateSteps, options.Epochs, options.WarmupEpochs);
+
     public static string FoldDir(string runDir, int fold) => Path.Combine(runDir, $"fold-{fold}");
 
     /// <summary>Writes run.json: the options of the run, which <c>--resume</c> reads back.</summary>
@@ -46,6 +49,8 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         WriteRunFile(options);
         deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
             config.Name, config.Classes, config.SampleRate, config.InputLength, $"{device.Type} {device.Name}");
+        log.Information("{Epochs} epochs, batch {Batch}, learning rate {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
+            options.Epochs, options.Batch, Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 
         var store = ClipStore.Load(metadata, config.SampleRate, options.CacheDir, options.SkipBad, message => log.Information("{DatasetMessage}", message));
         if (store.SkippedCount > 0)
@@ -128,7 +133,8 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             foldLog.Information("Fold {Fold}: {TrainClips} training clips, {ValidationClips} validation clips; resuming after epoch {Epoch} and {Batches} batches",
                 fold, train.Count, validation.Count, progress.Epoch, progress.Partial?.Batches ?? 0);
 
-        var schedule = new LearningRateSchedule(options.LearningRate, options.LearningRateSteps, options.Epochs);
+        var schedule = Schedule(options);
+        var augmentation = new TrainingAugmentation(options.BetweenClass, options.StrongAugment);
         var evaluator = new TestCropEvaluator(model, options.TestCrops);
         var info = new CheckpointInfo(config.Name, options.Subset, classNames, fold, 0, seed, 0);
 
@@ -142,7 +148,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             var clock = Stopwatch.StartNew();
             var stopped = false;
             using (var stream = new TrainingBatchStream(train, config.Classes, options.Batch, config.InputLength,
-                       config.SampleRate, seed, epoch, new TrainingAugmentation(BetweenClass: false, StrongAugment: false)))
+                       config.SampleRate, seed, epoch, augmentation))
             {
                 RunConsole.WithProgress($"fold {fold} epoch {epoch}/{options.Epochs}", stream.BatchCount, batches, advance =>
                 {
@@ -236,8 +242,12 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
     private TrainingOutcome Stop(ILogger foldLog, int fold, int finishedEpochs, int batchesIntoNextEpoch)
     {
-        foldLog.Warning("Stopped in fold {Fold} after epoch {Epoch} and {Batches} batches of the next; checkpoint and metrics are saved in {RunDir}",
-            fold, finishedEpochs, batchesIntoNextEpoch, options.OutDir);
+        if (batchesIntoNextEpoch > 0)
+            foldLog.Warning("Stopped in fold {Fold} during epoch {Epoch} after {Batches} of its batches; checkpoint and metrics are saved in {RunDir}",
+                fold, finishedEpochs + 1, batchesIntoNextEpoch, options.OutDir);
+        else
+            foldLog.Warning("Stopped in fold {Fold} after epoch {Epoch}; checkpoint and metrics are saved in {RunDir}",
+                fold, finishedEpochs, options.OutDir);
         return TrainingOutcome.Stopped;
     }
 

@@ -119,6 +119,17 @@ public sealed class EnvNetShapeTests
     }
 
     [TestMethod]
+    public void ToString_ListsEverySizeOnOneLine()
+    {
+        Assert.AreEqual(
+            "envnet: 16000 Hz, 24014 samples, 50 classes; features conv 40x1x8, conv 40x1x8, pool 1x160; " +
+            "classifier conv 50x8x13, pool 3x3; conv 50x1x5, pool 1x3; fc 4096, 4096 (dropout 0.5), 50",
+            EnvNetConfig.ByName("envnet", 50).ToString());
+        StringAssert.StartsWith(EnvNetConfig.ByName("envnet-v2", 10).ToString(),
+            "envnet-v2: 44100 Hz, 66650 samples, 10 classes; features conv 32x1x64/1x2, conv 64x1x16/1x2, pool 1x64; ");
+    }
+
+    [TestMethod]
     public void ByName_UnknownModel_NamesTheKnownOnes()
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => EnvNetConfig.ByName("envnet-v3", 50));

@@ -102,9 +102,20 @@ public sealed class FilterBankCsvTests
     public void IncompleteEpochIsReportedWithFileAndEpoch()
     {
         var path = Path.Combine(_temp.Path, FrequencyResponseLog.ResponseFileName);
-        File.WriteAllText(path, "fold,epoch,filter,rank,frequency_hz,response\n1,4,0,0,10,1\n1,4,0,0,20,1\n1,4,1,1,10,1\n");
+        // Epoch 4 lacks filter 1 at 20 Hz, and epoch 5 after it shows the file was not simply cut short.
+        File.WriteAllText(path, "fold,epoch,filter,rank,frequency_hz,response\n1,4,0,0,10,1\n1,4,0,0,20,1\n1,4,1,1,10,1\n" +
+                                "1,5,0,0,10,1\n1,5,0,0,20,1\n1,5,1,1,10,1\n1,5,1,1,20,1\n");
         var e = Assert.ThrowsExactly<InvalidDataException>(() => FrequencyResponseLog.ReadResponses(path));
         StringAssert.Contains(e.Message, path);
         StringAssert.Contains(e.Message, "epoch 4");
+    }
+
+    [TestMethod]
+    public void LastEpochCutShortIsLeftOut()
+    {
+        var path = Path.Combine(_temp.Path, FrequencyResponseLog.ResponseFileName);
+        File.WriteAllText(path, "fold,epoch,filter,rank,frequency_hz,response\n" +
+                                "1,1,0,0,10,1\n1,1,0,0,20,2\n1,1,1,1,10,3\n1,1,1,1,20,4\n1,2,0,0,10,1\n1,2,0,0,20,2\n");
+        CollectionAssert.AreEqual(new[] { 1 }, FrequencyResponseLog.ReadResponses(path).Select(r => r.Epoch).ToArray());
     }
 }

@@ -17,6 +17,7 @@ namespace EnvNet.Tests;
 /// weights equal to those of the same run never interrupted (<see cref="TinyTrainingRun"/>, trained without the delays).
 /// </summary>
 [TestClass]
+[Ignore("Unverified: written this session but never seen to finish on its overloaded 2-core machine (load average 300-575); run it on an idle machine, time it against the CI budget, and remove this attribute.")]
 public sealed class KillResumeTests
 {
     private const int CheckpointDelayMs = 250;

@@ -20,15 +20,12 @@ public sealed class TrainingCheckpointTests
         return (inputs, targets);
     }
 
-    /// <summary>A tiny model after two SGD steps, so momentum, BatchNorm statistics and the step counter are not at their initial values.</summary>
+    /// <summary>A tiny model after one SGD step, so momentum, BatchNorm statistics and the step counter are not at their initial values.</summary>
     private static EnvNetModel TrainedModel(int seed = 1)
     {
         var model = EnvNetModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-tiny", Classes), Batch, seed);
-        for (var step = 0; step < 2; step++)
-        {
-            var (inputs, targets) = Examples(model.Config, 100 + step);
-            model.TrainStep(inputs, targets, Batch, 0.01f, 0.9f, 5e-4f);
-        }
+        var (inputs, targets) = Examples(model.Config, 100);
+        model.TrainStep(inputs, targets, Batch, 0.01f, 0.9f, 5e-4f);
         return model;
     }
 
@@ -72,7 +69,7 @@ public sealed class TrainingCheckpointTests
         CollectionAssert.AreEqual(
             PyTorchStateDict.Select(e => $"{e.Name} {e.DType} [{string.Join(",", e.Shape)}]").ToArray(),
             content.Tensors.Select(t => $"{t.Name} {t.DType} [{string.Join(",", t.Shape)}]").ToArray());
-        Assert.AreEqual(2L, content["feature_conv.conv1.module.1.num_batches_tracked"].ToInt64());
+        Assert.AreEqual(1L, content["feature_conv.conv1.module.1.num_batches_tracked"].ToInt64());
         Assert.AreEqual(Info with { ClassNames = info.ClassNames }, info);
         CollectionAssert.AreEqual(Info.ClassNames.ToArray(), info.ClassNames.ToArray());
         Assert.AreEqual("pt", content.Metadata["format"]);
@@ -81,7 +78,7 @@ public sealed class TrainingCheckpointTests
         using (loaded)
         {
             CollectionAssert.AreEqual(Logits(trained), Logits(loaded));
-            Assert.AreEqual(2L, ((CounterState)loaded.StateDict.First(e => e.Name.EndsWith("num_batches_tracked"))).Get());
+            Assert.AreEqual(1L, ((CounterState)loaded.StateDict.First(e => e.Name.EndsWith("num_batches_tracked"))).Get());
         }
     }
 

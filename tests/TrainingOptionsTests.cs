@@ -67,6 +67,8 @@ public sealed class TrainingOptionsTests
     [DataRow("--lr-steps", "0.75,0.5")]
     [DataRow("--lr-steps", "0.5,1")]
     [DataRow("--lr-steps", "0,0.5")]
+    [DataRow("--warmup-epochs", "-1")]
+    [DataRow("--warmup-epochs", "600")]
     [DataRow("--momentum", "1")]
     [DataRow("--weight-decay", "-1")]
     [DataRow("--test-crops", "0")]
@@ -94,6 +96,24 @@ public sealed class TrainingOptionsTests
     }
 
     [TestMethod]
+    public void RecipeWarmupLongerThanTheRun_SaysHowToTurnItOff()
+    {
+        using var dir = new TempDir();
+        var (code, output, error) = Cli("train", "--data", Esc50TestData.MiniDir, "--model", "envnet-v2", "--epochs", "5",
+            "--out", dir.Sub("run"), "--cache", dir.Sub("cache"));
+
+        Assert.AreEqual(ExitCodes.Usage, code, error);
+        Assert.AreEqual("error: --warmup-epochs: expected 0 (none) or a number of epochs below --epochs (5); got 10, " +
+                        "the envnet-v2 recipe's warm-up: give --warmup-epochs 0 for a run this short.", error.Trim());
+        Assert.AreEqual("", output);
+        var withoutWarmup = TrainOptionsValidator.Validate(new TrainArguments
+        {
+            Data = Esc50TestData.MiniDir, Model = "envnet-v2", Epochs = 5, WarmupEpochs = 0, Out = dir.Sub("run"), Cache = dir.Sub("cache"),
+        });
+        Assert.IsTrue(withoutWarmup.IsValid, string.Join("\n", withoutWarmup.Errors));
+    }
+
+    [TestMethod]
     public void ExplicitAccelerator_MustBeOneIlgpuSees()
     {
         using var dir = new TempDir();
@@ -108,6 +128,8 @@ public sealed class TrainingOptionsTests
     [DataRow("train --batch abc")]
     [DataRow("train --no-such-option 1")]
     [DataRow("train --fold")]
+    [DataRow("train --bc maybe")]
+    [DataRow("train --warmup-epochs ten")]
     [DataRow("frobnicate")]
     [DataRow("")]
     public void ParseErrors_ExitWith2(string commandLine)
@@ -126,15 +148,22 @@ public sealed class TrainingOptionsTests
 
         var run = dir.Sub("run");
         Directory.CreateDirectory(run);
-        var options = TrainOptionsValidator.Validate(new TrainArguments { Data = Esc50TestData.MiniDir, Out = run, Cache = dir.Sub("cache"), Fold = 2 }).Value!;
+        var options = TrainOptionsValidator.Validate(new TrainArguments
+        {
+            Data = Esc50TestData.MiniDir, Out = run, Cache = dir.Sub("cache"), Fold = 2, Model = "envnet-v2", BetweenClass = true, StrongAugment = true,
+        }).Value!;
         File.WriteAllText(Path.Combine(run, TrainOptions.RunFileName), options.ToJson());
 
-        var (code, _, error) = Cli("train", "--resume", "--out", run, "--epochs", "5");
-        Assert.AreEqual(ExitCodes.Usage, code);
-        StringAssert.StartsWith(error, "error: --epochs: not allowed with --resume");
+        foreach (var option in new[] { "--epochs 5", "--bc", "--strong-augment", "--warmup-epochs 0" })
+        {
+            var (code, _, error) = Cli(["train", "--resume", "--out", run, .. option.Split(' ')]);
+            Assert.AreEqual(ExitCodes.Usage, code);
+            StringAssert.StartsWith(error, $"error: {option.Split(' ')[0]}: not allowed with --resume");
+        }
         var resumed = TrainOptionsValidator.Validate(new TrainArguments { Resume = true, Out = run, Accelerator = "cpu" }).Value!;
         Assert.AreEqual(options with { Accelerator = AcceleratorChoice.Cpu }, resumed with { Folds = options.Folds, LearningRateSteps = options.LearningRateSteps });
         CollectionAssert.AreEqual(options.Folds, resumed.Folds);
+        Assert.AreEqual((true, true, 10, 2000), (resumed.BetweenClass, resumed.StrongAugment, resumed.WarmupEpochs, resumed.Epochs), "run.json keeps the recipe and augmentation");
 
         var (again, _, againError) = Cli("train", "--data", Esc50TestData.MiniDir, "--out", run, "--cache", dir.Sub("cache"));
         Assert.AreEqual(ExitCodes.Usage, again);

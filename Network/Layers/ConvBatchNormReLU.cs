@@ -31,7 +31,7 @@ public sealed class ConvBatchNormReLU : Sequential
     private int _spatial;
 
     /// <param name="fused">Run fused where the tiled convolution applies: true, false, or null for the accelerator's
-    /// default (<see cref="TiledConvOps.PreferredOn"/>: on GPUs).</param>
+    /// default (<see cref="TiledConvOps.PreferredOn"/>: on CUDA).</param>
     public ConvBatchNormReLU(int outChannels, int kernelH, int kernelW, int strideH = 1, int strideW = 1, float eps = 1e-5f,
         float momentum = 0.1f, bool? fused = null)
         : this(new Conv2d(outChannels, kernelH, kernelW, strideH, strideW, tiledKernels: fused), new BatchNorm2d(eps, momentum), eps, momentum)

@@ -7,7 +7,7 @@ namespace EnvNet.Network.Layers;
 /// <summary>
 /// torch.nn.Linear: y = x·Wᵀ + b with "weight" [out, in] and "bias" [out]. The input is a flat vector per sample
 /// (put a flatten in front of image-shaped activations). Backward: dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy, all
-/// through the GEMM that <see cref="KernelPreference"/> picks (tiled on GPUs), overwriting the gradients. With the tiled
+/// through the GEMM that <see cref="KernelPreference"/> picks (tiled on CUDA), overwriting the gradients. With the tiled
 /// GEMM, x·Wᵀ and dy·W (M = batch rows only) are split along K (<see cref="GemmOps.PlanSplit"/>, planned for the largest
 /// batch, one scratch buffer for both) and the bias is added in the split reduction.
 /// </summary>

@@ -13,7 +13,8 @@ public sealed record SelfCheckRow(string Shape, string Kernel, double MaxRelativ
 /// connected layers at batch 64 (the split depends on the rows), and reports max |tiled − plain| / max |plain| per kernel. Both are float32 sums of the
 /// same terms in different orders, so they agree to about (terms)·2^-24 relative; <see cref="Tolerance"/> leaves a
 /// wide margin yet fails on any missing or misplaced term. Outputs are poisoned with NaN first, so an element a
-/// kernel never writes fails too.
+/// kernel never writes fails too. On OpenCL the tiled convolutions are skipped: ILGPU generates no warp shuffles there
+/// (see <see cref="KernelPreference"/>).
 /// </summary>
 public static class KernelSelfCheck
 {
@@ -62,6 +63,11 @@ public static class KernelSelfCheck
         var tiled = TiledConvOps.For(accelerator);
         var rng = new Random(Environment.TickCount);
         var rows = new List<SelfCheckRow>();
+        if (!KernelPreference.WarpShuffles(accelerator))
+        {
+            log?.Invoke($"tiled convolutions: not checked on {accelerator.AcceleratorType} (they use warp shuffles; the network runs the plain kernels here)");
+            convolutions = [];
+        }
         foreach (var (name, perSample) in convolutions ?? Convolutions)
         {
             var shape = perSample.WithBatch(batch);

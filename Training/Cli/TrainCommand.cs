@@ -3,7 +3,7 @@ using EnvNet.Training.FilterBank;
 
 namespace EnvNet.Training.Cli;
 
-/// <summary><c>envnet train</c>: cross-validation on ESC-50 with the EnvNet authors' recipe, or the embedded default.</summary>
+/// <summary><c>envnet train</c>: cross-validation on ESC-50 with the authors' recipe for the model (<see cref="Recipe"/>), or the embedded default.</summary>
 public static class TrainCommand
 {
     public static Command Create(CliContext context)
@@ -13,10 +13,13 @@ public static class TrainCommand
         var folds = new Option<string?>("--folds") { Description = "Validation folds to run, comma separated (default 1,2,3,4,5)." };
         var fold = new Option<int?>("--fold") { Description = "Run one fold only (1-5), e.g. as one job of an array." };
         var model = new Option<string?>("--model") { Description = "envnet (default), envnet-tiny, envnet-v2 or envnet-v2-tiny." };
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs per fold (default 600)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs per fold (default: the model's recipe; envnet 600, envnet-v2 1000, either on esc10 600; doubled with --bc)." };
         var batch = new Option<int?>("--batch") { Description = "Clips per training batch (default 64)." };
-        var learningRate = new Option<double?>("--lr") { Description = "Initial learning rate (default 0.01)." };
-        var learningRateSteps = new Option<string?>("--lr-steps") { Description = "Fractions of the epochs after which the learning rate is divided by 10 (default 0.5,0.75; 'none' for a constant rate)." };
+        var learningRate = new Option<double?>("--lr") { Description = "Initial learning rate (default: envnet 0.01, envnet-v2 0.1, either on esc10 0.01)." };
+        var learningRateSteps = new Option<string?>("--lr-steps") { Description = "Fractions of the epochs after which the learning rate is divided by 10 (default: envnet 0.5,0.75, envnet-v2 0.3,0.6,0.9, either on esc10 0.5,0.75; 'none' for a constant rate)." };
+        var warmupEpochs = new Option<int?>("--warmup-epochs") { Description = "Train the first N epochs at a tenth of --lr (default: envnet-v2 on esc50 10, otherwise 0)." };
+        var betweenClass = new Option<bool>("--bc") { Description = "Between-class learning: train on mixes of two clips of different classes with soft targets (Tokozume, Ushiku & Harada, ICLR 2018)." };
+        var strongAugment = new Option<bool>("--strong-augment") { Description = "Strong augmentation: a random time scale (up to 1.25x either way) and gain (±6 dB) per training example." };
         var momentum = new Option<double?>("--momentum") { Description = "Nesterov momentum (default 0.9)." };
         var weightDecay = new Option<double?>("--weight-decay") { Description = "L2 weight decay (default 5e-4)." };
         var testCrops = new Option<int?>("--test-crops") { Description = "Evenly spaced crops averaged per validation clip (default 10)." };
@@ -30,8 +33,8 @@ public static class TrainCommand
 
         var command = new Command("train", "Train EnvNet with k-fold cross-validation on ESC-50 (without --data: the embedded synthetic default).")
         {
-            data, subset, folds, fold, model, epochs, batch, learningRate, learningRateSteps, momentum, weightDecay,
-            testCrops, freqRespEvery, accelerator, seed, output, cache, resume, skipBad,
+            data, subset, folds, fold, model, epochs, batch, learningRate, learningRateSteps, warmupEpochs, momentum, weightDecay,
+            testCrops, betweenClass, strongAugment, freqRespEvery, accelerator, seed, output, cache, resume, skipBad,
         };
         command.SetAction(parsed => Run(context, new TrainArguments
         {
@@ -44,6 +47,7 @@ public static class TrainCommand
             Batch = parsed.GetValue(batch),
             LearningRate = parsed.GetValue(learningRate),
             LearningRateSteps = parsed.GetValue(learningRateSteps),
+            WarmupEpochs = parsed.GetValue(warmupEpochs),
             Momentum = parsed.GetValue(momentum),
             WeightDecay = parsed.GetValue(weightDecay),
             TestCrops = parsed.GetValue(testCrops),
@@ -54,6 +58,8 @@ public static class TrainCommand
             Cache = parsed.GetValue(cache),
             Resume = parsed.GetValue(resume),
             SkipBad = parsed.GetValue(skipBad),
+            BetweenClass = parsed.GetValue(betweenClass),
+            StrongAugment = parsed.GetValue(strongAugment),
         }));
         return command;
     }
@@ -73,7 +79,7 @@ public static class TrainCommand
             log.Information(
                 "No --data given: this is the embedded default. It trains {Model} on a synthetic twin of ESC-50 ({Classes} classes of " +
                 "generated sounds, {Clips} clips per class and fold) for {Epochs} epochs on fold(s) {Folds}, to show the whole pipeline " +
-                "working in a few minutes on a CPU; its accuracy says nothing about real sounds. For the real recipe: " +
+                "working without a GPU or the real data; its accuracy says nothing about real sounds. For the real recipe: " +
                 "envnet train --data PATH/TO/ESC-50 (see README.md).",
                 options.Model, EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, options.Epochs, string.Join(",", options.Folds));
         log.Information("Run folder {RunDir}", options.OutDir);

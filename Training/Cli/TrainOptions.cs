@@ -16,12 +16,18 @@ public sealed record TrainOptions
     public int[] Folds { get; init; } = [1, 2, 3, 4, 5];
     public string Model { get; init; } = "envnet";
     public int Epochs { get; init; } = 600;
-    public int Batch { get; init; } = 64;
+    public int Batch { get; init; } = Recipe.Batch;
     public double LearningRate { get; init; } = 0.01;
     public double[] LearningRateSteps { get; init; } = [0.5, 0.75];
-    public double Momentum { get; init; } = 0.9;
-    public double WeightDecay { get; init; } = 5e-4;
-    public int TestCrops { get; init; } = 10;
+    /// <summary>The first N epochs train at a tenth of <see cref="LearningRate"/> (EnvNet-v2's recipe: 10).</summary>
+    public int WarmupEpochs { get; init; }
+    public double Momentum { get; init; } = Recipe.Momentum;
+    public double WeightDecay { get; init; } = Recipe.WeightDecay;
+    public int TestCrops { get; init; } = Recipe.TestCrops;
+    /// <summary>Train on between-class mixes of two clips with soft targets (<c>--bc</c>).</summary>
+    public bool BetweenClass { get; init; }
+    /// <summary>Random time scale and gain on every training example (<c>--strong-augment</c>).</summary>
+    public bool StrongAugment { get; init; }
     /// <summary>Record the learned filter bank every N epochs and after the last; 0: never.</summary>
     public int FreqRespEvery { get; init; } = 1;
     public AcceleratorChoice Accelerator { get; init; } = AcceleratorChoice.Auto;
@@ -58,6 +64,7 @@ public sealed record TrainArguments
     public int? Batch { get; init; }
     public double? LearningRate { get; init; }
     public string? LearningRateSteps { get; init; }
+    public int? WarmupEpochs { get; init; }
     public double? Momentum { get; init; }
     public double? WeightDecay { get; init; }
     public int? TestCrops { get; init; }
@@ -68,12 +75,14 @@ public sealed record TrainArguments
     public string? Cache { get; init; }
     public bool Resume { get; init; }
     public bool SkipBad { get; init; }
+    public bool BetweenClass { get; init; }
+    public bool StrongAugment { get; init; }
 }
 
 /// <summary>
 /// The embedded default: what <c>envnet train</c> does without <c>--data</c>. It trains the small model on the
 /// synthetic ESC-50 twin so that a fresh clone shows the whole product working in a few minutes on two CPU cores.
-/// Options given explicitly still override these values.
+/// Options given explicitly still override these values; <see cref="Recipe"/> does not apply to it.
 /// </summary>
 public static class EmbeddedDefault
 {
@@ -82,8 +91,9 @@ public static class EmbeddedDefault
     public const int ClipsPerClassPerFold = SyntheticEsc50.DefaultClipsPerClassPerFold;
     public const int DataSeed = 2017;
     public const int Epochs = 12;
-    public const int Batch = 32;
-    public const double LearningRate = 0.01;
+    public const int Batch = 16;
+    public const double LearningRate = 0.03;
+    public static readonly double[] LearningRateSteps = [0.5, 0.75];
     public static readonly int[] Folds = [1];
 
     public static string DataDir(string cacheDir) =>

@@ -24,38 +24,48 @@ public static class TrainOptionsValidator
     {
         var errors = new List<string>();
         var options = args.Resume ? FromRunFolder(args, errors) : FromArguments(args, now ?? DateTime.Now, errors);
-        if (options is not null && errors.Count == 0) CheckResolved(options, args.Resume, errors);
+        if (options is not null && errors.Count == 0)
+            CheckResolved(options, args.Resume, warmupFromRecipe: !args.Resume && args.WarmupEpochs is null, errors);
         return new Validated<TrainOptions>(errors.Count == 0 ? options : null, errors);
     }
 
+    /// <summary>The options as given, each missing one from the embedded default (without --data) or from the
+    /// authors' <see cref="Recipe"/> for the model, subset and --bc.</summary>
     private static TrainOptions? FromArguments(TrainArguments a, DateTime now, List<string> errors)
     {
         var embedded = a.Data is null;
         var cache = Path.GetFullPath(a.Cache ?? CacheFolder.Default());
         var model = a.Model ?? (embedded ? EmbeddedDefault.Model : "envnet");
+        var subset = a.Subset ?? "esc50";
         var folds = ParseFolds(a, errors) ?? (embedded ? EmbeddedDefault.Folds : [1, 2, 3, 4, 5]);
-        double[]? steps = a.LearningRateSteps is null ? [0.5, 0.75] : ParseSteps(a.LearningRateSteps, errors);
+        var recipe = embedded
+            ? new Recipe(EmbeddedDefault.Epochs, EmbeddedDefault.LearningRate, EmbeddedDefault.LearningRateSteps, WarmupEpochs: 0)
+            : Recipe.For(model, subset, a.BetweenClass);
+        double[]? steps = a.LearningRateSteps is null ? recipe.LearningRateSteps.ToArray() : ParseSteps(a.LearningRateSteps, errors);
         var accelerator = ParseAccelerator(a.Accelerator, errors);
         return new TrainOptions
         {
             DataDir = a.Data is null ? EmbeddedDefault.DataDir(cache) : Path.GetFullPath(a.Data),
             Embedded = embedded,
-            Subset = a.Subset ?? "esc50",
+            Subset = subset,
             Folds = folds,
             Model = model,
-            Epochs = a.Epochs ?? (embedded ? EmbeddedDefault.Epochs : 600),
-            Batch = a.Batch ?? (embedded ? EmbeddedDefault.Batch : 64),
-            LearningRate = a.LearningRate ?? (embedded ? EmbeddedDefault.LearningRate : 0.01),
+            Epochs = a.Epochs ?? recipe.Epochs,
+            Batch = a.Batch ?? (embedded ? EmbeddedDefault.Batch : Recipe.Batch),
+            LearningRate = a.LearningRate ?? recipe.LearningRate,
             LearningRateSteps = steps ?? [],
-            Momentum = a.Momentum ?? 0.9,
-            WeightDecay = a.WeightDecay ?? 5e-4,
-            TestCrops = a.TestCrops ?? 10,
+            WarmupEpochs = a.WarmupEpochs ?? recipe.WarmupEpochs,
+            Momentum = a.Momentum ?? Recipe.Momentum,
+            WeightDecay = a.WeightDecay ?? Recipe.WeightDecay,
+            TestCrops = a.TestCrops ?? Recipe.TestCrops,
             FreqRespEvery = a.FreqRespEvery ?? 1,
             Accelerator = accelerator ?? AcceleratorChoice.Auto,
             Seed = a.Seed ?? 0,
             OutDir = Path.GetFullPath(a.Out ?? Path.Combine("runs", $"{model}-{now:yyyyMMdd-HHmmss}")),
             CacheDir = cache,
             SkipBad = a.SkipBad,
+            BetweenClass = a.BetweenClass,
+            StrongAugment = a.StrongAugment,
         };
     }
 
@@ -75,7 +85,7 @@ public static class TrainOptionsValidator
             ("--momentum", a.Momentum is not null), ("--weight-decay", a.WeightDecay is not null),
             ("--test-crops", a.TestCrops is not null), ("--seed", a.Seed is not null), ("--cache", a.Cache is not null),
             ("--freqresp-every", a.FreqRespEvery is not null),
-            ("--skip-bad", a.SkipBad),
+            ("--skip-bad", a.SkipBad), ("--bc", a.BetweenClass), ("--strong-augment", a.StrongAugment),
         };
         foreach (var (name, _) in given.Where(g => g.Given))
             errors.Add($"{name}: not allowed with --resume; the run's options come from {Path.Combine(a.Out, TrainOptions.RunFileName)} (only --accelerator may change).");
@@ -104,7 +114,7 @@ public static class TrainOptionsValidator
         };
     }
 
-    private static void CheckResolved(TrainOptions o, bool resume, List<string> errors)
+    private static void CheckResolved(TrainOptions o, bool resume, bool warmupFromRecipe, List<string> errors)
     {
         if (!o.Embedded) errors.AddRange(OptionChecks.Failures(OptionChecks.Esc50Folder("--data", o.DataDir)));
         if (!Subsets.Contains(o.Subset))
@@ -119,6 +129,9 @@ public static class TrainOptionsValidator
             errors.Add($"--freqresp-every: expected 0 (off) or a positive number of epochs; got {o.FreqRespEvery}.");
         if (!(o.LearningRate > 0) || double.IsInfinity(o.LearningRate))
             errors.Add($"--lr: expected a learning rate > 0; got {Format(o.LearningRate)}.");
+        if (o.WarmupEpochs < 0 || (o.Epochs > 0 && o.WarmupEpochs >= o.Epochs))
+            errors.Add($"--warmup-epochs: expected 0 (none) or a number of epochs below --epochs ({o.Epochs}); got {o.WarmupEpochs}" +
+                       (warmupFromRecipe ? $", the {o.Model} recipe's warm-up: give --warmup-epochs 0 for a run this short." : "."));
         if (!(o.Momentum >= 0 && o.Momentum < 1))
             errors.Add($"--momentum: expected a value in [0, 1); got {Format(o.Momentum)}.");
         if (!(o.WeightDecay >= 0) || double.IsInfinity(o.WeightDecay))

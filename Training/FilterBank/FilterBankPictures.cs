@@ -129,7 +129,7 @@ public static class FilterBankPictures
 
     /// <summary>Ticks for an axis that holds log10(Hz): labelled majors at 1, 2 and 5 × 10^n Hz ("200", "1k", "20k"),
     /// unlabelled minors at the other integer multiples, within [low, high].</summary>
-    public static ScottPlot.TickGenerators.NumericManual LogFrequencyTicks(double lowHz, double highHz)
+    private static ScottPlot.TickGenerators.NumericManual LogFrequencyTicks(double lowHz, double highHz)
     {
         var ticks = new ScottPlot.TickGenerators.NumericManual();
         for (var decade = Math.Pow(10, Math.Floor(Math.Log10(lowHz))); decade <= highHz; decade *= 10)

@@ -23,11 +23,10 @@ public sealed class FilterBankRecorder
 
     public FilterBankRecorder(string runDir)
     {
-        var csv = Path.Combine(runDir, FrequencyResponseLog.ResponseFileName);
-        if (File.Exists(csv) && new FileInfo(csv).Length > 0)
-            foreach (var (fold, epoch, response) in FrequencyResponseLog.ReadResponses(csv))
+        _log = new FrequencyResponseLog(runDir); // first: it cuts a line torn by a killed process
+        if (new FileInfo(_log.ResponsePath) is { Exists: true, Length: > 0 })
+            foreach (var (fold, epoch, response) in FrequencyResponseLog.ReadResponses(_log.ResponsePath))
                 EpochsOf(fold)[epoch] = response;
-        _log = new FrequencyResponseLog(runDir);
     }
 
     public string ResponsePath => _log.ResponsePath;

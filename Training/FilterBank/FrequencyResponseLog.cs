@@ -58,7 +58,8 @@ public sealed class FrequencyResponseLog
     /// <summary>
     /// The recorded epochs of a freqresp.csv in file order, rebuilt as responses (centres and ranks recomputed).
     /// Where an epoch was recorded twice (a run resumed from an earlier checkpoint), the later record replaces the
-    /// earlier one in place.
+    /// earlier one in place. A last record shorter than the one before it (cut short by a kill) is left out; any other
+    /// incomplete record is an error naming the file, fold and epoch.
     /// </summary>
     public static List<(int Fold, int Epoch, FilterBankResponse Response)> ReadResponses(string path)
     {
@@ -75,6 +76,8 @@ public sealed class FrequencyResponseLog
             }
             blocks[^1].Rows.Add(row);
         }
+        // A process killed while writing can leave the last record short: it is dropped, and that epoch is missing.
+        if (blocks.Count >= 2 && blocks[^1].Rows.Count < blocks[^2].Rows.Count) blocks.RemoveAt(blocks.Count - 1);
         var result = new List<(int Fold, int Epoch, FilterBankResponse Response)>();
         foreach (var (fold, epoch, rows) in blocks)
         {

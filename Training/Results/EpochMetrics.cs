@@ -2,8 +2,10 @@ using CsvHelper;
 
 namespace EnvNet.Training.Results;
 
-/// <summary>One row of metrics.csv: a finished epoch of one fold. Accuracies are fractions in [0, 1]; the
-/// validation numbers come from the test-crop averaged class probabilities of each validation clip.</summary>
+/// <summary>One row of metrics.csv: a finished epoch of one fold. Accuracies are fractions in [0, 1]. The training
+/// numbers are over the epoch's training examples: loss the mean KL divergence from the target rows, accuracy the
+/// share whose argmax of logits is the argmax of the target (with between-class mixes, the larger share's class).
+/// The validation numbers come from the test-crop averaged class probabilities of each validation clip.</summary>
 [CsvRecord]
 public sealed partial record EpochMetrics
 {

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using EnvNet.Esc50Dataset;
+using EnvNet.Training.Cli;
+using EnvNet.Training.Results;
+
+namespace EnvNet.Tests;
+
+/// <summary>
+/// A whole <c>envnet train --bc</c> run on a small synthetic twin of ESC-50 with envnet-tiny on the CPU accelerator:
+/// every training example is a mix of two clips of different classes with a soft target, yet the model learns the
+/// clean validation clips. Batch 8 at a constant lr 0.03 gives 36 steps in 6 epochs: with batch 16 at 0.01 divided
+/// after 50 % and 75 % (the other end-to-end tests' schedule) validation stayed at chance after 5 epochs.
+/// </summary>
+[TestClass]
+public sealed class TrainingBetweenClassTests
+{
+    private const int Classes = 4;
+    private const int ClipsPerClassPerFold = 3;
+    private const int Epochs = 6;
+
+    [TestMethod]
+    [Ignore("Unverified: never completed on this session's overloaded machine (its first setting stayed at chance); run it on an idle machine and remove this attribute.")]
+    public void TrainWithBc_RecordsItInRunJson_AndLearnsAboveChance()
+    {
+        using var root = new TempDir();
+        SyntheticEsc50.Write(root.Sub("data"), Classes, ClipsPerClassPerFold, seed: 5);
+        var run = root.Sub("run");
+        var error = new StringWriter();
+        var code = EnvNetCli.Run(["train", "--data", root.Sub("data"), "--fold", "1", "--out", run, "--cache", root.Sub("cache"),
+            "--model", "envnet-tiny", "--bc", "--epochs", $"{Epochs}", "--batch", "8", "--lr", "0.03", "--lr-steps", "none", "--test-crops", "3",
+            "--freqresp-every", "0", "--accelerator", "cpu", "--seed", "3"], new StringWriter(), error);
+
+        Assert.AreEqual(ExitCodes.Success, code, error.ToString());
+        var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, TrainOptions.RunFileName))).RootElement;
+        Assert.IsTrue(json.GetProperty("betweenClass").GetBoolean());
+        Assert.IsFalse(json.GetProperty("strongAugment").GetBoolean());
+
+        var rows = MetricsFile.Read(Path.Combine(run, MetricsFile.FileName));
+        var history = string.Join("; ", rows.Select(r => $"{r.TrainLoss:F3} {r.TrainAccuracy:P0} {r.ValidationAccuracy:P0}"));
+        Assert.AreEqual(Epochs, rows.Count, history);
+        Assert.IsTrue(rows[^1].TrainLoss < rows[0].TrainLoss, $"train loss (KL to the soft targets) falls: {history}");
+        // 12 clean validation clips of 4 classes: chance is 25 %, and a model that predicts one class scores exactly that.
+        // 6 of 12 right is twice chance; uniform guessing reaches it with probability 5.4 % (binomial, n = 12, p = 1/4).
+        Assert.IsTrue(rows[^1].ValidationAccuracy >= 0.5, $"final validation accuracy is at least twice chance: {history}");
+    }
+}

@@ -1,0 +1,86 @@
+using EnvNet.Training;
+using EnvNet.Training.Cli;
+
+namespace EnvNet.Tests;
+
+/// <summary>The authors' recipe per model, subset and --bc (<see cref="Recipe"/>) as <c>envnet train --data</c>
+/// resolves it, explicit options over it, and its learning-rate schedule with warm-up.</summary>
+[TestClass]
+public sealed class TrainingRecipeTests
+{
+    private static TrainOptions Resolve(TrainArguments arguments)
+    {
+        using var dir = new TempDir();
+        var result = TrainOptionsValidator.Validate(arguments with { Out = dir.Sub("run"), Cache = dir.Sub("cache") });
+        Assert.IsTrue(result.IsValid, string.Join("\n", result.Errors));
+        return result.Value!;
+    }
+
+    [TestMethod]
+    // EnvNet on ESC-50 (Tokozume & Harada 2017)
+    [DataRow("envnet", "esc50", false, 600, 0.01, new[] { 0.5, 0.75 }, 0)]
+    [DataRow("envnet-tiny", "esc50", false, 600, 0.01, new[] { 0.5, 0.75 }, 0)]
+    // EnvNet-v2 on ESC-50 (Tokozume, Ushiku & Harada 2018)
+    [DataRow("envnet-v2", "esc50", false, 1000, 0.1, new[] { 0.3, 0.6, 0.9 }, 10)]
+    [DataRow("envnet-v2-tiny", "esc50", false, 1000, 0.1, new[] { 0.3, 0.6, 0.9 }, 10)]
+    // --bc doubles the epochs of every row
+    [DataRow("envnet", "esc50", true, 1200, 0.01, new[] { 0.5, 0.75 }, 0)]
+    [DataRow("envnet-v2", "esc50", true, 2000, 0.1, new[] { 0.3, 0.6, 0.9 }, 10)]
+    // ESC-10: EnvNet's row for both models
+    [DataRow("envnet", "esc10", false, 600, 0.01, new[] { 0.5, 0.75 }, 0)]
+    [DataRow("envnet-v2", "esc10", false, 600, 0.01, new[] { 0.5, 0.75 }, 0)]
+    [DataRow("envnet-v2", "esc10", true, 1200, 0.01, new[] { 0.5, 0.75 }, 0)]
+    public void Defaults_AreTheAuthorsRecipeForModelSubsetAndBc(string model, string subset, bool bc,
+        int epochs, double learningRate, double[] steps, int warmup)
+    {
+        var o = Resolve(new TrainArguments { Data = Esc50TestData.MiniDir, Model = model, Subset = subset, BetweenClass = bc });
+
+        Assert.AreEqual((epochs, learningRate, warmup, bc, false), (o.Epochs, o.LearningRate, o.WarmupEpochs, o.BetweenClass, o.StrongAugment));
+        CollectionAssert.AreEqual(steps, o.LearningRateSteps);
+        Assert.AreEqual((64, 0.9, 5e-4, 10), (o.Batch, o.Momentum, o.WeightDecay, o.TestCrops), "the same in every row");
+    }
+
+    [TestMethod]
+    public void ExplicitOptions_WinOverTheRecipe()
+    {
+        var o = Resolve(new TrainArguments
+        {
+            Data = Esc50TestData.MiniDir, Model = "envnet-v2", BetweenClass = true, StrongAugment = true,
+            Epochs = 50, LearningRate = 0.05, LearningRateSteps = "0.5", WarmupEpochs = 0,
+        });
+
+        Assert.AreEqual((50, 0.05, 0, true, true), (o.Epochs, o.LearningRate, o.WarmupEpochs, o.BetweenClass, o.StrongAugment), "--bc doubles only the default");
+        CollectionAssert.AreEqual(new[] { 0.5 }, o.LearningRateSteps);
+        var partly = Resolve(new TrainArguments { Data = Esc50TestData.MiniDir, Model = "envnet-v2", Epochs = 100 });
+        Assert.AreEqual((100, 0.1, 10), (partly.Epochs, partly.LearningRate, partly.WarmupEpochs), "options not given still come from the recipe");
+    }
+
+    [TestMethod]
+    public void EmbeddedDefault_KeepsItsOwnSchedule()
+    {
+        var o = Resolve(new TrainArguments { Model = "envnet-v2-tiny", BetweenClass = true });
+
+        Assert.IsTrue(o.Embedded);
+        Assert.AreEqual((EmbeddedDefault.Epochs, EmbeddedDefault.LearningRate, 0, EmbeddedDefault.Batch, true),
+            (o.Epochs, o.LearningRate, o.WarmupEpochs, o.Batch, o.BetweenClass));
+        CollectionAssert.AreEqual(EmbeddedDefault.LearningRateSteps, o.LearningRateSteps);
+    }
+
+    [TestMethod]
+    [DataRow(1, 0.01)]   // warm-up at a tenth of 0.1
+    [DataRow(10, 0.01)]
+    [DataRow(11, 0.1)]
+    [DataRow(300, 0.1)]
+    [DataRow(301, 0.01)]
+    [DataRow(600, 0.01)]
+    [DataRow(601, 0.001)]
+    [DataRow(901, 0.0001)]
+    [DataRow(1000, 0.0001)]
+    public void EnvNetV2Schedule_WarmsUpThenDividesBy10After30_60_90Percent(int epoch, double expected)
+    {
+        var recipe = Recipe.For("envnet-v2", "esc50", betweenClass: false);
+        var schedule = new LearningRateSchedule(recipe.LearningRate, recipe.LearningRateSteps, recipe.Epochs, recipe.WarmupEpochs);
+        Assert.AreEqual(expected, schedule.At(epoch), 1e-15);
+        Assert.AreEqual("0.1 (epochs 1-10 at 0.01), divided by 10 after 30 %, 60 %, 90 % of 1000 epochs", schedule.Describe());
+    }
+}
