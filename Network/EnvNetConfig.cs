@@ -79,7 +79,8 @@ public sealed record EnvNetConfig(
                 ],
                 HiddenFeatures: [4096, 4096]),
 
-            // For CPU tests: envnet-v2's layers and names with small sizes, ~0.25 s at 16 kHz, ~1 MFLOP per sample.
+            // For CPU tests: envnet-v2's layers and names with small sizes, ~0.25 s at 16 kHz, ~2 MFLOP and ~20k
+            // convolution outputs per sample.
             "envnet-v2-tiny" => new EnvNetConfig("envnet-v2-tiny", 16000, 4056, classes,
                 Features: new([new(8, 1, 16, 1, 8), new(16, 1, 8, 1, 2)], new(1, 5)),
                 ClassifierStages:
@@ -89,7 +90,7 @@ public sealed record EnvNetConfig(
                     new([new(16, 1, 2), new(16, 1, 2)], new(1, 2)),
                     new([new(32, 1, 2), new(32, 1, 2)], new(1, 2)),
                 ],
-                HiddenFeatures: [128, 128]),
+                HiddenFeatures: [256, 256]),
 
             _ => throw new ArgumentException(
                 $"Unknown model '{model}'; expected one of: {string.Join(", ", ModelNames)}.", nameof(model)),

@@ -26,12 +26,13 @@ public sealed class EnvNetTrainingTests
         return best;
     }
 
-    // SGD with Nesterov momentum 0.9 and no weight decay (it would hold the loss up). envnet-tiny: lr 0.01 memorises the
-    // 8 examples in about 20 steps (0.05 diverges). envnet-v2-tiny, deeper and narrower, needs lr 0.03 for 30 steps.
-    // Dropout (p = 0.5 on narrow layers) makes single training losses jump, so the last five are averaged.
+    // SGD with Nesterov momentum 0.9 and no weight decay (it would hold the loss up). envnet-tiny at lr 0.01 gets under a
+    // tenth of ln 4 by step 21 (lr 0.05 diverges); envnet-v2-tiny, deeper, at lr 0.02 by step 22 (0.03 spikes).
+    // Dropout (p = 0.5) makes single training losses jump (0.02 to 0.24 after step 20), so the last five are averaged
+    // (0.08 and 0.06 against the bound of 0.139); eval mode, without dropout, must then classify all 8.
     [TestMethod]
     [DataRow("envnet-tiny", 0.01f)]
-    [DataRow("envnet-v2-tiny", 0.03f)]
+    [DataRow("envnet-v2-tiny", 0.02f)]
     public void TrainStep_EightFixedExamples_Overfits(string name, float learningRate)
     {
         var config = EnvNetConfig.ByName(name, Classes);
