@@ -92,10 +92,10 @@ public sealed class FuzzWavTests
     }
 
     // Inputs the fuzzer found, kept as fixed cases. Before the fixes: float data beyond full scale came out of the
-    // decoder unclipped, and two loud float channels summed to infinity in the downmix; a PCM fmt chunk with extra
-    // bytes, or a chunk whose id is not ASCII, made a valid file fail; and damaged chunk structures were reported in
-    // NAudio's words, often wrongly ("No data chunk found" for a data chunk behind an oversized LIST chunk,
-    // "Stream length must be non-negative...", "Invalid WaveFormat Structure").
+    // decoder unclipped, and two loud float channels summed to infinity in the downmix; a PCM fmt chunk with 104 extra
+    // bytes, or a chunk inserted without updating the RIFF size, made a readable file fail; and damaged chunk
+    // structures were reported in NAudio's words, often wrongly ("No data chunk found" for a data chunk behind an
+    // oversized LIST chunk, "Stream length must be non-negative...", "Invalid WaveFormat Structure").
     [TestMethod]
     public void FuzzFindingsStayFixed()
     {
@@ -109,8 +109,8 @@ public sealed class FuzzWavTests
         longFmt[16] = 120;
         longFmt = [.. longFmt.AsSpan(0, 36), .. new byte[104], .. longFmt.AsSpan(36)];
         Assert.AreEqual(3, WavDecoder.Decode(longFmt, "long-fmt.wav").Samples.Length);
-        var unknownId = InsertChunk(good, 36, "\u00ff\u00fe\u0080\u0081", 2, [1, 2]);
-        Assert.AreEqual(3, WavDecoder.Decode(unknownId, "odd-id.wav").Samples.Length);
+        var uncounted = InsertChunk(good, 36, "\u00ff\u00fe\u0080\u0081", 2, [1, 2]); // the RIFF size still says 42 bytes
+        Assert.AreEqual(3, WavDecoder.Decode(uncounted, "uncounted-chunk.wav").Samples.Length);
 
         var hugeData = good.ToArray();
         BinaryPrimitives.WriteUInt32LittleEndian(hugeData.AsSpan(40), 0x7FFFFFF0);

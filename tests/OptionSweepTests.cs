@@ -30,6 +30,9 @@ public sealed class OptionSweepTests
         ("train", "--batch", ["0", "-64", "abc"]),
         ("train", "--lr", ["0", "-0.1", "NaN", "Infinity", "1e400", "abc"]),
         ("train", "--lr-steps", ["0.75,0.5", "1", "0,0.5", "abc"]),
+        ("train", "--warmup-epochs", ["-1", "1", "abc"]), // the valid command line trains 1 epoch
+        ("train", "--bc", [Flag]),
+        ("train", "--strong-augment", [Flag]),
         ("train", "--momentum", ["1", "-0.1", "NaN", "abc"]),
         ("train", "--weight-decay", ["-1", "NaN", "Infinity", "abc"]),
         ("train", "--test-crops", ["0", "abc"]),

@@ -36,11 +36,16 @@ public sealed class TrainingFaultTests
     [ClassCleanup]
     public static void DeleteScratch() => _root.Dispose();
 
-    /// <summary>A fresh run of the tiny recipe with some options replaced.</summary>
-    private static string[] FreshRun(string run, params (string Option, string Value)[] replaced)
+    /// <summary>A fresh run of the tiny recipe with some options given other values.</summary>
+    private static string[] FreshRun(string run, params (string Option, string Value)[] changed)
     {
-        var recipe = TinyTrainingRun.Recipe.ToArray();
-        foreach (var (option, value) in replaced) recipe[Array.IndexOf(recipe, option) + 1] = value;
+        var recipe = TinyTrainingRun.Recipe.ToList();
+        foreach (var (option, value) in changed)
+        {
+            var at = recipe.IndexOf(option);
+            if (at >= 0) recipe[at + 1] = value;
+            else recipe.AddRange([option, value]);
+        }
         return ["train", "--data", Data, "--out", run, "--cache", Cache, .. recipe];
     }
 
