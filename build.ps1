@@ -36,7 +36,9 @@ switch ($target) {
     }
     'test' {
         $results = Join-Path $root 'TestResults'
-        Invoke-Dotnet test $solution -c Release --logger 'trx;LogFileName=tests.trx' --logger 'console;verbosity=normal' --results-directory $results @rest
+        # A test silent for 10 minutes is reported by name and the run ends, rather than using up a CI job's time.
+        Invoke-Dotnet test $solution -c Release --logger 'trx;LogFileName=tests.trx' --logger 'console;verbosity=normal' `
+            --results-directory $results --blame-hang-timeout 10m --blame-hang-dump-type none @rest
     }
     'train' {
         Invoke-Dotnet run --project $training -c Release '--' train @rest

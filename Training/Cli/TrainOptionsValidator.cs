@@ -82,7 +82,7 @@ public static class TrainOptionsValidator
             ("--data", a.Data is not null), ("--subset", a.Subset is not null), ("--folds", a.Folds is not null),
             ("--fold", a.Fold is not null), ("--model", a.Model is not null), ("--epochs", a.Epochs is not null),
             ("--batch", a.Batch is not null), ("--lr", a.LearningRate is not null), ("--lr-steps", a.LearningRateSteps is not null),
-            ("--momentum", a.Momentum is not null), ("--weight-decay", a.WeightDecay is not null),
+            ("--warmup-epochs", a.WarmupEpochs is not null), ("--momentum", a.Momentum is not null), ("--weight-decay", a.WeightDecay is not null),
             ("--test-crops", a.TestCrops is not null), ("--seed", a.Seed is not null), ("--cache", a.Cache is not null),
             ("--freqresp-every", a.FreqRespEvery is not null),
             ("--skip-bad", a.SkipBad), ("--bc", a.BetweenClass), ("--strong-augment", a.StrongAugment),
