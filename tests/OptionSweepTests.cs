@@ -78,6 +78,7 @@ public sealed class OptionSweepTests
         ("bench", "--warmup", ["-1", "abc"]),
         ("bench", "--json", ["{file}/bench.json", "{empty}"]),
         ("bench", "--plain-kernels", [Flag]),
+        ("bench", "--step-only", [Flag]),
         ("selfcheck", "--batch", ["0", "abc"]),
         ("selfcheck", "--accelerator", ["tpu"]),
     ];

@@ -20,7 +20,8 @@ public static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed calls before each figure.", DefaultValueFactory = _ => 3 };
         var json = new Option<string?>("--json") { Description = "Also write the figures to this JSON file." };
         var plainKernels = new Option<bool>("--plain-kernels") { Description = "Time the plain one-thread-per-output reference kernels instead of the tiled ones (the 'before' figures)." };
-        var command = new Command("bench", "Time EnvNet's layers and training step on one accelerator.") { model, batch, accelerator, steps, warmup, json, plainKernels };
+        var stepOnly = new Option<bool>("--step-only") { Description = "Time only the training step, not each layer (a third of the time on a slow device)." };
+        var command = new Command("bench", "Time EnvNet's layers and training step on one accelerator.") { model, batch, accelerator, steps, warmup, json, plainKernels, stepOnly };
         command.SetAction(parsed =>
         {
             var name = parsed.GetValue(model)!;
@@ -37,7 +38,8 @@ public static class BenchCommand
             }
             KernelPreference.PlainOnly = parsed.GetValue(plainKernels);
             using var device = ComputeDevice.Create(parsed.GetValue(accelerator));
-            var result = Run(device, name, parsed.GetValue(batch), parsed.GetValue(steps), parsed.GetValue(warmup), output.WriteLine);
+            var result = Run(device, name, parsed.GetValue(batch), parsed.GetValue(steps), parsed.GetValue(warmup), output.WriteLine,
+                timeLayers: !parsed.GetValue(stepOnly));
             Print(output, result);
             if (parsed.GetValue(json) is { } path) File.WriteAllText(path, result.ToJson());
             return 0;
@@ -70,7 +72,8 @@ public static class BenchCommand
 
     /// <summary>Builds <paramref name="modelName"/> twice on the device (a model for the training step, a bare network
     /// for the per-layer times) and runs the benchmark on random waveforms and one-hot targets.</summary>
-    public static BenchResult Run(ComputeDevice device, string modelName, int batch, int samples, int warmup, Action<string>? log = null)
+    public static BenchResult Run(ComputeDevice device, string modelName, int batch, int samples, int warmup, Action<string>? log = null,
+        bool timeLayers = true)
     {
         const int classes = 50, seed = 1;
         var config = EnvNetConfig.ByName(modelName, classes);
@@ -89,7 +92,7 @@ public static class BenchCommand
         network.ResetParameters(new Random(seed));
         var subject = new BenchSubject(modelName, batch, network, inputShape,
             () => model.TrainStep(inputs, targets, batch, 0.01f, 0.9f, 5e-4f), modelBytes);
-        return BenchRunner.Run(device, subject, samples, warmup, log);
+        return BenchRunner.Run(device, subject, samples, warmup, log, timeLayers);
     }
 
     public static void Print(TextWriter output, BenchResult r)

@@ -53,7 +53,9 @@ public static class BenchRunner
     /// the ~10 µs of a launch-and-synchronise round trip stay under 1%).</summary>
     private static readonly TimeSpan MinimumSample = TimeSpan.FromMilliseconds(2);
 
-    public static BenchResult Run(ComputeDevice device, BenchSubject subject, int samples, int warmup, Action<string>? log = null)
+    /// <param name="timeLayers">false: time only the training step (the layers' FLOPs are still counted).</param>
+    public static BenchResult Run(ComputeDevice device, BenchSubject subject, int samples, int warmup, Action<string>? log = null,
+        bool timeLayers = true)
     {
         if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), samples, "--steps must be at least 1.");
         var accelerator = device.Accelerator;
@@ -61,6 +63,22 @@ public static class BenchRunner
         var pass = new Pass(batch, Training: true, Step: 0);
         var leaves = Leaves(subject.Network, "").ToList();
 
+        var timings = timeLayers ? TimeLayers(accelerator, subject, leaves, pass, samples, warmup, log) : [];
+
+        var stepMs = Median(accelerator, subject.TrainStep, samples, warmup, repeatShortSamples: false);
+        var stepFlops = leaves.Sum(l => FlopCount.Forward(l.Layer, batch) + FlopCount.Backward(l.Layer, batch));
+        long? deviceUsed = accelerator is CudaAccelerator cuda ? accelerator.MemorySize - cuda.GetFreeMemory() : null;
+        var kernels = KernelPreference.Tiled(accelerator) ? "tiled kernels" : "plain kernels";
+        return new BenchResult($"EnvNet.Gpu (ILGPU {typeof(Accelerator).Assembly.GetName().Version}, {kernels})",
+            $"{accelerator.AcceleratorType} {accelerator.Name}", subject.Model, batch, stepMs, batch / stepMs * 1e3, stepFlops,
+            stepFlops / stepMs / 1e6, subject.ModelBytes, deviceUsed, timings);
+    }
+
+    /// <summary>Each leaf timed alone, forward and backward, on the activation and gradient it sees in the network.</summary>
+    private static List<LayerTiming> TimeLayers(Accelerator accelerator, BenchSubject subject, List<(string Name, Layer Layer)> leaves,
+        Pass pass, int samples, int warmup, Action<string>? log)
+    {
+        var batch = subject.Batch;
         // Record each leaf's input and output gradient as the network passes them on.
         var rng = new Random(1);
         using var input = new DeviceTensor(accelerator, [batch, .. subject.InputShape]);
@@ -96,14 +114,7 @@ public static class BenchRunner
             timings.Add(new LayerTiming(name, Kind(layer), [batch, .. layer.OutputShape], forwardMs, backwardMs, forwardFlops, backwardFlops));
             log?.Invoke($"{name,-40} fwd {forwardMs,9:F3} ms  bwd {backwardMs,9:F3} ms");
         }
-
-        var stepMs = Median(accelerator, subject.TrainStep, samples, warmup, repeatShortSamples: false);
-        var stepFlops = timings.Sum(t => t.ForwardFlops + t.BackwardFlops);
-        long? deviceUsed = accelerator is CudaAccelerator cuda ? accelerator.MemorySize - cuda.GetFreeMemory() : null;
-        var kernels = KernelPreference.Tiled(accelerator) ? "tiled kernels" : "plain kernels";
-        return new BenchResult($"EnvNet.Gpu (ILGPU {typeof(Accelerator).Assembly.GetName().Version}, {kernels})",
-            $"{accelerator.AcceleratorType} {accelerator.Name}", subject.Model, batch, stepMs, batch / stepMs * 1e3, stepFlops,
-            stepFlops / stepMs / 1e6, subject.ModelBytes, deviceUsed, timings);
+        return timings;
     }
 
     /// <summary>The timed units of a network in execution order with dotted names: leaves, and fused blocks whole.</summary>
