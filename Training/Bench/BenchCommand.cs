@@ -100,12 +100,16 @@ public static class BenchCommand
         output.WriteLine($"{"layer",-40} {"fwd ms",9} {"bwd ms",9} {"fwd GF/s",9} {"bwd GF/s",9}");
         foreach (var l in r.Layers)
             output.WriteLine($"{l.Layer,-40} {l.ForwardMs,9:F3} {l.BackwardMs,9:F3} {Rate(l.ForwardGflops),9} {Rate(l.BackwardGflops),9}");
+        if (r.Layers.Count == 0) output.WriteLine("(per-layer times not measured: --step-only)");
         output.WriteLine($"{r.Framework} on {r.Device}: {r.Model} batch {r.Batch}: training step {r.StepMs:F2} ms, " +
-                         $"{r.SamplesPerSecond:F0} samples/s, {r.StepGflops:F0} GFLOP/s, model buffers {r.ModelBytes / (double)(1 << 30):F2} GiB" +
+                         $"{Figure(r.SamplesPerSecond)} samples/s, {Figure(r.StepGflops)} GFLOP/s, model buffers {r.ModelBytes / (double)(1 << 30):F2} GiB" +
                          (r.DeviceUsedBytes is { } used ? $", device memory in use {used / (double)(1 << 30):F2} GiB" : ""));
     }
 
-    private static string Rate(double? gflops) => gflops is { } g ? g.ToString("F0") : "-";
+    private static string Rate(double? gflops) => gflops is { } g ? Figure(g) : "-";
+
+    /// <summary>Whole numbers from 10 up, two decimals below (the CPU accelerator's rates are around 1).</summary>
+    private static string Figure(double value) => value >= 10 ? value.ToString("F0") : value.ToString("F2");
 
     private static int Usage(TextWriter error, string message)
     {
