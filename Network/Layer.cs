@@ -39,6 +39,10 @@ public abstract class Layer : IDisposable
         MaxBatch = maxBatch;
         NeedsInputGradient = needsInputGradient;
         OutputShape = OnBuild(accelerator, inputShape, maxBatch, needsInputGradient);
+        if (OutputShape.Any(d => d < 1))
+            throw new ArgumentException(
+                $"{GetType().Name} gets input {ShapeUtil.Format(inputShape)} and would output {ShapeUtil.Format(OutputShape)}; " +
+                "the input is too short for this layer's kernels, strides or pools.");
         return OutputShape;
     }
 
@@ -65,6 +69,28 @@ public abstract class Layer : IDisposable
     /// <summary>Named sub-layers of a container.</summary>
     public virtual IEnumerable<(string Name, Layer Layer)> Children => [];
 
+    /// <summary>Learnable values of this layer and the layers below it (BatchNorm's running statistics are buffers, not
+    /// parameters, as in PyTorch's <c>parameters()</c>).</summary>
+    public long ParameterCount => NamedParameters().Sum(p => ShapeUtil.Elements(p.Parameter.Shape));
+
+    /// <summary>Floats per sample that a built layer keeps for a training step, for the memory estimate: a leaf keeps
+    /// its output and, where it passes one on, its input gradient; a container, what its children keep. A layer that
+    /// keeps less (a view) or more overrides this.</summary>
+    public virtual long ActivationElements => Children.Any()
+        ? Children.Sum(c => c.Layer.ActivationElements)
+        : ShapeUtil.Elements(OutputShape) + (NeedsInputGradient ? ShapeUtil.Elements(InputShape) : 0);
+
+    /// <summary>The layer at a dotted path of child names below this one ("feature_conv", "module.0").</summary>
+    public Layer Find(string path)
+    {
+        var layer = this;
+        foreach (var name in path.Split('.'))
+            layer = layer.Children.FirstOrDefault(c => c.Name == name).Layer
+                ?? throw new ArgumentException(
+                    $"No layer '{path}': '{name}' is not among [{string.Join(", ", layer.Children.Select(c => c.Name))}].", nameof(path));
+        return layer;
+    }
+
     /// <summary>All learnable tensors below this layer with their full dotted names.</summary>
     public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "")
     {
@@ -81,6 +107,26 @@ public abstract class Layer : IDisposable
         foreach (var (name, child) in Children)
             foreach (var entry in child.StateDict(prefix + name + ".")) yield return entry;
     }
+
+    /// <summary>Builds one child; a build error names the child's dotted path ("classifier.pool4: MaxPool2d gets ..."),
+    /// so a model that does not fit its input says where.</summary>
+    protected static int[] BuildChild(string name, Layer child, Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    {
+        try
+        {
+            return child.Build(accelerator, inputShape, maxBatch, needsInputGradient);
+        }
+        catch (ArgumentException e)
+        {
+            var path = e.Data[LayerPathKey] is string inner ? $"{name}.{inner}" : name;
+            var wrapped = new ArgumentException($"{path}: {e.Data[LayerErrorKey] as string ?? e.Message}", e);
+            wrapped.Data[LayerPathKey] = path;
+            wrapped.Data[LayerErrorKey] = e.Data[LayerErrorKey] as string ?? e.Message;
+            throw wrapped;
+        }
+    }
+
+    private const string LayerPathKey = "EnvNet.LayerPath", LayerErrorKey = "EnvNet.LayerError";
 
     public virtual void Dispose()
     {
@@ -101,9 +147,9 @@ public class Sequential(IEnumerable<(string Name, Layer Layer)> layers) : Layer
     {
         var shape = inputShape;
         var needsGradient = needsInputGradient;
-        foreach (var (_, layer) in _layers)
+        foreach (var (name, layer) in _layers)
         {
-            shape = layer.Build(accelerator, shape, maxBatch, needsGradient);
+            shape = BuildChild(name, layer, accelerator, shape, maxBatch, needsGradient);
             // Every layer after the first receives an activation that depends on parameters, so needs its gradient.
             needsGradient = true;
         }

@@ -39,7 +39,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
     public TrainingOutcome Run()
     {
         var metadata = LoadMetadata(options, log);
-        var config = EnvNetConfig.ByName(options.Model, metadata.ClassCount);
+        var config = ModelRegistry.Config(options.Model, metadata.ClassCount);
 
         using var device = ComputeDevice.Create(options.Accelerator);
         var deviceLog = log.ForContext("Accelerator", $"{device.Type} {device.Name}");
@@ -98,17 +98,17 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         Directory.Move(temporary, dataDir);
     }
 
-    private void CheckDeviceMemory(ComputeDevice device, EnvNetConfig config)
+    private void CheckDeviceMemory(ComputeDevice device, ModelConfig config)
     {
         if (device.Type == ILGPU.Runtime.AcceleratorType.CPU) return; // host memory, not a fixed device budget
-        var needed = EnvNetModel.EstimateTrainingBytes(config, options.Batch);
+        var needed = NetworkModel.EstimateTrainingBytes(config, options.Batch);
         var available = device.Accelerator.MemorySize;
         if (needed > available)
             throw new UsageException(
                 $"--batch: {options.Batch} needs about {needed / (1 << 20)} MiB of device memory for {config.Name}, {device.Name} has {available / (1 << 20)} MiB; use a smaller batch.");
     }
 
-    private TrainingOutcome TrainFold(ComputeDevice device, EnvNetConfig config, ClipStore store,
+    private TrainingOutcome TrainFold(ComputeDevice device, ModelConfig config, ClipStore store,
         IReadOnlyList<string> classNames, int fold, ILogger foldLog)
     {
         var (train, validation) = store.Split(fold);
@@ -119,7 +119,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         var foldDir = FoldDir(options.OutDir, fold);
         Directory.CreateDirectory(foldDir);
         var seed = FoldSeed(options.Seed, fold);
-        using var model = EnvNetModel.Create(device, config, options.Batch, seed);
+        using var model = NetworkModel.Create(device, config, options.Batch, seed);
         var progress = TrainingCheckpoint.TryLoad(foldDir, model, fold, seed) ?? TrainingProgress.Start(fold, seed);
         _metrics.TruncateFold(fold, progress.Epoch);
         if (progress.Epoch >= options.Epochs)

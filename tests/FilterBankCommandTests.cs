@@ -20,7 +20,7 @@ public sealed class FilterBankCommandTests
     {
         using var dir = new TempDir();
         var checkpoint = dir.Sub("epoch7.safetensors");
-        using (var model = EnvNetModel.Create(TestDevice.Cpu, Tiny, maxBatch: 1, seed: 4))
+        using (var model = NetworkModel.Create(TestDevice.Cpu, Tiny, maxBatch: 1, seed: 4))
             ModelCheckpoint.Save(checkpoint, model, new CheckpointInfo("envnet-tiny", "esc50",
                 Enumerable.Range(0, 10).Select(i => $"class{i}").ToList(), Fold: 3, Epoch: 7, Seed: 4, ValidationAccuracy: 0.1));
         var output = new StringWriter();
@@ -55,7 +55,7 @@ public sealed class FilterBankCommandTests
         // Smaller than any named model, so three epochs of 200 tones take a moment on the CPU test device.
         var config = new EnvNetConfig("hook-test", 16000, 7 + 16 * 4, 2,
             Features: new([new(4, 1, 4), new(3, 1, 4)], new(1, 16)), ClassifierStages: [new([new(2, 1, 1)], new(1, 1))], HiddenFeatures: []);
-        using var model = EnvNetModel.Create(TestDevice.Cpu, config, maxBatch: 100, seed: 2);
+        using var model = NetworkModel.Create(TestDevice.Cpu, config, maxBatch: 100, seed: 2);
         using var logger = new LoggerConfiguration().CreateLogger();
         var hook = new FilterBankHook(every: 2, epochs: 3);
 

@@ -119,7 +119,7 @@ public sealed class OptionSweepTests
         SyntheticEsc50.Write(Data, classes: 2, clipsPerClassPerFold: 1, seed: 3);
         File.WriteAllText(_root.Sub("file"), "");
         Directory.CreateDirectory(_root.Sub("empty"));
-        using (var model = EnvNetModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-tiny", 2), maxBatch: 1, seed: 1))
+        using (var model = NetworkModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-tiny", 2), maxBatch: 1, seed: 1))
             ModelCheckpoint.Save(Checkpoint, model,
                 new CheckpointInfo("envnet-tiny", "esc50", Esc50Metadata.Load(Data).ClassNames, Fold: 1, Epoch: 1, Seed: 1, ValidationAccuracy: 0.5));
         Directory.CreateDirectory(_root.Sub("run"));

@@ -16,7 +16,7 @@ public sealed record CheckpointInfo(
 /// </summary>
 public static class ModelCheckpoint
 {
-    public static IReadOnlyList<SafeTensor> StateTensors(EnvNetModel model) =>
+    public static IReadOnlyList<SafeTensor> StateTensors(NetworkModel model) =>
         model.StateDict.Select(entry => entry switch
         {
             TensorState t => SafeTensor.FromFloats(t.Name, t.Shape, ReadTensor(t.Tensor, t.Shape)),
@@ -24,7 +24,7 @@ public static class ModelCheckpoint
             _ => throw new InvalidOperationException($"Unknown state entry type {entry.GetType().Name}."),
         }).ToList();
 
-    public static Dictionary<string, string> Metadata(CheckpointInfo info, EnvNetConfig config) => new()
+    public static Dictionary<string, string> Metadata(CheckpointInfo info, ModelConfig config) => new()
     {
         ["format"] = "pt", // what safetensors.torch expects to find
         ["model"] = info.Model,
@@ -40,7 +40,7 @@ public static class ModelCheckpoint
     };
 
     /// <summary>Writes the weights atomically; returns the data checksum.</summary>
-    public static string Save(string path, EnvNetModel model, CheckpointInfo info)
+    public static string Save(string path, NetworkModel model, CheckpointInfo info)
     {
         var tensors = StateTensors(model);
         SafeTensors.WriteFile(path, tensors, Metadata(info, model.Config));
@@ -69,19 +69,13 @@ public static class ModelCheckpoint
     }
 
     /// <summary>Creates the model a checkpoint was written for and loads its weights.</summary>
-    public static (EnvNetModel Model, CheckpointInfo Info) LoadModel(string path, EnvNet.Kernels.ComputeDevice device, int maxBatch)
+    public static (NetworkModel Model, CheckpointInfo Info) LoadModel(string path, EnvNet.Kernels.ComputeDevice device, int maxBatch)
     {
         var (info, content) = Read(path);
-        EnvNetConfig config;
-        try
-        {
-            config = EnvNetConfig.ByName(info.Model, info.ClassNames.Count);
-        }
-        catch (ArgumentException e)
-        {
-            throw new CheckpointException($"{path}: model '{info.Model}' is not one envnet knows ({e.Message}).");
-        }
-        var model = EnvNetModel.Create(device, config, maxBatch, info.Seed);
+        if (!ModelRegistry.Contains(info.Model))
+            throw new CheckpointException($"{path}: model '{info.Model}' is not one envnet knows ({ModelRegistry.UnknownModelMessage("metadata 'model'", info.Model)})");
+        var config = ModelRegistry.Config(info.Model, info.ClassNames.Count);
+        var model = NetworkModel.Create(device, config, maxBatch, info.Seed);
         try
         {
             Load(content, path, model);
@@ -96,7 +90,7 @@ public static class ModelCheckpoint
 
     /// <summary>Copies the tensors of a verified file into <paramref name="model"/>, refusing any mismatch of
     /// model name, tensor names, dtypes or shapes with a message naming the tensor.</summary>
-    public static void Load(SafeTensorsContent content, string path, EnvNetModel model)
+    public static void Load(SafeTensorsContent content, string path, NetworkModel model)
     {
         var fileModel = content.RequireMetadata("model", path);
         if (fileModel != model.Config.Name)

@@ -37,10 +37,10 @@ public static class TrainingCheckpoint
     /// The most disk space a run's files take: for each fold last, last.state and best (4 bytes per parameter each),
     /// the temporary copies of last and last.state while one fold's checkpoint is rewritten, and the result files.
     /// </summary>
-    public static long EstimateRunBytes(EnvNetConfig config, int folds) =>
-        (3L * folds + 2) * (sizeof(float) * EnvNetModel.CountParameters(config) + FileOverheadBytes) + ResultFilesBytes;
+    public static long EstimateRunBytes(ModelConfig config, int folds) =>
+        (3L * folds + 2) * (sizeof(float) * NetworkModel.CountParameters(config) + FileOverheadBytes) + ResultFilesBytes;
 
-    public static void Save(string foldDir, EnvNetModel model, CheckpointInfo info, TrainingProgress progress)
+    public static void Save(string foldDir, NetworkModel model, CheckpointInfo info, TrainingProgress progress)
     {
         var weights = ModelCheckpoint.StateTensors(model);
         var weightsChecksum = SafeTensors.Checksum(weights);
@@ -61,7 +61,7 @@ public static class TrainingCheckpoint
     /// <summary>Restores weights, BatchNorm buffers, momentum and step into <paramref name="model"/> from the fold's
     /// last checkpoint; null when the fold has none yet. Throws <see cref="CheckpointException"/> when the files are
     /// damaged or belong to another model, fold or seed.</summary>
-    public static TrainingProgress? TryLoad(string foldDir, EnvNetModel model, int fold, int seed)
+    public static TrainingProgress? TryLoad(string foldDir, NetworkModel model, int fold, int seed)
     {
         var weightsPath = Path.Combine(foldDir, WeightsFile);
         var statePath = Path.Combine(foldDir, StateFile);
