@@ -53,16 +53,16 @@ public sealed class NetworkModel : IDisposable
         _network = config.CreateNetwork(seed);
         try
         {
-            Build(_network, config, accelerator, maxBatch);
+            Build(_network, config, device, maxBatch);
             _network.ResetParameters(new Random(seed));
             _frontEnds = config.FrontEnds.Select(f => ResolveFrontEnd(_network, f)).ToList();
             _inputs = new DeviceTensor(accelerator, [maxBatch, .. config.InputShape]);
             _targets = new DeviceTensor(accelerator, maxBatch, config.Classes);
-            _loss = new SoftmaxKlLoss(accelerator, config.Classes, maxBatch);
+            _loss = new SoftmaxKlLoss(device, config.Classes, maxBatch);
             var parameters = _network.NamedParameters().ToList();
             _optimizer = optimizer switch
             {
-                OptimizerKind.SgdNesterov => new SgdOptimizer(parameters),
+                OptimizerKind.SgdNesterov => new SgdOptimizer(device, parameters),
                 _ => throw new NotSupportedException($"Model '{config.Name}': optimizer {optimizer} is not available."),
             };
             StateDict = _network.StateDict().ToList();
@@ -180,7 +180,7 @@ public sealed class NetworkModel : IDisposable
         using var network = config.CreateNetwork(seed: 0);
         var shape = config.InputShape;
         foreach (var path in frontEnd.LayerPaths)
-            shape = network.Find(path).Build(InspectionDevice.Value.Accelerator, shape, maxBatch: 1, needsInputGradient: false);
+            shape = network.Find(path).Build(InspectionDevice.Value, shape, maxBatch: 1, needsInputGradient: false);
         return shape;
     }
 
@@ -188,20 +188,20 @@ public sealed class NetworkModel : IDisposable
     public static T Inspect<T>(ModelConfig config, Func<Layer, T> read)
     {
         using var network = config.CreateNetwork(seed: 0);
-        Build(network, config, InspectionDevice.Value.Accelerator, maxBatch: 1);
+        Build(network, config, InspectionDevice.Value, maxBatch: 1);
         return read(network);
     }
 
-    private static readonly Lazy<ComputeDevice> InspectionDevice = new(ComputeDevice.CreateCpu);
+    private static readonly Lazy<ComputeDevice> InspectionDevice = new(() => ComputeDevice.Create(AcceleratorChoice.Cpu));
 
-    private static void Build(Layer network, ModelConfig config, Accelerator accelerator, int maxBatch)
+    private static void Build(Layer network, ModelConfig config, ComputeDevice device, int maxBatch)
     {
         if (config.InputLength < 1 || config.Classes < 1)
             throw new ArgumentException(
                 $"Model '{config.Name}': InputLength and Classes must be positive, got {config.InputLength} and {config.Classes}.");
         try
         {
-            network.Build(accelerator, config.InputShape, maxBatch, needsInputGradient: false);
+            network.Build(device, config.InputShape, maxBatch, needsInputGradient: false);
         }
         catch (ArgumentException e)
         {
