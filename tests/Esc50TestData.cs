@@ -6,18 +6,24 @@ namespace EnvNet.Tests;
 /// <summary>Where the test data is, scratch folders, and WAV files built byte by byte (good and damaged).</summary>
 internal static class Esc50TestData
 {
-    /// <summary>../shared/data/esc50-mini beside the repository root (the folder holding EnvNet.Gpu.sln).</summary>
-    public static string MiniDir
+    /// <summary>The repository root: the folder holding EnvNet.Gpu.sln.</summary>
+    public static string RepositoryRoot
     {
         get
         {
             for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "EnvNet.Gpu.sln")))
-                {
-                    var mini = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "esc50-mini"));
-                    return Directory.Exists(mini) ? mini : throw new DirectoryNotFoundException($"{mini} is missing (see BRIEF.md)");
-                }
+                if (File.Exists(Path.Combine(dir.FullName, "EnvNet.Gpu.sln"))) return dir.FullName;
             throw new DirectoryNotFoundException($"no folder above {AppContext.BaseDirectory} holds EnvNet.Gpu.sln");
+        }
+    }
+
+    /// <summary>../shared/data/esc50-mini beside the repository root.</summary>
+    public static string MiniDir
+    {
+        get
+        {
+            var mini = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "data", "esc50-mini"));
+            return Directory.Exists(mini) ? mini : throw new DirectoryNotFoundException($"{mini} is missing (see BRIEF.md)");
         }
     }
 
