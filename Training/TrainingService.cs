@@ -128,7 +128,11 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             return TrainingOutcome.Completed;
         }
         if (progress.Epoch == 0 && progress.Partial is null)
+        {
             foldLog.Information("Fold {Fold}: {TrainClips} training clips, {ValidationClips} validation clips", fold, train.Count, validation.Count);
+            var start = new FoldStartContext(fold, model, options.OutDir, foldDir, foldLog);
+            foreach (var hook in hooks) hook.BeforeFirstEpoch(start);
+        }
         else
             foldLog.Information("Fold {Fold}: {TrainClips} training clips, {ValidationClips} validation clips; resuming after epoch {Epoch} and {Batches} batches",
                 fold, train.Count, validation.Count, progress.Epoch, progress.Partial?.Batches ?? 0);
