@@ -36,8 +36,8 @@ public sealed class NetworkModel : IDisposable
     /// <summary>PyTorch's state_dict: names, shapes and order as the PyTorch module's <c>state_dict()</c>.</summary>
     public IReadOnlyList<StateEntry> StateDict { get; }
 
-    /// <summary>The optimiser's state to checkpoint, named "&lt;parameter name&gt;.&lt;buffer&gt;", in parameter order.</summary>
-    public IReadOnlyList<TensorState> OptimizerState => _optimizer.State;
+    /// <summary>The optimiser's state to checkpoint, named "&lt;parameter name&gt;.&lt;PyTorch state key&gt;", in parameter order.</summary>
+    public IReadOnlyList<StateEntry> OptimizerState => _optimizer.State;
 
     public long ParameterCount { get; }
 

@@ -32,6 +32,8 @@ public sealed class SgdOptimizer : IOptimizer
     /// <summary>The momentum buffers in parameter order, named "&lt;param name&gt;.momentum_buffer".</summary>
     public IReadOnlyList<TensorState> State => _state;
 
+    IReadOnlyList<StateEntry> IOptimizer.State => _state;
+
     /// <summary>Updates every parameter from its current gradient (one kernel per tensor, no synchronisation).</summary>
     public void Step(float learningRate, float momentum, float weightDecay)
     {

@@ -49,8 +49,8 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         WriteRunFile(options);
         deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
             config.Name, config.Classes, config.SampleRate, config.InputLength, device.Description);
-        log.Information("{Epochs} epochs, batch {Batch}, learning rate {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
-            options.Epochs, options.Batch, Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
+        log.Information("{Epochs} epochs, batch {Batch}, {Optimizer}, learning rate {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
+            options.Epochs, options.Batch, options.Optimizer, Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 
         var store = ClipStore.Load(metadata, config.SampleRate, options.CacheDir, options.SkipBad, message => log.Information("{DatasetMessage}", message));
         if (store.SkippedCount > 0)
@@ -119,7 +119,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         var foldDir = FoldDir(options.OutDir, fold);
         Directory.CreateDirectory(foldDir);
         var seed = FoldSeed(options.Seed, fold);
-        using var model = NetworkModel.Create(device, config, options.Batch, seed);
+        using var model = NetworkModel.Create(device, config, options.Batch, seed, options.Optimizer);
         var progress = TrainingCheckpoint.TryLoad(foldDir, model, fold, seed) ?? TrainingProgress.Start(fold, seed);
         _metrics.TruncateFold(fold, progress.Epoch);
         if (progress.Epoch >= options.Epochs)

@@ -17,8 +17,11 @@ public sealed record CheckpointInfo(
 /// </summary>
 public static class ModelCheckpoint
 {
-    public static IReadOnlyList<SafeTensor> StateTensors(NetworkModel model) =>
-        model.StateDict.Select(entry => entry switch
+    public static IReadOnlyList<SafeTensor> StateTensors(NetworkModel model) => ToSafeTensors(model.StateDict);
+
+    /// <summary>State entries as safetensors: float tensors as F32, counters as I64 scalars.</summary>
+    public static IReadOnlyList<SafeTensor> ToSafeTensors(IEnumerable<StateEntry> entries) =>
+        entries.Select(entry => entry switch
         {
             TensorState t => SafeTensor.FromFloats(t.Name, t.Shape, ReadTensor(t.Tensor, t.Shape)),
             CounterState c => SafeTensor.FromInt64(c.Name, c.Get()),
@@ -115,20 +118,23 @@ public static class ModelCheckpoint
                     $"{path}: tensor '{entry.Name}' has shape {SafeTensor.FormatShape(tensor.Shape)}, {model.Config.Name} expects {SafeTensor.FormatShape(entry.Shape)}.");
         }
 
-        foreach (var entry in expected)
+        foreach (var entry in expected) CopyInto(entry, byName[entry.Name], path);
+    }
+
+    /// <summary>Copies a file's tensor into a state entry of the same name and shape: F32 into a tensor, an I64
+    /// scalar into a counter.</summary>
+    public static void CopyInto(StateEntry entry, SafeTensor tensor, string path)
+    {
+        switch (entry)
         {
-            var tensor = byName[entry.Name];
-            switch (entry)
-            {
-                case TensorState t:
-                    t.Tensor.CopyFrom(RequireF32(tensor, path));
-                    break;
-                case CounterState c:
-                    c.Set(tensor.DType == SafeTensorDType.I64
-                        ? tensor.ToInt64()
-                        : throw new CheckpointException($"{path}: tensor '{entry.Name}' is {tensor.DType}, expected an I64 scalar."));
-                    break;
-            }
+            case TensorState t:
+                t.Tensor.CopyFrom(RequireF32(tensor, path));
+                break;
+            case CounterState c:
+                c.Set(tensor.DType == SafeTensorDType.I64
+                    ? tensor.ToInt64()
+                    : throw new CheckpointException($"{path}: tensor '{entry.Name}' is {tensor.DType}, expected an I64 scalar."));
+                break;
         }
     }
 

@@ -22,6 +22,8 @@ public sealed record TrainOptions
     public double[] LearningRateSteps { get; init; } = [0.5, 0.75];
     /// <summary>The first N epochs train at a tenth of <see cref="LearningRate"/> (EnvNet-v2's recipe: 10).</summary>
     public int WarmupEpochs { get; init; }
+    /// <summary>The update rule, from the model's recipe.</summary>
+    public OptimizerKind Optimizer { get; init; } = EnvNetModels.Recipe.Optimizer;
     public double Momentum { get; init; } = EnvNetModels.Recipe.Momentum;
     public double WeightDecay { get; init; } = EnvNetModels.Recipe.WeightDecay;
     public int TestCrops { get; init; } = EnvNetModels.Recipe.TestCrops;

@@ -65,6 +65,7 @@ public static class TrainOptionsValidator
             LearningRate = a.LearningRate ?? recipe.LearningRate,
             LearningRateSteps = steps ?? [],
             WarmupEpochs = a.WarmupEpochs ?? recipe.WarmupEpochs,
+            Optimizer = recipe.Optimizer,
             Momentum = a.Momentum ?? recipe.Momentum,
             WeightDecay = a.WeightDecay ?? recipe.WeightDecay,
             TestCrops = a.TestCrops ?? recipe.TestCrops,
