@@ -167,7 +167,7 @@ public static class BenchRunner
 
 /// <summary>
 /// FLOPs counted per layer, as bench/reference/envnet_reference.py counts them: a convolution's forward is 2·(output
-/// elements)·Cin·KH·KW, a fully connected layer's 2·batch·in·out; the backward counts the weight gradient (as much as
+/// elements)·Cin·(kernel elements), 1-D or 2-D, a fully connected layer's 2·batch·in·out; the backward counts the weight gradient (as much as
 /// the forward) plus the input gradient (as much again) where the layer passes a gradient on. Element-wise layers,
 /// BatchNorm and pooling count nothing (they are reported by time). Recognised from the "weight" parameter's rank.
 /// </summary>
@@ -177,10 +177,9 @@ public static class FlopCount
     {
         var weight = Weight(layer);
         if (weight is null) return 0;
-        if (weight.Length == 4)
-            return 2L * batch * ShapeUtil.Elements(layer.OutputShape) * weight[1] * weight[2] * weight[3];
-        if (weight.Length == 2) return 2L * batch * weight[0] * weight[1];
-        return 0;
+        // A convolution's weight is [out, in, kernel...]: each output element takes in x kernel multiply-adds.
+        if (weight.Length >= 3) return 2L * batch * ShapeUtil.Elements(layer.OutputShape) * ShapeUtil.Elements(weight.AsSpan(1));
+        return 2L * batch * weight[0] * weight[1];
     }
 
     public static long Backward(Layer layer, int batch) => Forward(layer, batch) * (layer.NeedsInputGradient ? 2 : 1);
@@ -189,6 +188,6 @@ public static class FlopCount
     private static int[]? Weight(Layer layer)
     {
         var parameters = layer is ConvBatchNormReLU block ? block.Conv.LocalParameters : layer.LocalParameters;
-        return parameters.Where(p => p.Name == "weight").Select(p => p.Parameter.Shape).FirstOrDefault(s => s.Length is 2 or 4);
+        return parameters.Where(p => p.Name == "weight").Select(p => p.Parameter.Shape).FirstOrDefault(s => s.Length >= 2);
     }
 }
