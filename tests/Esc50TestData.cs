@@ -17,15 +17,9 @@ internal static class Esc50TestData
         }
     }
 
-    /// <summary>../shared/data/esc50-mini beside the repository root.</summary>
-    public static string MiniDir
-    {
-        get
-        {
-            var mini = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "data", "esc50-mini"));
-            return Directory.Exists(mini) ? mini : throw new DirectoryNotFoundException($"{mini} is missing (see BRIEF.md)");
-        }
-    }
+    /// <summary>tests/data/esc10-sample in the repository: ten real ESC-10 clips, dog and clock_tick, one of each per
+    /// fold, with their rows of the real meta/esc50.csv.</summary>
+    public static string SampleDir => Path.Combine(RepositoryRoot, "tests", "data", "esc10-sample");
 
     public const short FormatPcm = 1;
     public const short FormatFloat = 3;
@@ -122,6 +116,13 @@ internal static class Esc50Folder
         File.WriteAllText(System.IO.Path.Combine(dir, "meta", "esc50.csv"), string.Join("\n", csvRows.Prepend(header)) + "\n", Encoding.UTF8);
         foreach (var (name, bytes) in files)
             File.WriteAllBytes(System.IO.Path.Combine(dir, "audio", name), bytes);
+    }
+
+    /// <summary>An ESC-50 folder as far as option checks look: meta/esc50.csv with its header and no rows.</summary>
+    public static string WriteMetadataOnly(string dir)
+    {
+        Write(dir, [], []);
+        return dir;
     }
 
     /// <summary>The CSV row of a clip named as ESC-50 does: {fold}-{src}-A-{target}.wav.</summary>
