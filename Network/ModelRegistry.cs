@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace EnvNet.Network;
 
 /// <summary>
@@ -27,15 +29,20 @@ public static class ModelRegistry
         Models.FirstOrDefault(m => m.Name == name)
         ?? throw new ArgumentException($"Unknown model '{name}'; expected one of: {string.Join(", ", Names)}.", nameof(name));
 
-    /// <summary>The config of model <paramref name="name"/> for <paramref name="classes"/> classes.</summary>
+    /// <summary>The config of model <paramref name="name"/> for <paramref name="classes"/> classes: one object per
+    /// name and class count, so what is read off its built layers (<see cref="NetworkModel.CountParameters"/>) is read once.</summary>
     public static ModelConfig Config(string name, int classes)
     {
         var definition = Definition(name);
         if (classes < 1) throw new ArgumentOutOfRangeException(nameof(classes), classes, "A model needs at least one class.");
-        var config = definition.Config(classes);
-        if (config.Name != name || config.Classes != classes)
-            throw new InvalidOperationException(
-                $"Model '{name}': its config says '{config.Name}' with {config.Classes} classes, expected '{name}' with {classes}.");
-        return config;
+        return Configs.GetOrAdd((name, classes), _ =>
+        {
+            var config = definition.Config(classes);
+            return config.Name == name && config.Classes == classes ? config
+                : throw new InvalidOperationException(
+                    $"Model '{name}': its config says '{config.Name}' with {config.Classes} classes, expected '{name}' with {classes}.");
+        });
     }
+
+    private static readonly ConcurrentDictionary<(string Name, int Classes), ModelConfig> Configs = new();
 }

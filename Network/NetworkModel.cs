@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EnvNet.Kernels;
 using ILGPU;
 using ILGPU.Runtime;
@@ -143,7 +144,7 @@ public sealed class NetworkModel : IDisposable
 
     /// <summary>Each layer's full name and output shape for one sample (batch axis 1), read off the network built on
     /// the CPU accelerator for one sample; a clear error names the layer whose input is too small.</summary>
-    public static IReadOnlyList<(string Name, int[] OutputShape)> DescribeLayers(ModelConfig config) => Inspect(config, DescribeLayers);
+    public static IReadOnlyList<(string Name, int[] OutputShape)> DescribeLayers(ModelConfig config) => ShapesOf(config).Layers;
 
     /// <summary>The layers of a built network one level below its top-level children ("feature_conv.conv1", "module.0"),
     /// each with its output shape for one sample (batch axis 1).</summary>
@@ -154,7 +155,7 @@ public sealed class NetworkModel : IDisposable
             .ToList();
 
     /// <summary>Learnable parameters of <paramref name="config"/> (BatchNorm's running statistics excluded, as in PyTorch).</summary>
-    public static long CountParameters(ModelConfig config) => Inspect(config, network => network.ParameterCount);
+    public static long CountParameters(ModelConfig config) => ShapesOf(config).Parameters;
 
     /// <summary>
     /// Device memory a training run needs, in bytes: 4 x (3 P + batch x (input + A + 3 Classes)), where P is
@@ -165,14 +166,18 @@ public sealed class NetworkModel : IDisposable
     public static long EstimateTrainingBytes(ModelConfig config, int batch)
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "The batch must hold at least one sample.");
-        return Inspect(config, network => EstimateTrainingBytes(config, network, batch));
+        var shapes = ShapesOf(config);
+        return sizeof(float) * (3 * shapes.Parameters
+                                + batch * (ShapeUtil.Elements(config.InputShape) + shapes.ActivationElements + 3L * config.Classes));
     }
 
-    /// <summary><see cref="EstimateTrainingBytes(ModelConfig, int)"/> from <paramref name="network"/>, the network of
-    /// <paramref name="config"/> already built.</summary>
-    public static long EstimateTrainingBytes(ModelConfig config, Layer network, int batch) =>
-        sizeof(float) * (3 * network.ParameterCount
-                         + batch * (ShapeUtil.Elements(config.InputShape) + network.ActivationElements + 3L * config.Classes));
+    /// <summary>What the static methods read off the built network, once per config object.</summary>
+    private sealed record InspectedShapes(IReadOnlyList<(string Name, int[] OutputShape)> Layers, long Parameters, long ActivationElements);
+
+    private static readonly ConditionalWeakTable<ModelConfig, InspectedShapes> Inspected = new();
+
+    private static InspectedShapes ShapesOf(ModelConfig config) => Inspected.GetValue(config, c =>
+        Inspect(c, network => new InspectedShapes(DescribeLayers(network), network.ParameterCount, network.ActivationElements)));
 
     /// <summary>The per-sample output shape of a front end, building only its layers on the CPU accelerator.</summary>
     public static int[] FrontEndShape(ModelConfig config, FilterBankFrontEnd frontEnd)

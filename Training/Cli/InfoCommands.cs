@@ -55,13 +55,13 @@ public static class InfoCommands
             context.Out.WriteLine($"{config.Name}: {config.Classes} classes, input {config.InputLength} samples " +
                                   $"({config.InputLength / (double)config.SampleRate:F3} s at {config.SampleRate} Hz), " +
                                   $"learned spectrogram{(config.FrontEnds.Count > 1 ? "s" : "")} {string.Join(", ", frontEnds)}");
-            var (layers, parameters, bytes) = NetworkModel.Inspect(config, network => (NetworkModel.DescribeLayers(network),
-                network.ParameterCount, NetworkModel.EstimateTrainingBytes(config, network, parsed.GetValue(batch))));
+            var layers = NetworkModel.DescribeLayers(config);
+            var bytes = NetworkModel.EstimateTrainingBytes(config, parsed.GetValue(batch));
             var width = layers.Max(l => l.Name.Length) + 2;
             context.Out.WriteLine($"{"layer".PadRight(width)}output shape (batch 1)");
             foreach (var (layerName, shape) in layers)
                 context.Out.WriteLine($"{layerName.PadRight(width)}[{string.Join(", ", shape)}]");
-            context.Out.WriteLine($"parameters: {parameters:N0}");
+            context.Out.WriteLine($"parameters: {NetworkModel.CountParameters(config):N0}");
             context.Out.WriteLine($"device memory for a training step with batch {parsed.GetValue(batch)}: {bytes / (double)(1 << 20):N0} MiB " +
                                   "(parameters, gradients, momentum and activations)");
             return ExitCodes.Success;
