@@ -21,9 +21,9 @@ namespace EnvNet.Kernels.Cpu;
 /// </summary>
 internal sealed unsafe class HostConv2dOp : IConv2dOp
 {
-    /// <summary>Output positions per forward / input-gradient item (10 tiles): the window of a layer's input channels
-    /// stays in L2.</summary>
-    private const int Block = 10 * NR;
+    /// <summary>Output positions per forward / input-gradient item (8 tiles, 3 rows): the window of a layer's input
+    /// channels stays in L2.</summary>
+    private const int Block = 8 * NR;
 
     /// <summary>Positions per weight-gradient block: long dot products (few cross-lane sums), dY and input windows in L2.</summary>
     private const int WeightBlock = 2048;
@@ -56,7 +56,7 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         _span2 = (shape.KH - 1) * _p2 + _kwP - 1;
         _k2 = shape.Cout * shape.KH * _kwP;
 
-        _block = (int)Math.Min(Block, HostGemm.RoundUp(Math.Max(_q, _q2), NR));
+        _block = (int)Math.Min(Block, HostGemm.RoundUp(Math.Max(_q, _q2), Block));
         _weightBlock = (int)Math.Min(WeightBlock, HostGemm.RoundUp(_q, 16));
         _window = _block + _span;
         _window2 = _block + _span2;
@@ -83,7 +83,7 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         _slots = new HostBuffer<float>((long)shape.N * shape.Cout * _k);
         var windows = Math.Max(Math.Max((long)_cinP * _window, (long)shape.Cout * _window2), (long)_cinP * _windowW);
         var outputs = Math.Max(HostGemm.RoundUp(shape.Cout, MR), HostGemm.RoundUp(_cinP, MR)) * _block;
-        _scratchPerWorker = windows + Math.Max(outputs, (long)shape.Cout * _weightBlock + DotRows * DotColumns);
+        _scratchPerWorker = windows + Math.Max(outputs, (long)shape.Cout * _weightBlock + 16 * DotRows * DotColumns);
         _scratch = new HostBuffer<float>(HostParallel.Workers * _scratchPerWorker);
         _zeros = new HostBuffer<float>(Math.Max(_weightBlock, _window) + 64);
         _forwardItem = ForwardItem;
@@ -148,9 +148,7 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
             HostWindow.Gather(window + (long)c * _window, _window, q0, _wq, _x + ((long)n * s.Cin + ci) * s.H * s.W,
                 s.H, s.W, s.PH, s.PW, _stride, phase);
         }
-        for (var p = 0; p * MR < s.Cout; p++)
-            for (var j = 0; j < count; j += NR)
-                Tile(_k, _packed.Ptr + (long)p * MR * _k, window + j, _offsets.Ptr, output + (long)p * MR * _block + j, _block, false);
+        Multiply(s.Cout, _k, _packed.Ptr, window, _offsets.Ptr, output, count);
         for (var co = 0; co < s.Cout; co++)
             HostWindow.Scatter(output + (long)co * _block, count, q0, _wq, _y + ((long)n * s.Cout + co) * s.OutH * s.OutW,
                 s.OutH, s.OutW, 0, 0, 1, 0);
@@ -167,15 +165,30 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         for (var co = 0; co < s.Cout; co++)
             HostWindow.Gather(window + (long)co * _window2, _window2, q0, _p2, _x + ((long)n * s.Cout + co) * s.OutH * s.OutW,
                 s.OutH, s.OutW, s.KH - 1, _kwP - 1, 1, 0);
-        for (var p = 0; p * MR < _cinP; p++)
-            for (var j = 0; j < count; j += NR)
-                Tile(_k2, _packed2.Ptr + (long)p * MR * _k2, window + j, _offsets2.Ptr, output + (long)p * MR * _block + j, _block, false);
+        Multiply(_cinP, _k2, _packed2.Ptr, window, _offsets2.Ptr, output, count);
         for (var c = 0; c < _cinP; c++)
         {
             var (phase, ci) = Math.DivRem(c, s.Cin);
             HostWindow.Scatter(output + (long)c * _block, count, q0, _p2, _y + ((long)n * s.Cin + ci) * s.H * s.W,
                 s.H, s.W, s.PH, s.PW, _stride, phase);
         }
+    }
+
+    /// <summary>output[r, j] = Σ_k A[r, k] · window[offsets[k] + j] for r &lt; m, j &lt; count (rounded up to whole tiles),
+    /// A packed in panels of 8 rows. A last panel of one to three rows runs as single rows (<see cref="HostTile.Row"/>)
+    /// rather than a mostly empty 8-row tile.</summary>
+    private void Multiply(int m, int k, float* packed, float* window, int* offsets, float* output, int count)
+    {
+        var (full, rest) = Math.DivRem(m, MR);
+        var singleRows = rest is > 0 and <= 3;
+        var panels = singleRows ? full : (m + MR - 1) / MR;
+        for (var p = 0; p < panels; p++)
+            for (var j = 0; j < count; j += NR)
+                Tile(k, packed + (long)p * MR * k, window + j, offsets, output + (long)p * MR * _block + j, _block, false);
+        if (!singleRows) return;
+        for (var i = 0; i < rest; i++)
+            for (var j = 0; j < count; j += RowWidth)
+                Row(k, packed + (long)full * MR * k + i, MR, window + j, offsets, output + (long)(full * MR + i) * _block + j);
     }
 
     private void WeightItem(int worker, int n)
@@ -185,7 +198,7 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         new Span<float>(slot, s.Cout * _k).Clear();
         var window = Scratch(worker);
         var gradient = window + (long)_cinP * _windowW;
-        var sums = gradient + (long)s.Cout * _weightBlock;
+        var sums = (Vector512<float>*)(gradient + (long)s.Cout * _weightBlock);
         var rows = stackalloc float*[DotRows];
         var columns = stackalloc float*[DotColumns];
         for (var q0 = 0; q0 < _q; q0 += _weightBlock)
@@ -208,10 +221,11 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
                 {
                     for (var j = 0; j < DotColumns; j++)
                         columns[j] = k + j < _k ? window + _offsetsW.Ptr[k + j] : _zeros.Ptr;
+                    new Span<Vector512<float>>(sums, DotRows * DotColumns).Clear();
                     Dot(length, rows, columns, sums);
                     for (var i = 0; i < DotRows && co + i < s.Cout; i++)
                         for (var j = 0; j < DotColumns && k + j < _k; j++)
-                            slot[(co + i) * _k + k + j] += sums[i * DotColumns + j];
+                            slot[(co + i) * _k + k + j] += Vector512.Sum(sums[i * DotColumns + j]);
                 }
             }
         }

@@ -10,13 +10,14 @@ namespace EnvNet.Kernels.Cpu;
 /// of B and eight broadcasts of A for 24 fused multiply-adds. A is packed (8 values per k); row k of B is read at
 /// b + offsets[k], so B is either a packed panel (offsets k·48) or the rows of a convolution's input window (offsets
 /// of channel, kernel row and tap: an implicit im2col, no copy).
-/// <see cref="Dot"/>: 4×6 dot products of rows of length len, 24 lane-wise accumulators summed across lanes at the end:
-/// a convolution's weight gradient, whose reduction runs along the contiguous positions of both operands.
+/// <see cref="Dot"/>: 4×6 dot products of rows of length len into 24 lane-wise accumulators: products whose reduction
+/// runs along the contiguous direction of both operands (a convolution's weight gradient, a fully connected forward).
 /// </summary>
 internal static unsafe class HostTile
 {
     public const int MR = 8;
     public const int NR = 48;
+    public const int RowWidth = 128;
     public const int DotRows = 4;
     public const int DotColumns = 6;
 
@@ -103,6 +104,37 @@ internal static unsafe class HostTile
         Store(c72, c + 7 * ldc + 32, accumulate);
     }
 
+    /// <summary>C[j] = Σ_k a[k·aStride] · b[offsets[k] + j] for j &lt; 128 (<see cref="RowWidth"/>): one row of
+    /// <see cref="Tile"/>'s product, eight accumulators, for products with fewer rows than a tile (a convolution's
+    /// input gradient with one input channel), which a padded 8-row tile would run at an eighth of its rate.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Row(int kc, float* a, nint aStride, float* b, int* offsets, float* c)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (var k = 0; k < kc; k++)
+        {
+            var bp = b + offsets[k];
+            var w = Vector512.Create(*a);
+            c0 = Avx512F.FusedMultiplyAdd(w, Vector512.Load(bp + 0), c0);
+            c1 = Avx512F.FusedMultiplyAdd(w, Vector512.Load(bp + 16), c1);
+            c2 = Avx512F.FusedMultiplyAdd(w, Vector512.Load(bp + 32), c2);
+            c3 = Avx512F.FusedMultiplyAdd(w, Vector512.Load(bp + 48), c3);
+            c4 = Avx512F.FusedMultiplyAdd(w, Vector512.Load(bp + 64), c4);
+            c5 = Avx512F.FusedMultiplyAdd(w, Vector512.Load(bp + 80), c5);
+            c6 = Avx512F.FusedMultiplyAdd(w, Vector512.Load(bp + 96), c6);
+            c7 = Avx512F.FusedMultiplyAdd(w, Vector512.Load(bp + 112), c7);
+            a += aStride;
+        }
+        c0.Store(c + 0);
+        c1.Store(c + 16);
+        c2.Store(c + 32);
+        c3.Store(c + 48);
+        c4.Store(c + 64);
+        c5.Store(c + 80);
+        c6.Store(c + 96);
+        c7.Store(c + 112);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(Vector512<float> value, float* c, bool accumulate)
     {
@@ -110,9 +142,10 @@ internal static unsafe class HostTile
         value.Store(c);
     }
 
-    /// <summary>out[i·6 + j] = Σ_{t &lt; len} a[i][t] · b[j][t] for i &lt; 4, j &lt; 6; len a multiple of 16.</summary>
+    /// <summary>sums[i·6 + j] += (a[i][t] · b[j][t])_{t &lt; len} lane-wise (lane l takes t ≡ l mod 16) for i &lt; 4, j &lt; 6;
+    /// len a multiple of 16. The caller adds the 16 lanes (<see cref="Vector512.Sum"/>) once its reduction is done.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Dot(int len, float** a, float** b, float* @out)
+    public static void Dot(int len, float** a, float** b, Vector512<float>* sums)
     {
         float* a0 = a[0];
         float* a1 = a[1];
@@ -124,10 +157,10 @@ internal static unsafe class HostTile
         float* b3 = b[3];
         float* b4 = b[4];
         float* b5 = b[5];
-        Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s04 = default, s05 = default;
-        Vector512<float> s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default;
-        Vector512<float> s20 = default, s21 = default, s22 = default, s23 = default, s24 = default, s25 = default;
-        Vector512<float> s30 = default, s31 = default, s32 = default, s33 = default, s34 = default, s35 = default;
+        Vector512<float> s00 = sums[0], s01 = sums[1], s02 = sums[2], s03 = sums[3], s04 = sums[4], s05 = sums[5];
+        Vector512<float> s10 = sums[6], s11 = sums[7], s12 = sums[8], s13 = sums[9], s14 = sums[10], s15 = sums[11];
+        Vector512<float> s20 = sums[12], s21 = sums[13], s22 = sums[14], s23 = sums[15], s24 = sums[16], s25 = sums[17];
+        Vector512<float> s30 = sums[18], s31 = sums[19], s32 = sums[20], s33 = sums[21], s34 = sums[22], s35 = sums[23];
         for (var t = 0; t < len; t += 16)
         {
             Vector512<float> v;
@@ -166,29 +199,29 @@ internal static unsafe class HostTile
             s25 = Avx512F.FusedMultiplyAdd(x2, v, s25);
             s35 = Avx512F.FusedMultiplyAdd(x3, v, s35);
         }
-        @out[0] = Vector512.Sum(s00);
-        @out[1] = Vector512.Sum(s01);
-        @out[2] = Vector512.Sum(s02);
-        @out[3] = Vector512.Sum(s03);
-        @out[4] = Vector512.Sum(s04);
-        @out[5] = Vector512.Sum(s05);
-        @out[6] = Vector512.Sum(s10);
-        @out[7] = Vector512.Sum(s11);
-        @out[8] = Vector512.Sum(s12);
-        @out[9] = Vector512.Sum(s13);
-        @out[10] = Vector512.Sum(s14);
-        @out[11] = Vector512.Sum(s15);
-        @out[12] = Vector512.Sum(s20);
-        @out[13] = Vector512.Sum(s21);
-        @out[14] = Vector512.Sum(s22);
-        @out[15] = Vector512.Sum(s23);
-        @out[16] = Vector512.Sum(s24);
-        @out[17] = Vector512.Sum(s25);
-        @out[18] = Vector512.Sum(s30);
-        @out[19] = Vector512.Sum(s31);
-        @out[20] = Vector512.Sum(s32);
-        @out[21] = Vector512.Sum(s33);
-        @out[22] = Vector512.Sum(s34);
-        @out[23] = Vector512.Sum(s35);
+        sums[0] = s00;
+        sums[1] = s01;
+        sums[2] = s02;
+        sums[3] = s03;
+        sums[4] = s04;
+        sums[5] = s05;
+        sums[6] = s10;
+        sums[7] = s11;
+        sums[8] = s12;
+        sums[9] = s13;
+        sums[10] = s14;
+        sums[11] = s15;
+        sums[12] = s20;
+        sums[13] = s21;
+        sums[14] = s22;
+        sums[15] = s23;
+        sums[16] = s24;
+        sums[17] = s25;
+        sums[18] = s30;
+        sums[19] = s31;
+        sums[20] = s32;
+        sums[21] = s33;
+        sums[22] = s34;
+        sums[23] = s35;
     }
 }
