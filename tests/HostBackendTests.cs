@@ -1,6 +1,7 @@
 using EnvNet.Kernels;
 using ILGPU.Runtime;
 using EnvNet.Network;
+using EnvNet.Tests.References;
 
 namespace EnvNet.Tests;
 
@@ -51,6 +52,46 @@ public sealed class HostBackendTests
         var first = Pass(TestDevice.Host, config);
         var second = Pass(TestDevice.Host, config);
         foreach (var (name, values) in first) CollectionAssert.AreEqual(values, second[name], name);
+    }
+
+    /// <summary>
+    /// The host fully connected layer on sizes past its blocks: the forward's 512-long chunks and 48-row items (in 600,
+    /// out 100), the GEMM's 256-deep packed blocks and 8-row panels (batch 9). Every output is a float32 sum of L
+    /// products (L = in, out or batch) in some summation tree no deeper than L, so |error| ≤ γ_L·Σ|terms|.
+    /// </summary>
+    [TestMethod]
+    public void LinearMatchesFloat64ReferenceAcrossBlocks()
+    {
+        const int batch = 9, inFeatures = 600, outFeatures = 100;
+        var rng = new Random(9);
+        var x = TestData.Uniform(rng, batch * inFeatures);
+        var w = TestData.Uniform(rng, outFeatures * inFeatures);
+        var b = TestData.Uniform(rng, outFeatures);
+        var dy = TestData.Uniform(rng, batch * outFeatures);
+        using var op = TestDevice.Host.Kernels.Linear(batch, inFeatures, outFeatures, needsInputGradient: true);
+        using var xDevice = KernelCheck.UploadTo(TestDevice.Host, x);
+        using var wDevice = KernelCheck.UploadTo(TestDevice.Host, w);
+        using var bDevice = KernelCheck.UploadTo(TestDevice.Host, b);
+        using var dyDevice = KernelCheck.UploadTo(TestDevice.Host, dy);
+        using var y = new DeviceTensor(TestDevice.Host.Accelerator, batch * outFeatures);
+        using var dx = new DeviceTensor(TestDevice.Host.Accelerator, batch * inFeatures);
+        using var dw = new DeviceTensor(TestDevice.Host.Accelerator, outFeatures * inFeatures);
+        using var db = new DeviceTensor(TestDevice.Host.Accelerator, outFeatures);
+
+        op.Forward(batch, xDevice.View, wDevice.View, bDevice.View, y.View);
+        op.BackwardParameters(batch, xDevice.View, dyDevice.View, dw.View, db.View);
+        op.BackwardInput(batch, dyDevice.View, wDevice.View, dx.View);
+
+        const double u = KernelCheck.Float32Roundoff;
+        static float[] Abs(float[] v) => v.Select(Math.Abs).ToArray();
+        var forwardTerms = LinearReference.Forward(Abs(x), Abs(w), Abs(b), batch, inFeatures, outFeatures);
+        var (inputTerms, weightTerms, biasTerms) = LinearReference.Backward(Abs(x), Abs(w), Abs(dy), batch, inFeatures, outFeatures);
+        var (expectedDx, expectedDw, expectedDb) = LinearReference.Backward(x, w, dy, batch, inFeatures, outFeatures);
+        KernelCheck.AssertClose("host Linear forward", LinearReference.Forward(x, w, b, batch, inFeatures, outFeatures), y.ToArray(),
+            i => (inFeatures + 1) * u * forwardTerms[i]);
+        KernelCheck.AssertClose("host Linear input gradient", expectedDx, dx.ToArray(), i => outFeatures * u * inputTerms[i]);
+        KernelCheck.AssertClose("host Linear weight gradient", expectedDw, dw.ToArray(), i => batch * u * weightTerms[i]);
+        KernelCheck.AssertClose("host Linear bias gradient", expectedDb, db.ToArray(), i => batch * u * biasTerms[i]);
     }
 
     /// <summary>Builds <paramref name="config"/> on <paramref name="device"/> (seed 3), runs one training forward, the loss

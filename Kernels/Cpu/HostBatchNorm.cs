@@ -12,7 +12,7 @@ namespace EnvNet.Kernels.Cpu;
 /// </summary>
 internal sealed unsafe class HostBatchNormOps : IBatchNormOps
 {
-    private const int Run = 4096;
+    private const int Run = 512;
 
     public void Statistics(BatchNormShape s, ArrayView<float> input, float momentum, float eps, ArrayView<float> savedMean,
         ArrayView<float> savedInvStd, ArrayView<float> runningMean, ArrayView<float> runningVar, ArrayView<float> scratch)
