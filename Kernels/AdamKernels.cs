@@ -43,8 +43,14 @@ public static class AdamKernels
     }
 }
 
+public interface IAdamOps
+{
+    /// <summary>Updates the parameter and both moment buffers in place; all four views have the same length.</summary>
+    void Step(ArrayView<float> parameter, ArrayView<float> gradient, ArrayView<float> expAvg, ArrayView<float> expAvgSq, AdamArgs args);
+}
+
 /// <summary>The Adam kernel loaded once for an accelerator.</summary>
-public sealed class AdamOps
+public sealed class AdamOps : IAdamOps
 {
     private static readonly ConditionalWeakTable<Accelerator, AdamOps> Loaded = new();
 
@@ -61,7 +67,6 @@ public sealed class AdamOps
 
     public static AdamOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new AdamOps(a));
 
-    /// <summary>Updates the parameter and both moment buffers in place; all four views have the same length.</summary>
     public void Step(ArrayView<float> parameter, ArrayView<float> gradient, ArrayView<float> expAvg, ArrayView<float> expAvgSq, AdamArgs args)
     {
         if (gradient.Length != parameter.Length || expAvg.Length != parameter.Length || expAvgSq.Length != parameter.Length

@@ -52,8 +52,17 @@ public static class ChannelBiasKernels
     }
 }
 
+public interface IChannelBiasOps
+{
+    /// <summary>output[N,C,Spatial] += bias[C] in place.</summary>
+    void AddBias(ChannelBiasShape shape, ArrayView<float> output, ArrayView<float> bias);
+
+    /// <summary>gradBias[C] = gradOutput[N,C,Spatial] summed over samples and positions; overwrites gradBias.</summary>
+    void BiasGradient(ChannelBiasShape shape, ArrayView<float> gradOutput, ArrayView<float> gradBias);
+}
+
 /// <summary>The channel-bias kernels loaded once for one accelerator.</summary>
-public sealed class ChannelBiasOps
+public sealed class ChannelBiasOps : IChannelBiasOps
 {
     private static readonly ConditionalWeakTable<Accelerator, ChannelBiasOps> Shared = new();
 
@@ -74,7 +83,6 @@ public sealed class ChannelBiasOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static ChannelBiasOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new ChannelBiasOps(a));
 
-    /// <summary>output[N,C,Spatial] += bias[C] in place.</summary>
     public void AddBias(ChannelBiasShape shape, ArrayView<float> output, ArrayView<float> bias)
     {
         const string operation = "ChannelBiasOps.AddBias";
@@ -85,7 +93,6 @@ public sealed class ChannelBiasOps
         if (shape.Length > 0) _addBias(grid.Threads, grid, shape, output, bias);
     }
 
-    /// <summary>gradBias[C] = gradOutput[N,C,Spatial] summed over samples and positions; overwrites gradBias.</summary>
     public void BiasGradient(ChannelBiasShape shape, ArrayView<float> gradOutput, ArrayView<float> gradBias)
     {
         const string operation = "ChannelBiasOps.BiasGradient";

@@ -137,8 +137,20 @@ public static class Conv1dKernels
     }
 }
 
+public interface IConv1dOps
+{
+    /// <summary>output[N,Cout,OutL] = conv(input[N,Cin,L], weight[Cout,Cin,K]), without bias.</summary>
+    void Forward(Conv1dShape shape, ArrayView<float> input, ArrayView<float> weight, ArrayView<float> output);
+
+    /// <summary>gradInput[N,Cin,L] = ∂L/∂input from gradOutput[N,Cout,OutL]; overwrites gradInput.</summary>
+    void BackwardInput(Conv1dShape shape, ArrayView<float> gradOutput, ArrayView<float> weight, ArrayView<float> gradInput);
+
+    /// <summary>gradWeight[Cout,Cin,K] = ∂L/∂weight summed over the batch; overwrites gradWeight.</summary>
+    void BackwardWeight(Conv1dShape shape, ArrayView<float> input, ArrayView<float> gradOutput, ArrayView<float> gradWeight);
+}
+
 /// <summary>The 1-D convolution kernels loaded once for one accelerator; methods launch them on its default stream.</summary>
-public sealed class Conv1dOps
+public sealed class Conv1dOps : IConv1dOps
 {
     private static readonly ConditionalWeakTable<Accelerator, Conv1dOps> Shared = new();
 
@@ -159,7 +171,6 @@ public sealed class Conv1dOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static Conv1dOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new Conv1dOps(a));
 
-    /// <summary>output[N,Cout,OutL] = conv(input[N,Cin,L], weight[Cout,Cin,K]), without bias.</summary>
     public void Forward(Conv1dShape shape, ArrayView<float> input, ArrayView<float> weight, ArrayView<float> output)
     {
         Check(shape, "Conv1dOps.Forward", input, weight, output, nameof(input), nameof(weight), nameof(output));
@@ -167,7 +178,6 @@ public sealed class Conv1dOps
         if (shape.OutputLength > 0) _forward(grid.Threads, grid, shape, input, weight, output);
     }
 
-    /// <summary>gradInput[N,Cin,L] = ∂L/∂input from gradOutput[N,Cout,OutL]; overwrites gradInput.</summary>
     public void BackwardInput(Conv1dShape shape, ArrayView<float> gradOutput, ArrayView<float> weight, ArrayView<float> gradInput)
     {
         Check(shape, "Conv1dOps.BackwardInput", gradInput, weight, gradOutput, nameof(gradInput), nameof(weight), nameof(gradOutput));
@@ -175,7 +185,6 @@ public sealed class Conv1dOps
         if (shape.InputLength > 0) _backwardInput(grid.Threads, grid, shape, gradOutput, weight, gradInput);
     }
 
-    /// <summary>gradWeight[Cout,Cin,K] = ∂L/∂weight summed over the batch; overwrites gradWeight.</summary>
     public void BackwardWeight(Conv1dShape shape, ArrayView<float> input, ArrayView<float> gradOutput, ArrayView<float> gradWeight)
     {
         Check(shape, "Conv1dOps.BackwardWeight", input, gradWeight, gradOutput, nameof(input), nameof(gradWeight), nameof(gradOutput));

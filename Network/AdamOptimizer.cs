@@ -13,26 +13,27 @@ public sealed class AdamOptimizer : IOptimizer
 {
     private readonly List<(Parameter Parameter, DeviceTensor ExpAvg, DeviceTensor ExpAvgSq)> _slots = [];
     private readonly List<StateEntry> _state = [];
-    private readonly AdamOps _ops;
+    private readonly IAdamOps _ops;
     private long _steps;
 
-    public AdamOptimizer(IEnumerable<(string Name, Parameter Parameter)> parameters, float beta2 = 0.999f, float eps = 1e-8f)
+    /// <param name="device">Where the parameters live; its kernels run the update.</param>
+    public AdamOptimizer(ComputeDevice device, IEnumerable<(string Name, Parameter Parameter)> parameters, float beta2 = 0.999f,
+        float eps = 1e-8f)
     {
         if (!(beta2 is >= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "Adam's β2 must be in [0, 1).");
         if (!(eps > 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, "Adam's eps must be positive.");
         (Beta2, Eps) = (beta2, eps);
+        _ops = device.Kernels.Adam;
         foreach (var (name, parameter) in parameters)
         {
-            var accelerator = parameter.Value.Buffer.Accelerator;
-            var expAvg = new DeviceTensor(accelerator, parameter.Shape);
-            var expAvgSq = new DeviceTensor(accelerator, parameter.Shape);
+            var expAvg = new DeviceTensor(device.Accelerator, parameter.Shape);
+            var expAvgSq = new DeviceTensor(device.Accelerator, parameter.Shape);
             _slots.Add((parameter, expAvg, expAvgSq));
             _state.Add(new TensorState(name + ".exp_avg", expAvg));
             _state.Add(new TensorState(name + ".exp_avg_sq", expAvgSq));
             _state.Add(new CounterState(name + ".step", () => _steps, value => _steps = value));
         }
         if (_slots.Count == 0) throw new ArgumentException("Adam was given no parameters to optimise.", nameof(parameters));
-        _ops = AdamOps.For(_slots[0].ExpAvg.Buffer.Accelerator);
     }
 
     public float Beta2 { get; }

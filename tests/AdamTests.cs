@@ -1,3 +1,4 @@
+using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Tests.References;
 
@@ -24,7 +25,7 @@ public sealed class AdamTests
         var accelerator = TestDevice.Cpu.Accelerator;
         var weight = new Parameter(new DeviceTensor(accelerator, 3, 347), new DeviceTensor(accelerator, 3, 347));
         var bias = new Parameter(new DeviceTensor(accelerator, 3), new DeviceTensor(accelerator, 3));
-        using var optimizer = new AdamOptimizer([("fc.weight", weight), ("fc.bias", bias)], beta2, eps);
+        using var optimizer = new AdamOptimizer(TestDevice.Cpu, [("fc.weight", weight), ("fc.bias", bias)], beta2, eps);
 
         var expected = new List<(Parameter Parameter, double[] Value, double[] ExpAvg, double[] ExpAvgSq, double[] ExpAvgMagnitude)>();
         foreach (var p in new[] { weight, bias })
@@ -70,7 +71,7 @@ public sealed class AdamTests
         var accelerator = TestDevice.Cpu.Accelerator;
         var weight = new Parameter(new DeviceTensor(accelerator, 4, 2), new DeviceTensor(accelerator, 4, 2));
         var bias = new Parameter(new DeviceTensor(accelerator, 4), new DeviceTensor(accelerator, 4));
-        using var optimizer = new AdamOptimizer([("fc.weight", weight), ("fc.bias", bias)]);
+        using var optimizer = new AdamOptimizer(TestDevice.Cpu, [("fc.weight", weight), ("fc.bias", bias)]);
         IOptimizer asInterface = optimizer;
         CollectionAssert.AreEqual(
             new[] { "fc.weight.exp_avg", "fc.weight.exp_avg_sq", "fc.weight.step", "fc.bias.exp_avg", "fc.bias.exp_avg_sq", "fc.bias.step" },
@@ -90,7 +91,7 @@ public sealed class AdamTests
     {
         var accelerator = TestDevice.Cpu.Accelerator;
         var weight = new Parameter(new DeviceTensor(accelerator, 3), new DeviceTensor(accelerator, 3));
-        using IOptimizer optimizer = new SgdOptimizer([("w", weight)]);
+        using IOptimizer optimizer = new SgdOptimizer(TestDevice.Cpu, [("w", weight)]);
         CollectionAssert.AreEqual(new[] { "w.momentum_buffer" }, optimizer.State.Select(s => s.Name).ToArray());
         weight.Value.Dispose();
         weight.Grad.Dispose();

@@ -79,7 +79,7 @@ public sealed class Conv1dTests
         foreach (var layer in new[] { new Conv1d(3, 4, stride: 2, padding: 1), Conv1d.SamePadding(3, 4, bias: false) })
         {
             using var _ = layer;
-            layer.Build(TestDevice.Cpu.Accelerator, [2, 13], maxBatch: 3, needsInputGradient: true);
+            layer.Build(TestDevice.Cpu, [2, 13], maxBatch: 3, needsInputGradient: true);
             layer.ResetParameters(rng);
             var input = TestData.Uniform(rng, 2 * 2 * 13);
             LayerGradientCheck.Check(layer, input, batch: 2, training: true, rng, step: 0.5, absTolerance: 4e-5, relTolerance: 0);
@@ -91,13 +91,13 @@ public sealed class Conv1dTests
     {
         var accelerator = TestDevice.Cpu.Accelerator;
         using var strided = new Conv1d(256, 80, stride: 4);
-        CollectionAssert.AreEqual(new[] { 256, 8000 }, strided.Build(accelerator, [1, 32079], maxBatch: 1, needsInputGradient: false));
+        CollectionAssert.AreEqual(new[] { 256, 8000 }, strided.Build(TestDevice.Cpu, [1, 32079], maxBatch: 1, needsInputGradient: false));
         CollectionAssert.AreEqual(new[] { "weight", "bias" }, strided.StateDict().Select(e => e.Name).ToArray());
         CollectionAssert.AreEqual(new[] { 256, 1, 80 }, strided.Weight.Shape);
         CollectionAssert.AreEqual(new[] { 256 }, strided.Bias!.Shape);
 
         using var same = Conv1d.SamePadding(8, 4, bias: false);
-        CollectionAssert.AreEqual(new[] { 8, 17 }, same.Build(accelerator, [3, 17], maxBatch: 1, needsInputGradient: false));
+        CollectionAssert.AreEqual(new[] { 8, 17 }, same.Build(TestDevice.Cpu, [3, 17], maxBatch: 1, needsInputGradient: false));
         CollectionAssert.AreEqual(new[] { "weight" }, same.StateDict().Select(e => e.Name).ToArray());
         Assert.IsNull(same.Bias);
         Assert.AreEqual((1, 2), Conv1dShape.SamePadding(4));
@@ -108,7 +108,7 @@ public sealed class Conv1dTests
     public void ResetParametersDrawsPyTorchsDefaultWeightThenBias()
     {
         using var layer = new Conv1d(5, 3);
-        layer.Build(TestDevice.Cpu.Accelerator, [2, 9], maxBatch: 1, needsInputGradient: false);
+        layer.Build(TestDevice.Cpu, [2, 9], maxBatch: 1, needsInputGradient: false);
         layer.ResetParameters(new Random(7));
         var bound = 1 / Math.Sqrt(2 * 3);
         var rng = new Random(7);
@@ -122,7 +122,7 @@ public sealed class Conv1dTests
     {
         using var layer = new Conv1d(5, 8);
         var error = Assert.ThrowsExactly<ArgumentException>(() =>
-            layer.Build(TestDevice.Cpu.Accelerator, [1, 1, 100], maxBatch: 1, needsInputGradient: false));
+            layer.Build(TestDevice.Cpu, [1, 1, 100], maxBatch: 1, needsInputGradient: false));
         StringAssert.Contains(error.Message, "(C,L)");
     }
 

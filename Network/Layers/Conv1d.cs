@@ -1,20 +1,19 @@
 using EnvNet.Kernels;
 using ILGPU;
-using ILGPU.Runtime;
 
 namespace EnvNet.Network.Layers;
 
 /// <summary>
-/// torch.nn.Conv1d(in, out, kernel, stride, padding, bias) on (C,L) samples; kernels in <see cref="Conv1dKernels"/>,
-/// the bias in <see cref="ChannelBiasKernels"/>. State: "weight" [out, in, kernel], and "bias" [out] unless built
+/// torch.nn.Conv1d(in, out, kernel, stride, padding, bias) on (C,L) samples; kernels from the device
+/// (<see cref="KernelBackend.Conv1d"/>, the bias <see cref="KernelBackend.ChannelBias"/>). State: "weight" [out, in, kernel], and "bias" [out] unless built
 /// without one. Padding is zeros on both sides, or PyTorch's padding="same" (<see cref="SamePadding"/>).
 /// </summary>
 public sealed class Conv1d : Layer
 {
     private readonly int _outChannels, _kernel, _stride, _padLeft, _padRight;
     private readonly bool _hasBias;
-    private Conv1dOps? _ops;
-    private ChannelBiasOps? _biasOps;
+    private IConv1dOps? _ops;
+    private IChannelBiasOps? _biasOps;
     private Conv1dShape _shape;
     private Parameter? _weight, _bias;
     private DeviceTensor? _output, _gradInput;
@@ -52,12 +51,13 @@ public sealed class Conv1d : Layer
     public override IEnumerable<(string Name, Parameter Parameter)> LocalParameters =>
         _hasBias ? [("weight", Weight), ("bias", Bias!)] : [("weight", Weight)];
 
-    protected override int[] OnBuild(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
+        var accelerator = device.Accelerator;
         var (c, l) = LayerGuards.RequireSignal(nameof(Conv1d), inputShape);
         _shape = new Conv1dShape(maxBatch, c, l, _outChannels, _kernel, _stride, _padLeft, _padRight);
-        _ops = Conv1dOps.For(accelerator);
-        _biasOps = ChannelBiasOps.For(accelerator);
+        _ops = device.Kernels.Conv1d;
+        _biasOps = device.Kernels.ChannelBias;
         int[] weightShape = [_outChannels, c, _kernel];
         _weight = new Parameter(new DeviceTensor(accelerator, weightShape), new DeviceTensor(accelerator, weightShape));
         if (_hasBias) _bias = new Parameter(new DeviceTensor(accelerator, _outChannels), new DeviceTensor(accelerator, _outChannels));
