@@ -32,6 +32,7 @@ public class KernelBackend(Accelerator accelerator)
     public virtual IConv1dOps Conv1d => Conv1dOps.For(Accelerator);
     public virtual IChannelBiasOps ChannelBias => ChannelBiasOps.For(Accelerator);
     public virtual IWindowPoolOps WindowPool => WindowPoolOps.For(Accelerator);
+    public virtual IBranchOps Branch => BranchOps.For(Accelerator);
 
     /// <summary>A convolution for <paramref name="shape"/> (N = the largest batch).</summary>
     public virtual IConv2dOp Conv2d(Conv2dShape shape, bool needsInputGradient) => new PlainConv2dOp(Conv2dOps.For(Accelerator), shape);
