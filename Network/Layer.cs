@@ -69,7 +69,8 @@ public abstract class Layer : IDisposable
         foreach (var (_, child) in Children) child.ResetParameters(rng);
     }
 
-    /// <summary>Named sub-layers of a container.</summary>
+    /// <summary>Named sub-layers of a container; one named "" lends its children's names to this one (see
+    /// <see cref="StateDict"/>).</summary>
     public virtual IEnumerable<(string Name, Layer Layer)> Children => [];
 
     /// <summary>Learnable values of this layer and the layers below it (BatchNorm's running statistics are buffers, not
@@ -83,23 +84,28 @@ public abstract class Layer : IDisposable
         ? Children.Sum(c => c.Layer.ActivationElements)
         : ShapeUtil.Elements(OutputShape) + (NeedsInputGradient ? ShapeUtil.Elements(InputShape) : 0);
 
-    /// <summary>The layer at a dotted path of child names below this one ("feature_conv", "module.0").</summary>
+    /// <summary>The layer at a dotted path of child names below this one ("feature_conv", "module.0"), with names as
+    /// in <see cref="StateDict"/> (the children of a child named "" count as this layer's).</summary>
     public Layer Find(string path)
     {
         var layer = this;
         foreach (var name in path.Split('.'))
-            layer = layer.Children.FirstOrDefault(c => c.Name == name).Layer
+            layer = layer.NamedChildren.FirstOrDefault(c => c.Name == name).Layer
                 ?? throw new ArgumentException(
-                    $"No layer '{path}': '{name}' is not among [{string.Join(", ", layer.Children.Select(c => c.Name))}].", nameof(path));
+                    $"No layer '{path}': '{name}' is not among [{string.Join(", ", layer.NamedChildren.Select(c => c.Name))}].", nameof(path));
         return layer;
     }
+
+    /// <summary>The children by the names their state takes: those of a child named "" in its place.</summary>
+    public IEnumerable<(string Name, Layer Layer)> NamedChildren =>
+        Children.SelectMany(c => c.Name.Length == 0 ? c.Layer.NamedChildren : [c]);
 
     /// <summary>All learnable tensors below this layer with their full dotted names.</summary>
     public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "")
     {
         foreach (var (name, p) in LocalParameters) yield return (prefix + name, p);
         foreach (var (name, child) in Children)
-            foreach (var entry in child.NamedParameters(prefix + name + ".")) yield return entry;
+            foreach (var entry in child.NamedParameters(ChildPrefix(prefix, name))) yield return entry;
     }
 
     /// <summary>The state_dict in PyTorch order: for each module its parameters, then its buffers, then its children.</summary>
@@ -108,7 +114,7 @@ public abstract class Layer : IDisposable
         foreach (var (name, p) in LocalParameters) yield return new TensorState(prefix + name, p.Value);
         foreach (var entry in LocalBuffers) yield return entry with { Name = prefix + entry.Name };
         foreach (var (name, child) in Children)
-            foreach (var entry in child.StateDict(prefix + name + ".")) yield return entry;
+            foreach (var entry in child.StateDict(ChildPrefix(prefix, name))) yield return entry;
     }
 
     /// <summary>Builds one child; a build error names the child's dotted path ("classifier.pool4: MaxPool2d gets ..."),
@@ -121,7 +127,14 @@ public abstract class Layer : IDisposable
         }
         catch (ArgumentException e)
         {
-            var path = e.Data[LayerPathKey] is string inner ? $"{name}.{inner}" : name;
+            // A child named "" adds no name (as in StateDict).
+            var path = (e.Data[LayerPathKey] as string, name) switch
+            {
+                (null, "") => child.GetType().Name,
+                (null, _) => name,
+                ({ } inner, "") => inner,
+                ({ } inner, _) => $"{name}.{inner}",
+            };
             var wrapped = new ArgumentException($"{path}: {e.Data[LayerErrorKey] as string ?? e.Message}", e);
             wrapped.Data[LayerPathKey] = path;
             wrapped.Data[LayerErrorKey] = e.Data[LayerErrorKey] as string ?? e.Message;
@@ -130,6 +143,10 @@ public abstract class Layer : IDisposable
     }
 
     private const string LayerPathKey = "EnvNet.LayerPath", LayerErrorKey = "EnvNet.LayerError";
+
+    /// <summary>A child named "" adds no name of its own: its state sits under its parent's names, as the tensors of a
+    /// PyTorch forward that calls torch.cat on submodules' outputs without a module for the cat.</summary>
+    private static string ChildPrefix(string prefix, string name) => name.Length == 0 ? prefix : prefix + name + ".";
 
     public virtual void Dispose()
     {

@@ -64,7 +64,8 @@ public sealed class NetworkModel : IDisposable
             _optimizer = optimizer switch
             {
                 OptimizerKind.SgdNesterov => new SgdOptimizer(device, parameters),
-                _ => throw new NotSupportedException($"Model '{config.Name}': optimizer {optimizer} is not available."),
+                OptimizerKind.Adam => new AdamOptimizer(device, parameters),
+                _ => throw new ArgumentOutOfRangeException(nameof(optimizer), optimizer, $"Model '{config.Name}': no such optimizer."),
             };
             StateDict = _network.StateDict().ToList();
             ParameterCount = _network.ParameterCount;
