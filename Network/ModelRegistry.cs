@@ -15,6 +15,11 @@ public static class ModelRegistry
         EnvNetModels.EnvNetTiny,
         EnvNetV2Models.EnvNetV2,
         EnvNetV2Models.EnvNetV2Tiny,
+        WaveMxNetModels.M3,
+        WaveMxNetModels.M5,
+        WaveMxNetModels.M11,
+        WaveMxNetModels.M18,
+        WaveMxNetModels.M34Res,
     ];
 
     public static IReadOnlyList<string> Names { get; } = Models.Select(m => m.Name).ToArray();

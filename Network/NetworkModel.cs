@@ -150,8 +150,8 @@ public sealed class NetworkModel : IDisposable
     /// <summary>The layers of a built network one level below its top-level children ("feature_conv.conv1", "module.0"),
     /// each with its output shape for one sample (batch axis 1).</summary>
     public static IReadOnlyList<(string Name, int[] OutputShape)> DescribeLayers(Layer network) =>
-        network.Children.SelectMany(section => section.Layer.Children.Any()
-                ? section.Layer.Children.Select(l => ($"{section.Name}.{l.Name}", (int[])[1, .. l.Layer.OutputShape]))
+        network.NamedChildren.SelectMany(section => section.Layer.NamedChildren.Any()
+                ? section.Layer.NamedChildren.Select(l => ($"{section.Name}.{l.Name}", (int[])[1, .. l.Layer.OutputShape]))
                 : [(section.Name, (int[])[1, .. section.Layer.OutputShape])])
             .ToList();
 
