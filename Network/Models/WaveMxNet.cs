@@ -33,8 +33,9 @@ public sealed record ResidualStep(int InChannels, int Channels) : WaveMxStep;
 /// </summary>
 /// <param name="Steps">The layers before Flatten and the last Linear, in order; the first is the convolution over the
 /// raw waveform and the second its pooling, the front end the filter-bank probe reads.</param>
-public sealed record WaveMxNetConfig(string Name, int Classes, IReadOnlyList<WaveMxStep> Steps)
-    : ModelConfig(Name, WaveMxNetModels.SampleRate, WaveMxNetModels.InputLength, Classes)
+/// <param name="InputLength">Samples per input; the registered models take esc-learner's.</param>
+public sealed record WaveMxNetConfig(string Name, int Classes, IReadOnlyList<WaveMxStep> Steps, int InputLength = WaveMxNetModels.InputLength)
+    : ModelConfig(Name, WaveMxNetModels.SampleRate, InputLength, Classes)
 {
     public const string Section = "module";
 
