@@ -61,7 +61,7 @@ public static class BenchCommand
             using var device = ComputeDevice.Create(choice);
             output.WriteLine($"selfcheck on {device.Type} {device.Name}, tolerance {KernelSelfCheck.Tolerance:E0}");
             var rows = KernelSelfCheck.Run(device, parsed.GetValue(batch),
-                row => output.WriteLine($"{row.Shape,-26} {row.Kernel,-16} max rel error {row.MaxRelativeError:E2} {(row.Passed ? "ok" : "FAILED")}"),
+                row => output.WriteLine($"{row.Shape,-48} {row.Kernel,-16} max rel error {row.MaxRelativeError:E2} {(row.Passed ? "ok" : "FAILED")}"),
                 output.WriteLine);
             var failed = rows.Count(r => !r.Passed);
             output.WriteLine(failed == 0 ? $"selfcheck: all {rows.Count} comparisons within tolerance" : $"selfcheck: {failed} of {rows.Count} FAILED");
