@@ -49,8 +49,8 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         WriteRunFile(options);
         deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
             config.Name, config.Classes, config.SampleRate, config.InputLength, $"{device.Type} {device.Name}");
-        log.Information("{Epochs} epochs, batch {Batch}, learning rate {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
-            options.Epochs, options.Batch, Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
+        log.Information("{Epochs} {EpochsNoun} per fold, batch {Batch}, learning rate: {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
+            options.Epochs, Wording.Noun(options.Epochs, "epoch"), options.Batch, Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 
         var store = ClipStore.Load(metadata, config.SampleRate, options.CacheDir, options.SkipBad, message => log.Information("{DatasetMessage}", message));
         if (store.SkippedCount > 0)

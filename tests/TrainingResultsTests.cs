@@ -28,11 +28,11 @@ public sealed class TrainingResultsTests
     }
 
     [TestMethod]
-    public void LearningRate_StepsAfterTheFractionalEpoch()
+    public void LearningRate_StepsOnceTheFinishedEpochsReachTheFraction()
     {
         var schedule = new LearningRateSchedule(1, [0.5, 0.75], 5);
-        CollectionAssert.AreEqual(new[] { 1, 1, 0.1, 0.01, 0.01 }, Enumerable.Range(1, 5).Select(e => Math.Round(schedule.At(e), 12)).ToArray(),
-            "milestones 2.5 and 3.75 epochs: epoch 3 is the first past the first");
+        CollectionAssert.AreEqual(new[] { 1, 1, 1, 0.1, 0.01 }, Enumerable.Range(1, 5).Select(e => Math.Round(schedule.At(e), 12)).ToArray(),
+            "milestones 2.5 and 3.75 epochs: epoch 4 is the first after 2.5 finished epochs, epoch 5 the first after 3.75");
     }
 
     [TestMethod]
