@@ -95,6 +95,21 @@ public sealed class TrainingOptionsTests
         Assert.IsFalse(File.Exists(Path.Combine(dir.Sub("run"), "run.json")), "nothing was started");
     }
 
+    /// <summary>Exit code 2 means nothing was done: no run folder, no cache folder, not even empty ones.</summary>
+    [TestMethod]
+    [DataRow("--batch", "0")]
+    [DataRow("--lr", "-1")]
+    [DataRow("--data", "/nonexistent/ESC-50")]
+    public void RefusedCommandLine_CreatesNoFolder(string option, string value)
+    {
+        using var dir = new TempDir();
+        var (code, _, error) = Cli("train", "--out", dir.Sub("runs/first"), "--cache", dir.Sub("cache"), "--model", "envnet-tiny", option, value);
+
+        Assert.AreEqual(ExitCodes.Usage, code, error);
+        StringAssert.StartsWith(error, $"error: {option}");
+        CollectionAssert.AreEqual(Array.Empty<string>(), Directory.GetFileSystemEntries(dir.Path));
+    }
+
     [TestMethod]
     public void RecipeWarmupLongerThanTheRun_SaysHowToTurnItOff()
     {

@@ -41,7 +41,11 @@ public static class BenchCommand
             var result = Run(device, name, parsed.GetValue(batch), parsed.GetValue(steps), parsed.GetValue(warmup), output.WriteLine,
                 timeLayers: !parsed.GetValue(stepOnly));
             Print(output, result);
-            if (parsed.GetValue(json) is { } path) File.WriteAllText(path, result.ToJson());
+            if (parsed.GetValue(json) is { } path)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+                File.WriteAllText(path, result.ToJson());
+            }
             return 0;
         });
         return command;

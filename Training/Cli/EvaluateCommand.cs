@@ -67,6 +67,7 @@ public static class EvaluateCommand
             if (validation.Count == 0) throw new InvalidDataException($"{dataDir}: fold {validationFold} has no clips.");
 
             var result = new TestCropEvaluator(model, testCrops).Evaluate(validation, info.ClassNames);
+            Directory.CreateDirectory(outDir);
             var confusionPath = Path.GetFullPath(Path.Combine(outDir, $"confusion-fold-{validationFold}.csv"));
             result.Confusion.Write(confusionPath);
             var correct = Enumerable.Range(0, info.ClassNames.Count).Sum(i => result.Confusion[i, i]);

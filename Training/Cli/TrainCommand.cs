@@ -74,7 +74,20 @@ public static class TrainCommand
         }
         var options = validated.Value!;
 
-        using var log = RunConsole.CreateLogger(options.OutDir);
+        var createdRunFolder = !Directory.Exists(options.OutDir);
+        Directory.CreateDirectory(options.OutDir);
+        int code;
+        using (var log = RunConsole.CreateLogger(options.OutDir)) code = Train(context, options, log);
+        // Exit code 2 promises that nothing was done: a run refused once the device is known (a batch too large for
+        // it) takes back the folder it created, which holds only its log.
+        if (code == ExitCodes.Usage && createdRunFolder
+            && Directory.EnumerateFileSystemEntries(options.OutDir).All(e => Path.GetFileName(e) == RunConsole.LogFileName))
+            Directory.Delete(options.OutDir, recursive: true);
+        return code;
+    }
+
+    private static int Train(CliContext context, TrainOptions options, Serilog.ILogger log)
+    {
         if (options.Embedded)
             log.Information(
                 "No --data given: this is the embedded default. It trains {Model} on a synthetic twin of ESC-50 ({Classes} classes of " +

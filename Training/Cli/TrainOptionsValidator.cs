@@ -147,7 +147,9 @@ public static class TrainOptionsValidator
     private static void CheckCheckpointSpace(TrainOptions o, List<string> errors)
     {
         var config = EnvNetConfig.ByName(o.Model, o.Subset == "esc10" ? Esc50Dataset.Esc50Metadata.Esc10ClassCount : Esc50Dataset.Esc50Metadata.MaxTarget + 1);
-        var existing = Directory.EnumerateFiles(o.OutDir, "*.safetensors", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        var existing = Directory.Exists(o.OutDir)
+            ? Directory.EnumerateFiles(o.OutDir, "*.safetensors", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length)
+            : 0;
         var needed = Math.Max(0, TrainingCheckpoint.EstimateRunBytes(config, o.Folds.Length) - existing);
         errors.AddRange(OptionChecks.Failures(OptionChecks.FreeSpace("--out", o.OutDir, needed,
             $"the checkpoints of {o.Folds.Length} fold(s) of {o.Model}")));
