@@ -10,6 +10,18 @@ namespace EnvNet.Kernels;
 /// <summary>Which ILGPU backend to run on. Auto picks CUDA, then OpenCL, then the CPU accelerator.</summary>
 public enum AcceleratorChoice { Auto, Cuda, OpenCL, Cpu }
 
+public static class AcceleratorChoiceNames
+{
+    /// <summary>The name people write: CUDA, OpenCL, CPU.</summary>
+    public static string DisplayName(this AcceleratorChoice choice) => choice switch
+    {
+        AcceleratorChoice.Cuda => "CUDA",
+        AcceleratorChoice.OpenCL => "OpenCL",
+        AcceleratorChoice.Cpu => "CPU",
+        _ => "auto",
+    };
+}
+
 /// <summary>What ILGPU reports about one device, for <c>envnet devices</c>.</summary>
 public sealed record DeviceDescription(AcceleratorType Type, string Name, long MemoryBytes, int WarpSize, int MaxThreadsPerGroup);
 
@@ -48,7 +60,7 @@ public sealed class ComputeDevice : IDisposable
         {
             var device = Pick(context, choice)
                 ?? throw new InvalidOperationException(
-                    $"No {choice} device is available to ILGPU; run 'envnet devices' to see what it finds.");
+                    $"No {choice.DisplayName()} device is available to ILGPU; run 'envnet devices' to see what it finds.");
             return new ComputeDevice(context, device.CreateAccelerator(context));
         }
         catch

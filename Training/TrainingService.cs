@@ -52,9 +52,9 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         log.Information("{Epochs} {EpochsNoun} per fold, batch {Batch}, learning rate: {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
             options.Epochs, Wording.Noun(options.Epochs, "epoch"), options.Batch, Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 
-        var store = ClipStore.Load(metadata, config.SampleRate, options.CacheDir, options.SkipBad, message => log.Information("{DatasetMessage}", message));
+        var store = ClipStore.Load(metadata, config.SampleRate, CacheFolder.PrepareClips(options.CacheDir, options.DataDir, config.SampleRate), options.SkipBad, message => log.Information("{DatasetMessage}", message));
         if (store.SkippedCount > 0)
-            log.Warning("Skipped {Skipped} unreadable clips (--skip-bad): {Reasons}", store.SkippedCount, store.SkippedReasons);
+            log.Warning("Skipped {Skipped} unreadable {ClipsNoun} (--skip-bad): {Reasons}", store.SkippedCount, Wording.Noun(store.SkippedCount, "clip"), store.SkippedReasons);
 
         foreach (var fold in options.Folds)
         {
@@ -73,8 +73,8 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
         var summary = RunSummary.FromMetrics(_metrics.ReadAll(), options.Epochs);
         var (mean, std) = RunSummary.MeanAndStd(summary.Select(s => s.FinalAccuracy).ToList());
-        deviceLog.Information("Cross-validation finished ({Folds} fold(s)): final validation accuracy {MeanAccuracy:P1}{Spread}; results in {RunDir}",
-            summary.Count, mean, std is { } s ? $" ± {s:P1}" : "", options.OutDir);
+        deviceLog.Information("Cross-validation finished ({Folds} {FoldsNoun}): final validation accuracy {MeanAccuracy:P1}{Spread}; results in {RunDir}",
+            summary.Count, Wording.Noun(summary.Count, "fold"), mean, std is { } s ? $" ± {s:P1}" : "", options.OutDir);
         return TrainingOutcome.Completed;
     }
 
@@ -136,7 +136,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         var schedule = Schedule(options);
         var augmentation = new TrainingAugmentation(options.BetweenClass, options.StrongAugment);
         var evaluator = new TestCropEvaluator(model, options.TestCrops);
-        var info = new CheckpointInfo(config.Name, options.Subset, classNames, fold, 0, seed, 0);
+        var info = new CheckpointInfo(config.Name, options.Subset, classNames, fold, 0, seed, 0, TrainingOptions: options.ToJson());
 
         for (var epoch = progress.Epoch + 1; epoch <= options.Epochs; epoch++)
         {
@@ -183,7 +183,12 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             {
                 var partial = batches > 0 ? new PartialEpoch(batches, lossSum, correct, samples, trainSeconds) : null;
                 // Mid-epoch weights have not been validated: their accuracy is recorded as NaN.
-                TrainingCheckpoint.Save(foldDir, model, info with { Epoch = progress.Epoch, ValidationAccuracy = double.NaN },
+                TrainingCheckpoint.Save(foldDir, model, info with
+                    {
+                        Epoch = progress.Epoch, ValidationAccuracy = double.NaN,
+                        BestEpoch = progress.BestEpoch > 0 ? progress.BestEpoch : null,
+                        BestValidationAccuracy = progress.BestEpoch > 0 ? progress.BestAccuracy : null,
+                    },
                     progress with { Step = model.Step, Partial = partial });
                 return Stop(foldLog, fold, progress.Epoch, batches);
             }
@@ -208,8 +213,13 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             // resumes from the previous checkpoint, drops this row and trains the epoch again to the same result.
             _metrics.Append(row);
             evaluation.Confusion.Write(Path.Combine(foldDir, "confusion.csv"));
-            var epochInfo = info with { Epoch = epoch, ValidationAccuracy = evaluation.Accuracy };
             var isBest = evaluation.Accuracy > progress.BestAccuracy;
+            var epochInfo = info with
+            {
+                Epoch = epoch, ValidationAccuracy = evaluation.Accuracy,
+                BestEpoch = isBest ? epoch : progress.BestEpoch,
+                BestValidationAccuracy = isBest ? evaluation.Accuracy : progress.BestAccuracy,
+            };
             if (isBest) ModelCheckpoint.Save(Path.Combine(foldDir, TrainingCheckpoint.BestFile), model, epochInfo);
             progress = progress with
             {
@@ -242,12 +252,23 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
     private TrainingOutcome Stop(ILogger foldLog, int fold, int finishedEpochs, int batchesIntoNextEpoch)
     {
+        // Say only what is on disk: a stop before the first epoch ends has no metrics yet, one before the first
+        // batch not even a checkpoint.
+        var hasCheckpoint = File.Exists(Path.Combine(FoldDir(options.OutDir, fold), TrainingCheckpoint.WeightsFile));
+        var saved = (hasCheckpoint, File.Exists(_metrics.Path)) switch
+        {
+            (true, true) => "checkpoint and metrics are saved in",
+            (true, false) => "the checkpoint is saved (no epoch has finished, so there are no metrics yet) in",
+            (false, true) => "the metrics of earlier folds are saved in",
+            _ => "nothing is saved yet (no batch had finished) in",
+        };
         if (batchesIntoNextEpoch > 0)
-            foldLog.Warning("Stopped in fold {Fold} during epoch {Epoch} after {Batches} of its batches; checkpoint and metrics are saved in {RunDir}",
-                fold, finishedEpochs + 1, batchesIntoNextEpoch, options.OutDir);
+            foldLog.Warning("Stopped in fold {Fold} during epoch {Epoch} after {Batches} of its batches; {Saved} {RunDir}",
+                fold, finishedEpochs + 1, batchesIntoNextEpoch, saved, options.OutDir);
+        else if (finishedEpochs > 0)
+            foldLog.Warning("Stopped in fold {Fold} after epoch {Epoch}; {Saved} {RunDir}", fold, finishedEpochs, saved, options.OutDir);
         else
-            foldLog.Warning("Stopped in fold {Fold} after epoch {Epoch}; checkpoint and metrics are saved in {RunDir}",
-                fold, finishedEpochs, options.OutDir);
+            foldLog.Warning("Stopped in fold {Fold} before its first batch; {Saved} {RunDir}", fold, saved, options.OutDir);
         return TrainingOutcome.Stopped;
     }
 

@@ -54,12 +54,17 @@ public sealed class OptionSweepTests
         ("evaluate", "--skip-bad", [Flag]),
         ("predict", "--checkpoint", ["/nonexistent.safetensors"]),
         ("predict", "--wav", ["/nonexistent.wav", "{empty}"]),
+        ("predict", "--list", ["/nonexistent.txt", "{empty}"]),
+        ("predict", "--format", ["xml"]),
         ("predict", "--top", ["0", "abc"]),
         ("predict", "--json", [Flag]),
         ("predict", "--test-crops", ["0", "abc"]),
         ("predict", "--accelerator", ["tpu"]),
         ("report", "RUN_DIR", ["/nonexistent/run", "{empty}"]),
         ("report", "--out", ["{file}/report"]),
+        ("info", "CHECKPOINT", ["/nonexistent.safetensors", "{empty}"]),
+        ("cache", "--cache", ["{file}/cache"]),
+        ("help", "COMMAND", ["frobnicate"]),
         ("shapes", "--model", ["resnet"]),
         ("shapes", "--classes", ["0", "abc"]),
         ("shapes", "--batch", ["0", "abc"]),
@@ -99,6 +104,9 @@ public sealed class OptionSweepTests
         "predict" => ["--checkpoint", Checkpoint, "--wav", Directory.EnumerateFiles(Path.Combine(Data, "audio")).First(), "--test-crops", "1",
             "--accelerator", "cpu"],
         "report" => [_root.Sub("run"), "--out", "{out}"],
+        "info" => [Checkpoint],
+        "cache" => ["--cache", "{out}"],
+        "help" => ["train"],
         "shapes" => ["--model", "envnet-tiny"],
         "synth" => ["--out", "{out}", "--classes", "1", "--clips-per-class-per-fold", "1"],
         "freqresp" => ["--checkpoint", Checkpoint, "--out", "{out}", "--accelerator", "cpu"],
@@ -149,7 +157,7 @@ public sealed class OptionSweepTests
         var outDir = _root.Sub($"out-{Interlocked.Increment(ref _case)}");
         var bad = value.Replace("{file}", _root.Sub("file")).Replace("{empty}", _root.Sub("empty"));
         var args = ValidArguments(command).Select(a => a == "{out}" ? outDir : a).ToList();
-        if (option == "RUN_DIR")
+        if (!option.StartsWith("--", StringComparison.Ordinal)) // an argument: RUN_DIR, CHECKPOINT, COMMAND
             args[0] = bad;
         else if (value == Flag)
             args.Add(option + Flag);

@@ -136,7 +136,7 @@ public sealed class TrainingOptionsTests
         var result = TrainOptionsValidator.Validate(new TrainArguments { Data = Esc50TestData.MiniDir, Out = dir.Sub("run"), Cache = dir.Sub("cache"), Accelerator = "cuda" });
 
         Assert.AreEqual(hasCuda, result.IsValid);
-        if (!hasCuda) StringAssert.StartsWith(result.Errors.Single(), "--accelerator: expected a Cuda device, but ILGPU finds none");
+        if (!hasCuda) StringAssert.StartsWith(result.Errors.Single(), "--accelerator: expected a CUDA device, but ILGPU finds none");
     }
 
     [TestMethod]

@@ -13,12 +13,12 @@ public static class BenchCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var model = new Option<string>("--model") { Description = "envnet, envnet-tiny, envnet-v2 or envnet-v2-tiny.", DefaultValueFactory = _ => "envnet" };
-        var batch = new Option<int>("--batch") { Description = "Samples per training step.", DefaultValueFactory = _ => 64 };
-        var accelerator = new Option<AcceleratorChoice>("--accelerator") { Description = "auto, cuda, opencl or cpu.", DefaultValueFactory = _ => AcceleratorChoice.Auto };
-        var steps = new Option<int>("--steps") { Description = "Timed samples per figure (the median is reported).", DefaultValueFactory = _ => 20 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed calls before each figure.", DefaultValueFactory = _ => 3 };
-        var json = new Option<string?>("--json") { Description = "Also write the figures to this JSON file." };
+        var model = Cli.CommonOptions.Model("envnet");
+        var batch = new Option<int>("--batch") { HelpName = "N", Description = "Samples per training step.", DefaultValueFactory = _ => 64 };
+        var accelerator = Cli.CommonOptions.Accelerator();
+        var steps = new Option<int>("--steps") { HelpName = "N", Description = "Timed samples per figure (the median is reported).", DefaultValueFactory = _ => 20 };
+        var warmup = new Option<int>("--warmup") { HelpName = "N", Description = "Untimed calls before each figure.", DefaultValueFactory = _ => 3 };
+        var json = new Option<string?>("--json") { HelpName = "FILE", Description = "Also write the figures to this JSON file." };
         var plainKernels = new Option<bool>("--plain-kernels") { Description = "Time the plain one-thread-per-output reference kernels instead of the tiled ones (the 'before' figures)." };
         var stepOnly = new Option<bool>("--step-only") { Description = "Time only the training step, not each layer (a third of the time on a slow device)." };
         var command = new Command("bench", "Time EnvNet's layers and training step on one accelerator.") { model, batch, accelerator, steps, warmup, json, plainKernels, stepOnly };
@@ -26,10 +26,11 @@ public static class BenchCommand
         {
             var name = parsed.GetValue(model)!;
             if (!EnvNetConfig.ModelNames.Contains(name))
-                return Usage(error, $"--model: unknown model '{name}'; expected one of {string.Join(", ", EnvNetConfig.ModelNames)}.");
-            if (parsed.GetValue(batch) < 1) return Usage(error, "--batch: must be at least 1.");
-            if (parsed.GetValue(steps) < 1) return Usage(error, "--steps: must be at least 1.");
-            if (parsed.GetValue(warmup) < 0) return Usage(error, "--warmup: must not be negative.");
+                return Usage(error, $"--model: expected one of {string.Join(", ", EnvNetConfig.ModelNames)}; got '{name}'.");
+            if (Cli.OptionChecks.Positive("--batch", parsed.GetValue(batch), "batch size") is { } badBatch) return Usage(error, badBatch);
+            if (Cli.OptionChecks.Positive("--steps", parsed.GetValue(steps), "number of timed samples") is { } badSteps) return Usage(error, badSteps);
+            if (parsed.GetValue(warmup) < 0) return Usage(error, $"--warmup: expected 0 or a positive number of calls; got {parsed.GetValue(warmup)}.");
+            if (Accelerator(parsed.GetValue(accelerator), error) is not { } choice) return Cli.ExitCodes.Usage;
             if (parsed.GetValue(json) is { } jsonPath)
             {
                 if (Directory.Exists(jsonPath)) return Usage(error, $"--json: expected a file to write; '{jsonPath}' is a folder.");
@@ -37,7 +38,7 @@ public static class BenchCommand
                     return Usage(error, unwritable);
             }
             KernelPreference.PlainOnly = parsed.GetValue(plainKernels);
-            using var device = ComputeDevice.Create(parsed.GetValue(accelerator));
+            using var device = ComputeDevice.Create(choice);
             var result = Run(device, name, parsed.GetValue(batch), parsed.GetValue(steps), parsed.GetValue(warmup), output.WriteLine,
                 timeLayers: !parsed.GetValue(stepOnly));
             Print(output, result);
@@ -53,16 +54,17 @@ public static class BenchCommand
 
     public static Command CreateSelfCheck(TextWriter output, TextWriter error)
     {
-        var batch = new Option<int>("--batch") { Description = "Samples per convolution.", DefaultValueFactory = _ => 2 };
-        var accelerator = new Option<AcceleratorChoice>("--accelerator") { Description = "auto, cuda, opencl or cpu.", DefaultValueFactory = _ => AcceleratorChoice.Auto };
+        var batch = new Option<int>("--batch") { HelpName = "N", Description = "Samples per convolution.", DefaultValueFactory = _ => 2 };
+        var accelerator = Cli.CommonOptions.Accelerator();
         var command = new Command("selfcheck", "Compare the tiled convolution kernels and the split GEMM with the plain ones on random data (max relative error).")
         {
             batch, accelerator,
         };
         command.SetAction(parsed =>
         {
-            if (parsed.GetValue(batch) < 1) return Usage(error, "--batch: must be at least 1.");
-            using var device = ComputeDevice.Create(parsed.GetValue(accelerator));
+            if (Cli.OptionChecks.Positive("--batch", parsed.GetValue(batch), "batch size") is { } badBatch) return Usage(error, badBatch);
+            if (Accelerator(parsed.GetValue(accelerator), error) is not { } choice) return Cli.ExitCodes.Usage;
+            using var device = ComputeDevice.Create(choice);
             output.WriteLine($"selfcheck on {device.Type} {device.Name}, tolerance {KernelSelfCheck.Tolerance:E0}");
             var rows = KernelSelfCheck.Run(device, parsed.GetValue(batch),
                 row => output.WriteLine($"{row.Shape,-26} {row.Kernel,-16} max rel error {row.MaxRelativeError:E2} {(row.Passed ? "ok" : "FAILED")}"),
@@ -118,6 +120,14 @@ public static class BenchCommand
     private static int Usage(TextWriter error, string message)
     {
         error.WriteLine($"error: {message}");
-        return 2;
+        return Cli.ExitCodes.Usage;
+    }
+
+    private static AcceleratorChoice? Accelerator(string? text, TextWriter error)
+    {
+        var errors = new List<string>();
+        var choice = Cli.TrainOptionsValidator.ParseAccelerator(text, errors);
+        foreach (var message in errors) Usage(error, message);
+        return choice;
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EnvNet.Training.FilterBank;
+using static EnvNet.Training.Cli.CommonOptions;
 
 namespace EnvNet.Training.Cli;
 
@@ -8,27 +9,27 @@ public static class TrainCommand
 {
     public static Command Create(CliContext context)
     {
-        var data = new Option<string?>("--data") { Description = "ESC-50 folder (meta/esc50.csv, audio/). Without it: the embedded default, envnet-tiny on a generated synthetic twin of ESC-50." };
-        var subset = new Option<string?>("--subset") { Description = "esc50 (50 classes, default) or esc10 (the 10-class subset)." };
-        var folds = new Option<string?>("--folds") { Description = "Validation folds to run, comma separated (default 1,2,3,4,5)." };
-        var fold = new Option<int?>("--fold") { Description = "Run one fold only (1-5), e.g. as one job of an array." };
-        var model = new Option<string?>("--model") { Description = "envnet (default), envnet-tiny, envnet-v2 or envnet-v2-tiny." };
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs per fold (default: the model's recipe; envnet 600, envnet-v2 1000, either on esc10 600; doubled with --bc)." };
-        var batch = new Option<int?>("--batch") { Description = "Clips per training batch (default 64)." };
-        var learningRate = new Option<double?>("--lr") { Description = "Initial learning rate (default: envnet 0.01, envnet-v2 0.1, either on esc10 0.01)." };
-        var learningRateSteps = new Option<string?>("--lr-steps") { Description = "Fractions of the epochs after which the learning rate is divided by 10 (default: envnet 0.5,0.75, envnet-v2 0.3,0.6,0.9, either on esc10 0.5,0.75; 'none' for a constant rate)." };
-        var warmupEpochs = new Option<int?>("--warmup-epochs") { Description = "Train the first N epochs at a tenth of --lr (default: envnet-v2 on esc50 10, otherwise 0)." };
+        var data = new Option<string?>("--data") { HelpName = "DIR", Description = $"ESC-50 folder (meta/esc50.csv, audio/). {Default("none, the embedded default: envnet-tiny on a generated synthetic twin of ESC-50")}" };
+        var subset = new Option<string?>("--subset") { HelpName = string.Join("|", TrainOptionsValidator.Subsets), Description = $"All 50 classes, or the 10-class ESC-10 subset. {Default("esc50")}" };
+        var folds = new Option<string?>("--folds") { HelpName = "K,K", Description = $"Validation folds to run, comma separated. {Default("1,2,3,4,5; without --data 1")}" };
+        var fold = new Option<int?>("--fold") { HelpName = "K", Description = "Run one fold only (1-5), e.g. as one job of an array." };
+        var model = new Option<string?>("--model") { HelpName = CommonOptions.ModelValues, Description = $"Model. {Default("envnet; without --data envnet-tiny")}" };
+        var epochs = new Option<int?>("--epochs") { HelpName = "N", Description = $"Epochs per fold; with --resume, a larger number extends the run. {Default("the recipe: envnet 600, envnet-v2 1000, on esc10 600; doubled with --bc")}" };
+        var batch = new Option<int?>("--batch") { HelpName = "N", Description = $"Clips per training batch. {Default($"{Recipe.Batch}")}" };
+        var learningRate = new Option<double?>("--lr") { HelpName = "X", Description = $"Initial learning rate. {Default("the recipe: envnet 0.01, envnet-v2 0.1, on esc10 0.01")}" };
+        var learningRateSteps = new Option<string?>("--lr-steps") { HelpName = "F,F", Description = $"Fractions of the epochs after which the learning rate is divided by 10; 'none' for a constant rate. {Default("the recipe: envnet 0.5,0.75, envnet-v2 0.3,0.6,0.9, on esc10 0.5,0.75")}" };
+        var warmupEpochs = new Option<int?>("--warmup-epochs") { HelpName = "N", Description = $"Train the first N epochs at a tenth of --lr. {Default("the recipe: envnet-v2 on esc50 10, otherwise 0")}" };
         var betweenClass = new Option<bool>("--bc") { Description = "Between-class learning: train on mixes of two clips of different classes with soft targets (Tokozume, Ushiku & Harada, ICLR 2018)." };
         var strongAugment = new Option<bool>("--strong-augment") { Description = "Strong augmentation: a random time scale (up to 1.25x either way) and gain (±6 dB) per training example." };
-        var momentum = new Option<double?>("--momentum") { Description = "Nesterov momentum (default 0.9)." };
-        var weightDecay = new Option<double?>("--weight-decay") { Description = "L2 weight decay (default 5e-4)." };
-        var testCrops = new Option<int?>("--test-crops") { Description = "Evenly spaced crops averaged per validation clip (default 10)." };
-        var freqRespEvery = new Option<int?>("--freqresp-every") { Description = "Record the learned filter bank's frequency response every N epochs and after the last (default 1; 0: off): freqresp.csv, freqresp_summary.csv, fold-K/freqresp/." };
-        var accelerator = new Option<string?>("--accelerator") { Description = "auto (CUDA, then OpenCL, then CPU; default), cuda, opencl or cpu." };
-        var seed = new Option<int?>("--seed") { Description = "Seed of weights, data order and dropout (default 0)." };
-        var output = new Option<string?>("--out") { Description = "Run folder (default runs/MODEL-TIMESTAMP)." };
-        var cache = new Option<string?>("--cache") { Description = "Cache for decoded audio and generated data (default $ENVNET_CACHE or ~/.cache/envnet)." };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint, with the options in its run.json." };
+        var momentum = new Option<double?>("--momentum") { HelpName = "X", Description = $"Nesterov momentum. {Default($"{Recipe.Momentum}")}" };
+        var weightDecay = new Option<double?>("--weight-decay") { HelpName = "X", Description = $"L2 weight decay. {Default("5e-4")}" };
+        var testCrops = new Option<int?>("--test-crops") { HelpName = "N", Description = $"Evenly spaced crops averaged per validation clip. {Default($"{Recipe.TestCrops}")}" };
+        var freqRespEvery = new Option<int?>("--freqresp-every") { HelpName = "N", Description = $"Record the learned filter bank's frequency response every N epochs and after the last (0: off): freqresp.csv, freqresp_summary.csv, fold-K/freqresp/. {Default("1")}" };
+        var accelerator = CommonOptions.AcceleratorOrRunChoice();
+        var seed = new Option<int?>("--seed") { HelpName = "N", Description = $"Seed of weights, data order and dropout. {Default("0")}" };
+        var output = new Option<string?>("--out") { HelpName = "DIR", Description = $"Run folder. {Default("runs/MODEL-TIMESTAMP")}" };
+        var cache = CommonOptions.Cache();
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint, with the options in its run.json (only --accelerator may change, and --epochs may grow)." };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable audio files and metadata rows (listed in the log) instead of stopping." };
 
         var command = new Command("train", "Train EnvNet with k-fold cross-validation on ESC-50 (without --data: the embedded synthetic default).")
@@ -91,10 +92,11 @@ public static class TrainCommand
         if (options.Embedded)
             log.Information(
                 "No --data given: this is the embedded default. It trains {Model} on a synthetic twin of ESC-50 ({Classes} classes of " +
-                "generated sounds, {Clips} clips per class and fold) for {Epochs} epochs on fold(s) {Folds}, to show the whole pipeline " +
+                "generated sounds, {Clips} clips per class and fold) for {Epochs} {EpochsNoun} on {FoldsNoun} {Folds}, to show the whole pipeline " +
                 "working without a GPU or the real data; its accuracy says nothing about real sounds. For the real recipe: " +
                 "envnet train --data PATH/TO/ESC-50 (see README.md).",
-                options.Model, EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, options.Epochs, string.Join(",", options.Folds));
+                options.Model, EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, options.Epochs, Wording.Noun(options.Epochs, "epoch"),
+                Wording.Noun(options.Folds.Length, "fold"), string.Join(",", options.Folds));
         log.Information("Run folder {RunDir}", options.OutDir);
 
         using var stopSignal = new StopSignal();

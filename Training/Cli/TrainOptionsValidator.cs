@@ -152,7 +152,7 @@ public static class TrainOptionsValidator
             : 0;
         var needed = Math.Max(0, TrainingCheckpoint.EstimateRunBytes(config, o.Folds.Length) - existing);
         errors.AddRange(OptionChecks.Failures(OptionChecks.FreeSpace("--out", o.OutDir, needed,
-            $"the checkpoints of {o.Folds.Length} fold(s) of {o.Model}")));
+            $"the checkpoints of {Wording.Count(o.Folds.Length, "fold")} of {o.Model}")));
     }
 
     /// <summary>An explicit CUDA or OpenCL choice must name a device ILGPU can see; auto and cpu always work.</summary>
@@ -165,7 +165,7 @@ public static class TrainOptionsValidator
             _ => (ILGPU.Runtime.AcceleratorType?)null,
         };
         if (type is { } wanted && ComputeDevice.ListDevices().All(d => d.Type != wanted))
-            errors.Add($"--accelerator: expected a {choice} device, but ILGPU finds none ('envnet devices' lists what it finds; 'auto' falls back to the CPU).");
+            errors.Add($"--accelerator: expected a {choice.DisplayName()} device, but ILGPU finds none ('envnet devices' lists what it finds; 'auto' falls back to the CPU).");
     }
 
     private static void CheckOutputFolder(string outDir, bool resume, List<string> errors)
@@ -239,7 +239,7 @@ public static class TrainOptionsValidator
             case "opencl": return AcceleratorChoice.OpenCL;
             case "cpu": return AcceleratorChoice.Cpu;
             default:
-                errors.Add($"--accelerator: expected one of auto, cuda, opencl, cpu; got '{text}'.");
+                errors.Add($"--accelerator: expected one of auto, cpu, cuda, opencl; got '{text}'.");
                 return null;
         }
     }
