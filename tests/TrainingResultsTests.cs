@@ -36,6 +36,19 @@ public sealed class TrainingResultsTests
     }
 
     [TestMethod]
+    public void LearningCurves_MarkTheSinglePointOfAOneEpochRun()
+    {
+        var oneEpoch = LearningCurvePlot.Build([Row(1, 1, 0.3)], "tiny");
+        var curves = oneEpoch.Subplots.GetPlots().SelectMany(p => p.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()).ToList();
+        Assert.HasCount(4, curves, "train and validation, loss and accuracy");
+        Assert.IsTrue(curves.All(c => c.MarkerSize > 0), "a single point has no line to show it");
+
+        var threeEpochs = LearningCurvePlot.Build([Row(1, 1, 0.3), Row(1, 2, 0.4), Row(1, 3, 0.5)], "tiny");
+        Assert.IsTrue(threeEpochs.Subplots.GetPlots().SelectMany(p => p.GetPlottables().OfType<ScottPlot.Plottables.Scatter>())
+            .All(c => c.MarkerSize == 0 && c.LineWidth > 0), "longer runs are lines");
+    }
+
+    [TestMethod]
     public void Metrics_AppendWritesOneHeader_TruncateDropsOnlyLaterEpochsOfTheFold()
     {
         using var dir = new TempDir();
