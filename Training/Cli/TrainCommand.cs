@@ -78,7 +78,7 @@ public static class TrainCommand
         var createdRunFolder = !Directory.Exists(options.OutDir);
         Directory.CreateDirectory(options.OutDir);
         int code;
-        using (var log = RunConsole.CreateLogger(options.OutDir)) code = Train(context, options, log);
+        using (var log = RunConsole.CreateLogger(options.OutDir)) code = Train(context, options, log, extended: arguments.Resume && arguments.Epochs is not null);
         // Exit code 2 promises that nothing was done: a run refused once the device is known (a batch too large for
         // it) takes back the folder it created, which holds only its log.
         if (code == ExitCodes.Usage && createdRunFolder
@@ -87,7 +87,7 @@ public static class TrainCommand
         return code;
     }
 
-    private static int Train(CliContext context, TrainOptions options, Serilog.ILogger log)
+    private static int Train(CliContext context, TrainOptions options, Serilog.ILogger log, bool extended)
     {
         if (options.Embedded)
             log.Information(
@@ -98,6 +98,10 @@ public static class TrainCommand
                 options.Model, EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, options.Epochs, Wording.Noun(options.Epochs, "epoch"),
                 Wording.Noun(options.Folds.Length, "fold"), string.Join(",", options.Folds));
         log.Information("Run folder {RunDir}", options.OutDir);
+        if (extended && options.EpochsBeforeExtension is [.., var before])
+            log.Information("Extending the run from {EpochsBefore} to {Epochs} epochs per fold: the learning-rate schedule is recomputed for " +
+                            "{Epochs} epochs from the next epoch on (epochs already trained keep the rates they had); run.json records it",
+                before, options.Epochs, options.Epochs);
 
         using var stopSignal = new StopSignal();
         try

@@ -16,6 +16,9 @@ public sealed record TrainOptions
     public int[] Folds { get; init; } = [1, 2, 3, 4, 5];
     public string Model { get; init; } = "envnet";
     public int Epochs { get; init; } = 600;
+    /// <summary>The run's epochs before each extension by <c>train --resume --epochs N</c>, oldest first; null for a
+    /// run never extended. The learning-rate schedule always follows <see cref="Epochs"/>.</summary>
+    public int[]? EpochsBeforeExtension { get; init; }
     public int Batch { get; init; } = Recipe.Batch;
     public double LearningRate { get; init; } = 0.01;
     public double[] LearningRateSteps { get; init; } = [0.5, 0.75];

@@ -69,7 +69,8 @@ public static class TrainOptionsValidator
         };
     }
 
-    /// <summary>--resume: the options of the run folder's run.json; only the accelerator may be changed.</summary>
+    /// <summary>--resume: the options of the run folder's run.json; only the accelerator may be changed, and --epochs
+    /// may extend the run to more epochs (its schedule recomputed for the new length).</summary>
     private static TrainOptions? FromRunFolder(TrainArguments a, List<string> errors)
     {
         if (a.Out is null)
@@ -80,7 +81,7 @@ public static class TrainOptionsValidator
         var given = new (string Name, bool Given)[]
         {
             ("--data", a.Data is not null), ("--subset", a.Subset is not null), ("--folds", a.Folds is not null),
-            ("--fold", a.Fold is not null), ("--model", a.Model is not null), ("--epochs", a.Epochs is not null),
+            ("--fold", a.Fold is not null), ("--model", a.Model is not null),
             ("--batch", a.Batch is not null), ("--lr", a.LearningRate is not null), ("--lr-steps", a.LearningRateSteps is not null),
             ("--warmup-epochs", a.WarmupEpochs is not null), ("--momentum", a.Momentum is not null), ("--weight-decay", a.WeightDecay is not null),
             ("--test-crops", a.TestCrops is not null), ("--seed", a.Seed is not null), ("--cache", a.Cache is not null),
@@ -88,7 +89,7 @@ public static class TrainOptionsValidator
             ("--skip-bad", a.SkipBad), ("--bc", a.BetweenClass), ("--strong-augment", a.StrongAugment),
         };
         foreach (var (name, _) in given.Where(g => g.Given))
-            errors.Add($"{name}: not allowed with --resume; the run's options come from {Path.Combine(a.Out, TrainOptions.RunFileName)} (only --accelerator may change).");
+            errors.Add($"{name}: not allowed with --resume; the run's options come from {Path.Combine(a.Out, TrainOptions.RunFileName)} (only --accelerator may change, and --epochs grow).");
 
         var runFile = Path.Combine(Path.GetFullPath(a.Out), TrainOptions.RunFileName);
         if (!File.Exists(runFile))
@@ -107,10 +108,14 @@ public static class TrainOptionsValidator
             return null;
         }
         var accelerator = ParseAccelerator(a.Accelerator, errors);
+        if (a.Epochs is { } epochs && epochs <= options.Epochs)
+            errors.Add($"--epochs: with --resume, expected more than the run's {Wording.Count(options.Epochs, "epoch")} to extend it; got {epochs}.");
         return options with
         {
             OutDir = Path.GetFullPath(a.Out),
             Accelerator = accelerator ?? options.Accelerator,
+            Epochs = a.Epochs ?? options.Epochs,
+            EpochsBeforeExtension = a.Epochs is null ? options.EpochsBeforeExtension : [.. options.EpochsBeforeExtension ?? [], options.Epochs],
         };
     }
 
