@@ -23,6 +23,7 @@ public enum TrainingOutcome { Completed, Stopped }
 public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHook> hooks, ILogger log, CancellationToken stop)
 {
     private readonly MetricsFile _metrics = new(Path.Combine(options.OutDir, MetricsFile.FileName));
+    private readonly RunEta _eta = new();
 
     /// <summary>The seed of one fold's model and data stream, fixed across processes and machines.</summary>
     public static int FoldSeed(int seed, int fold) => unchecked(seed * 1_000_003 + fold);
@@ -52,16 +53,21 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         log.Information("{Epochs} {EpochsNoun} per fold, batch {Batch}, learning rate: {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
             options.Epochs, Wording.Noun(options.Epochs, "epoch"), options.Batch, Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 
-        var store = ClipStore.Load(metadata, config.SampleRate, CacheFolder.PrepareClips(options.CacheDir, options.DataDir, config.SampleRate), options.SkipBad, message => log.Information("{DatasetMessage}", message));
+        ClipStore store = null!;
+        RunConsole.Phase($"loading clips at {config.SampleRate} Hz", metadata.Clips.Count, line => log.Information("{Progress}", line), report =>
+            store = ClipStore.Load(metadata, config.SampleRate, CacheFolder.PrepareClips(options.CacheDir, options.DataDir, config.SampleRate),
+                options.SkipBad, message => log.Information("{DatasetMessage}", message), clipsDone: done => report(done, null)));
         if (store.SkippedCount > 0)
             log.Warning("Skipped {Skipped} unreadable {ClipsNoun} (--skip-bad): {Reasons}", store.SkippedCount, Wording.Noun(store.SkippedCount, "clip"), store.SkippedReasons);
 
-        foreach (var fold in options.Folds)
+        for (var f = 0; f < options.Folds.Length; f++)
         {
+            var fold = options.Folds[f];
             TrainingOutcome outcome;
             try
             {
-                outcome = TrainFold(device, config, store, metadata.ClassNames, fold, deviceLog.ForContext("Fold", fold));
+                outcome = TrainFold(device, config, store, metadata.ClassNames, fold, foldsAfter: options.Folds.Length - f - 1,
+                    deviceLog.ForContext("Fold", fold));
             }
             catch (Exception e) when (DeviceOutOfMemoryException.IsOutOfMemory(e, device.Type))
             {
@@ -108,8 +114,9 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
                 $"--batch: {options.Batch} needs about {needed / (1 << 20)} MiB of device memory for {config.Name}, {device.Name} has {available / (1 << 20)} MiB; use a smaller batch.");
     }
 
+    /// <param name="foldsAfter">Folds of the run still to train after this one, for the time left.</param>
     private TrainingOutcome TrainFold(ComputeDevice device, EnvNetConfig config, ClipStore store,
-        IReadOnlyList<string> classNames, int fold, ILogger foldLog)
+        IReadOnlyList<string> classNames, int fold, int foldsAfter, ILogger foldLog)
     {
         var (train, validation) = store.Split(fold);
         if (train.Count == 0 || validation.Count == 0)
@@ -147,10 +154,12 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             var (lossSum, correct, samples, batches) = (done.LossSum, done.Correct, done.Samples, done.Batches);
             var clock = Stopwatch.StartNew();
             var stopped = false;
+            _eta.StartEpoch(options.Epochs - epoch + 1 + foldsAfter * options.Epochs);
             using (var stream = new TrainingBatchStream(train, config.Classes, options.Batch, config.InputLength,
                        config.SampleRate, seed, epoch, augmentation))
             {
-                RunConsole.WithProgress($"fold {fold} epoch {epoch}/{options.Epochs}", stream.BatchCount, batches, advance =>
+                var description = $"fold {fold} epoch {epoch}/{options.Epochs}";
+                RunConsole.Phase(description, stream.BatchCount, line => foldLog.Information("{Progress}", line), advance =>
                 {
                     // The stream is a pure function of (seed, epoch): skipping the batches a stopped run already
                     // trained on puts the resumed run exactly where the stopped one was.
@@ -173,9 +182,10 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
                         correct += result.Correct;
                         samples += batch.Count;
                         batches++;
-                        advance(lossSum / samples);
+                        var eta = _eta.Describe((double)batches / stream.BatchCount);
+                        advance(batches, $"{description} loss {lossSum / samples:F3}{(eta is null ? "" : $", {eta}")}");
                     }
-                });
+                }, alreadyDone: batches);
             }
             var trainSeconds = done.TrainSeconds + clock.Elapsed.TotalSeconds;
 
@@ -193,7 +203,9 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
                 return Stop(foldLog, fold, progress.Epoch, batches);
             }
 
-            var evaluation = evaluator.Evaluate(validation, classNames);
+            EvaluationResult evaluation = null!;
+            RunConsole.Phase($"fold {fold} epoch {epoch} validation", validation.Count, line => foldLog.Information("{Progress}", line),
+                report => evaluation = evaluator.Evaluate(validation, classNames, done => report(done, null)));
             if (!double.IsFinite(evaluation.Loss))
                 throw TrainingDivergedException.AtValidation(fold, epoch, evaluation.Loss, learningRate, KeptCheckpoint(progress, foldDir));
             var row = new EpochMetrics
@@ -233,12 +245,14 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
             foldLog.ForContext("Epoch", epoch).Information(
                 "Fold {Fold} epoch {Epoch}/{Epochs}: lr {LearningRate:G3}, train loss {TrainLoss:F4} accuracy {TrainAccuracy:P1}, " +
-                "validation loss {ValidationLoss:F4} accuracy {ValidationAccuracy:P1}{Best}, {EpochSeconds:F1} s, {SamplesPerSecond:F0} samples/s",
+                "validation loss {ValidationLoss:F4} accuracy {ValidationAccuracy:P1}{Best}, {EpochSeconds:F1} s, {SamplesPerSecond:F0} samples/s{RunLeft}",
                 fold, epoch, options.Epochs, learningRate, row.TrainLoss, row.TrainAccuracy, row.ValidationLoss,
-                row.ValidationAccuracy, isBest ? " (best)" : "", row.EpochSeconds, row.SamplesPerSecond);
+                row.ValidationAccuracy, isBest ? " (best)" : "", row.EpochSeconds, row.SamplesPerSecond,
+                _eta.Describe(1) is { } left && (epoch < options.Epochs || foldsAfter > 0) ? $"; {left}" : "");
 
             var context = new EpochContext(fold, epoch, model, row, options.OutDir, foldDir, foldLog);
             foreach (var hook in hooks) hook.AfterEpoch(context);
+            _eta.FinishEpoch();
         }
         return TrainingOutcome.Completed;
     }

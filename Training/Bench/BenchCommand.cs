@@ -39,9 +39,16 @@ public static class BenchCommand
             }
             KernelPreference.PlainOnly = parsed.GetValue(plainKernels);
             using var device = ComputeDevice.Create(choice);
-            var result = Run(device, name, parsed.GetValue(batch), parsed.GetValue(steps), parsed.GetValue(warmup), output.WriteLine,
-                timeLayers: !parsed.GetValue(stepOnly));
+            BenchResult result = null!;
+            // The per-layer lines as they are measured are progress; the table below is the result, printed once.
+            RunConsole.Activity("timing layers and the training step", output, error.WriteLine, (status, _) =>
+                result = Run(device, name, parsed.GetValue(batch), parsed.GetValue(steps), parsed.GetValue(warmup),
+                    layer => status($"measured {layer.Trim()}"), timeLayers: !parsed.GetValue(stepOnly)));
             Print(output, result);
+            if (parsed.GetValue(plainKernels))
+                output.WriteLine("plain kernels: as asked (--plain-kernels).");
+            else if (device.Type != ILGPU.Runtime.AcceleratorType.Cuda)
+                output.WriteLine($"plain kernels: the tiled kernels are CUDA-only (they rely on warp shuffles), so {device.Type} runs the plain ones.");
             if (parsed.GetValue(json) is { } path)
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -66,9 +73,18 @@ public static class BenchCommand
             if (Accelerator(parsed.GetValue(accelerator), error) is not { } choice) return Cli.ExitCodes.Usage;
             using var device = ComputeDevice.Create(choice);
             output.WriteLine($"selfcheck on {device.Type} {device.Name}, tolerance {KernelSelfCheck.Tolerance:E0}");
-            var rows = KernelSelfCheck.Run(device, parsed.GetValue(batch),
-                row => output.WriteLine($"{row.Shape,-26} {row.Kernel,-16} max rel error {row.MaxRelativeError:E2} {(row.Passed ? "ok" : "FAILED")}"),
-                output.WriteLine);
+            IReadOnlyList<SelfCheckRow> rows = [];
+            RunConsole.Activity("selfcheck", output, error.WriteLine, (status, print) =>
+            {
+                var done = 0;
+                status("comparing the first kernels");
+                rows = KernelSelfCheck.Run(device, parsed.GetValue(batch), row =>
+                    {
+                        print($"{row.Shape,-26} {row.Kernel,-16} max rel error {row.MaxRelativeError:E2} {(row.Passed ? "ok" : "FAILED")}");
+                        status($"{Wording.Count(++done, "comparison")} done");
+                    },
+                    print);
+            });
             var failed = rows.Count(r => !r.Passed);
             output.WriteLine(failed == 0 ? $"selfcheck: all {rows.Count} comparisons within tolerance" : $"selfcheck: {failed} of {rows.Count} FAILED");
             return failed == 0 ? 0 : 1;
@@ -107,6 +123,10 @@ public static class BenchCommand
         foreach (var l in r.Layers)
             output.WriteLine($"{l.Layer,-40} {l.ForwardMs,9:F3} {l.BackwardMs,9:F3} {Rate(l.ForwardGflops),9} {Rate(l.BackwardGflops),9}");
         if (r.Layers.Count == 0) output.WriteLine("(per-layer times not measured: --step-only)");
+        else
+            output.WriteLine("Each layer is timed alone (the median of repeated calls on its own input), so the layer times do not add up to " +
+                             "the training step: the step also copies the batch to the device, computes the loss, updates the weights " +
+                             "and reads the loss back, one launch after another.");
         output.WriteLine($"{r.Framework} on {r.Device}: {r.Model} batch {r.Batch}: training step {r.StepMs:F2} ms, " +
                          $"{Figure(r.SamplesPerSecond)} samples/s, {Figure(r.StepGflops)} GFLOP/s, model buffers {r.ModelBytes / (double)(1 << 30):F2} GiB" +
                          (r.DeviceUsedBytes is { } used ? $", device memory in use {used / (double)(1 << 30):F2} GiB" : ""));

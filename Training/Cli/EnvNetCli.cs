@@ -110,6 +110,10 @@ public static class EnvNetCli
             context.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.Failure;
         }
+        finally
+        {
+            RunConsole.RestoreTerminal();
+        }
     }
 
     /// <summary>System.CommandLine's error for "envnet" alone, also given beside an unknown command name, where

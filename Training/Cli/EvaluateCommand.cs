@@ -62,11 +62,16 @@ public static class EvaluateCommand
                     $"{checkpointPath}: trained on {info.ClassNames.Count} classes ({string.Join(", ", info.ClassNames.Take(3))}, ...) " +
                     $"that differ from the {metadata.ClassCount} classes of {dataDir}.");
             var validationFold = fold ?? info.Fold;
-            var store = ClipStore.Load(metadata, model.Config.SampleRate, CacheFolder.PrepareClips(cacheDir, dataDir, model.Config.SampleRate), skipBad);
+            ClipStore store = null!;
+            RunConsole.Phase($"loading clips at {model.Config.SampleRate} Hz", metadata.Clips.Count, context.Error.WriteLine, report =>
+                store = ClipStore.Load(metadata, model.Config.SampleRate, CacheFolder.PrepareClips(cacheDir, dataDir, model.Config.SampleRate),
+                    skipBad, clipsDone: done => report(done, null)));
             var (_, validation) = store.Split(validationFold);
             if (validation.Count == 0) throw new InvalidDataException($"{dataDir}: fold {validationFold} has no clips.");
 
-            var result = new TestCropEvaluator(model, testCrops).Evaluate(validation, info.ClassNames);
+            EvaluationResult result = null!;
+            RunConsole.Phase($"evaluating fold {validationFold}", validation.Count, context.Error.WriteLine, report =>
+                result = new TestCropEvaluator(model, testCrops).Evaluate(validation, info.ClassNames, done => report(done, null)));
             Directory.CreateDirectory(outDir);
             var confusionPath = Path.GetFullPath(Path.Combine(outDir, $"confusion-fold-{validationFold}.csv"));
             result.Confusion.Write(confusionPath);
