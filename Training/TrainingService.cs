@@ -100,7 +100,10 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, dataDir);
         var temporary = dataDir + $".partial-{Environment.ProcessId}";
         if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
-        SyntheticEsc50.Write(temporary, EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, EmbeddedDefault.DataSeed);
+        var clips = EmbeddedDefault.Classes * EmbeddedDefault.ClipsPerClassPerFold * Esc50Metadata.Folds;
+        RunConsole.Phase("generating synthetic clips", clips, line => log.Information("{Progress}", line), report =>
+            SyntheticEsc50.Write(temporary, EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, EmbeddedDefault.DataSeed,
+                done => report(done, null)));
         Directory.Move(temporary, dataDir);
     }
 

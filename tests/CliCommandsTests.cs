@@ -1,10 +1,12 @@
 using System.CommandLine;
-using System.CommandLine.Help;
 using System.Text.Json;
 using EnvNet.Esc50Dataset;
+using EnvNet.Kernels;
 using EnvNet.Network;
+using EnvNet.Training;
 using EnvNet.Training.Checkpoints;
 using EnvNet.Training.Cli;
+using EnvNet.Training.Results;
 using static EnvNet.Tests.EnvNetRuns;
 
 namespace EnvNet.Tests;
@@ -126,6 +128,28 @@ public sealed class CliCommandsTests
         }
     }
 
+    /// <summary>A stop before anything was trained says so, rather than claiming a checkpoint and metrics.</summary>
+    [TestMethod]
+    public void StopBeforeTheFirstBatch_SaysNothingIsSaved()
+    {
+        using var dir = new TempDir();
+        var options = new TrainOptions
+        {
+            DataDir = Data, OutDir = dir.Sub("run"), CacheDir = dir.Sub("cache"), Model = "envnet-tiny", Epochs = 1, Folds = [1], Batch = 4,
+            TestCrops = 1, FreqRespEvery = 0, Accelerator = AcceleratorChoice.Cpu,
+        };
+        Directory.CreateDirectory(options.OutDir);
+        var logged = new MessageSink();
+        using var log = new Serilog.LoggerConfiguration().WriteTo.Sink(logged).CreateLogger();
+
+        var outcome = new TrainingService(options, [], log, new CancellationToken(canceled: true)).Run();
+
+        Assert.AreEqual(TrainingOutcome.Stopped, outcome);
+        StringAssert.Contains(logged.ToString(), "Stopped in fold 1 before its first batch; nothing is saved yet (no batch had finished)");
+        Assert.DoesNotContain("metrics are saved", logged.ToString());
+        Assert.IsFalse(File.Exists(Path.Combine(options.OutDir, MetricsFile.FileName)));
+    }
+
     [TestMethod]
     public void Cache_ListsDatasetsPerSampleRateAndClearsOne()
     {
@@ -158,5 +182,16 @@ public sealed class CliCommandsTests
         Assert.AreEqual(ExitCodes.Success, Cli("cache", "clear", "--cache", cache).Code);
         CollectionAssert.AreEqual(new[] { "unrelated.txt" }, Directory.GetFileSystemEntries(cache, "*", SearchOption.AllDirectories)
             .Where(File.Exists).Select(Path.GetFileName).ToArray(), "only what envnet wrote is removed");
+    }
+
+    /// <summary>The rendered messages of a run's log, one per line.</summary>
+    private sealed class MessageSink : Serilog.Core.ILogEventSink
+    {
+        private readonly StringWriter _messages = new();
+        private readonly Serilog.Formatting.Display.MessageTemplateTextFormatter _format = new("{Message:lj}{NewLine}"); // as on the console
+
+        public void Emit(Serilog.Events.LogEvent logEvent) => _format.Format(logEvent, _messages);
+
+        public override string ToString() => _messages.ToString();
     }
 }

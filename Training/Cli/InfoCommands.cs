@@ -36,8 +36,12 @@ public static class InfoCommands
             o.WriteLine($"classes     {info.ClassNames.Count} ({info.Subset}): {string.Join(", ", info.ClassNames.Select((name, i) => $"{i} {name}"))}");
             o.WriteLine($"fold        {info.Fold} (validated on it, trained on the others), seed {info.Seed}");
             o.WriteLine($"epoch       {info.Epoch}");
-            o.WriteLine($"validation  {Accuracy(info.ValidationAccuracy)} at epoch {info.Epoch}" +
-                        (info.BestEpoch is { } bestEpoch && info.BestValidationAccuracy is { } best ? $"; best {Accuracy(best)} at epoch {bestEpoch}" : ""));
+            // A checkpoint saved by a stop during an epoch was never validated: its accuracy is NaN.
+            var validation = double.IsFinite(info.ValidationAccuracy)
+                ? $"{info.ValidationAccuracy.ToString("P1", CultureInfo.InvariantCulture)} at epoch {info.Epoch}"
+                : $"not measured (saved during epoch {info.Epoch + 1})";
+            o.WriteLine($"validation  {validation}" +
+                        (info.BestEpoch is { } bestEpoch && info.BestValidationAccuracy is { } best ? $"; best {best.ToString("P1", CultureInfo.InvariantCulture)} at epoch {bestEpoch}" : ""));
             if (info.TrainingOptions is { } options)
             {
                 o.WriteLine("training options:");
@@ -49,10 +53,6 @@ public static class InfoCommands
         });
         return command;
     }
-
-    /// <summary>Mid-epoch checkpoints were never validated: their accuracy is NaN.</summary>
-    private static string Accuracy(double accuracy) =>
-        double.IsFinite(accuracy) ? accuracy.ToString("P1", CultureInfo.InvariantCulture) : "not measured (saved during an epoch)";
 
     public static Command Devices(CliContext context)
     {

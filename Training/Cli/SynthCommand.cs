@@ -28,8 +28,10 @@ public static class SynthCommand
                 foreach (var failure in failures) context.UsageError(failure);
                 return ExitCodes.Usage;
             }
-            SyntheticEsc50.Write(outDir!, parsed.GetValue(classes), parsed.GetValue(clips), parsed.GetValue(seed));
-            context.Out.WriteLine($"wrote {parsed.GetValue(classes) * parsed.GetValue(clips) * 5} clips of {parsed.GetValue(classes)} classes to {Path.GetFullPath(outDir!)}");
+            var total = parsed.GetValue(classes) * parsed.GetValue(clips) * Esc50Metadata.Folds;
+            RunConsole.Phase("generating synthetic clips", total, context.Error.WriteLine, report =>
+                SyntheticEsc50.Write(outDir!, parsed.GetValue(classes), parsed.GetValue(clips), parsed.GetValue(seed), done => report(done, null)));
+            context.Out.WriteLine($"wrote {Wording.Count(total, "clip")} of {Wording.Count(parsed.GetValue(classes), "class", "classes")} to {Path.GetFullPath(outDir!)}");
             return ExitCodes.Success;
         });
         return command;
