@@ -111,23 +111,28 @@ public static class PredictCommand
             if (format == "csv")
                 context.Out.WriteLine(string.Join(",", Enumerable.Range(1, shown).SelectMany(k => new[] { $"top{k}", $"p{k}" }).Prepend("file")));
             var failed = 0;
-            foreach (var file in files)
+            void PredictAll(Action<int> filesDone)
             {
-                float[] samples;
-                try
+                for (var i = 0; i < files.Count; i++)
                 {
-                    samples = ClipPreprocessor.Preprocess(file, model.Config.SampleRate);
+                    try
+                    {
+                        var samples = ClipPreprocessor.Preprocess(files[i], model.Config.SampleRate);
+                        Write(context.Out, format, files[i], info.Model, Predict(evaluator, samples, info.ClassNames, shown));
+                    }
+                    catch (DatasetException e)
+                    {
+                        // One unreadable file does not cost the predictions of the others; the exit code still says so.
+                        context.Error.WriteLine($"error: {e.Message}");
+                        failed++;
+                    }
+                    filesDone(i + 1);
                 }
-                catch (DatasetException e)
-                {
-                    // One unreadable file does not cost the predictions of the others; the exit code still says so.
-                    context.Error.WriteLine($"error: {e.Message}");
-                    failed++;
-                    continue;
-                }
-                var prediction = Predict(evaluator, samples, info.ClassNames, shown);
-                Write(context.Out, format, file, info.Model, prediction);
             }
+            // On a terminal the predictions printed as they come are the progress (a live bar would re-wrap them to
+            // its width); with the output in a file, plain progress lines go to standard error.
+            if (RunConsole.IsInteractive) PredictAll(_ => { });
+            else RunConsole.Phase("predicting", files.Count, context.Error.WriteLine, report => PredictAll(done => report(done, null)));
             if (failed > 0) context.Error.WriteLine($"error: {Wording.Count(failed, "file")} of {files.Count} could not be read.");
             return failed == 0 ? ExitCodes.Success : ExitCodes.Failure;
         }
