@@ -128,6 +128,19 @@ public sealed class CliCommandsTests
         }
     }
 
+    [TestMethod]
+    public void Bench_PrintsEachLayerOnceAndSaysWhatTheFiguresMean()
+    {
+        var (code, output, error) = Cli("bench", "--model", "envnet-tiny", "--batch", "1", "--steps", "1", "--warmup", "0", "--accelerator", "cpu");
+
+        Assert.AreEqual(ExitCodes.Success, code, error);
+        var layerRows = output.Split('\n').Where(l => l.StartsWith("feature_conv.", StringComparison.Ordinal) || l.StartsWith("classifier.", StringComparison.Ordinal)).ToList();
+        Assert.IsNotEmpty(layerRows);
+        CollectionAssert.AllItemsAreUnique(layerRows.Select(l => l.Split(' ')[0]).ToList(), output);
+        StringAssert.Contains(output, "so the layer times do not add up to the training step");
+        StringAssert.Contains(output, "plain kernels: the tiled kernels are CUDA-only");
+    }
+
     /// <summary>A stop before anything was trained says so, rather than claiming a checkpoint and metrics.</summary>
     [TestMethod]
     public void StopBeforeTheFirstBatch_SaysNothingIsSaved()

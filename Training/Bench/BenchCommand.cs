@@ -123,13 +123,13 @@ public static class BenchCommand
         foreach (var l in r.Layers)
             output.WriteLine($"{l.Layer,-40} {l.ForwardMs,9:F3} {l.BackwardMs,9:F3} {Rate(l.ForwardGflops),9} {Rate(l.BackwardGflops),9}");
         if (r.Layers.Count == 0) output.WriteLine("(per-layer times not measured: --step-only)");
-        else
-            output.WriteLine("Each layer is timed alone (the median of repeated calls on its own input), so the layer times do not add up to " +
-                             "the training step: the step also copies the batch to the device, computes the loss, updates the weights " +
-                             "and reads the loss back, one launch after another.");
         output.WriteLine($"{r.Framework} on {r.Device}: {r.Model} batch {r.Batch}: training step {r.StepMs:F2} ms, " +
                          $"{Figure(r.SamplesPerSecond)} samples/s, {Figure(r.StepGflops)} GFLOP/s, model buffers {r.ModelBytes / (double)(1 << 30):F2} GiB" +
                          (r.DeviceUsedBytes is { } used ? $", device memory in use {used / (double)(1 << 30):F2} GiB" : ""));
+        if (r.Layers.Count > 0)
+            output.WriteLine("Each layer is timed alone (the median of repeated calls on its own input), so the layer times do not add up to " +
+                             "the training step: the step also copies the batch to the device, computes the loss, updates the weights " +
+                             "and reads the loss back, one launch after another.");
     }
 
     private static string Rate(double? gflops) => gflops is { } g ? Figure(g) : "-";
