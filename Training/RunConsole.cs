@@ -47,19 +47,8 @@ public static class RunConsole
     {
         if (!IsInteractive)
         {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var nextLine = FirstPlainLine;
-            var gate = new object();
-            body((done, _) =>
-            {
-                if (plainLine is null || clock.Elapsed < nextLine) return;
-                lock (gate)
-                {
-                    if (clock.Elapsed < nextLine) return;
-                    nextLine = clock.Elapsed + PlainLineEvery;
-                    plainLine($"{description}: {done}/{total}");
-                }
-            });
+            var plain = new PlainProgress(description, plainLine);
+            body((done, _) => plain.Report($"{done}/{total}"));
             return;
         }
         try
@@ -93,14 +82,7 @@ public static class RunConsole
     {
         if (!IsInteractive)
         {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var nextLine = FirstPlainLine;
-            body(status =>
-            {
-                if (plainLine is null || clock.Elapsed < nextLine) return;
-                nextLine = clock.Elapsed + PlainLineEvery;
-                plainLine($"{description}: {status}");
-            }, output.WriteLine);
+            body(new PlainProgress(description, plainLine).Report, output.WriteLine);
             return;
         }
         try
@@ -119,6 +101,26 @@ public static class RunConsole
     public static void RestoreTerminal()
     {
         if (IsInteractive) Console.Write("\u001b[?25h");
+    }
+
+    /// <summary>"description: state" lines, the first once the work has run <see cref="FirstPlainLine"/>, then at
+    /// most one every <see cref="PlainLineEvery"/>; reports from several threads are fine.</summary>
+    private sealed class PlainProgress(string description, Action<string>? plainLine)
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private readonly Lock _gate = new();
+        private TimeSpan _nextLine = FirstPlainLine;
+
+        public void Report(string state)
+        {
+            if (plainLine is null || _clock.Elapsed < _nextLine) return;
+            lock (_gate)
+            {
+                if (_clock.Elapsed < _nextLine) return;
+                _nextLine = _clock.Elapsed + PlainLineEvery;
+                plainLine($"{description}: {state}");
+            }
+        }
     }
 
     /// <summary>"done/total" beside the bar.</summary>

@@ -47,11 +47,12 @@ public static class OptionChecks
     /// <see cref="IOException"/> when a file is in the way.</summary>
     public static string NearestExistingFolder(string path)
     {
-        for (var candidate = Path.GetFullPath(path); ; candidate = Path.GetDirectoryName(candidate)!)
+        for (var candidate = Path.GetFullPath(path); candidate is not null; candidate = Path.GetDirectoryName(candidate))
         {
             if (Directory.Exists(candidate)) return candidate;
             if (File.Exists(candidate)) throw new IOException($"'{candidate}' is a file");
         }
+        throw new IOException($"no folder above '{path}' exists"); // a drive or share that is not there
     }
 
     /// <summary>Whether the file system holding <paramref name="path"/> (or the folder it would be created in) has
