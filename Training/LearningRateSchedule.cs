@@ -14,7 +14,13 @@ public sealed record LearningRateSchedule(double BaseRate, IReadOnlyList<double>
 {
     /// <summary>The rate of epoch <paramref name="epoch"/>, counted from 1.</summary>
     public double At(int epoch) =>
-        BaseRate * Math.Pow(0.1, epoch <= WarmupEpochs ? 1 : Steps.Count(s => epoch - 1 >= s * Epochs));
+        BaseRate * Math.Pow(0.1, epoch <= WarmupEpochs ? 1 : Steps.Count(s => epoch - 1 >= FinishedEpochsAt(s)));
+
+    /// <summary>The finished epochs after which step fraction <paramref name="step"/> drops the rate: the first whole
+    /// number of epochs &gt;= step x epochs. A recipe written as epoch milestones (PyTorch's MultiStepLR) arrives as
+    /// fractions m / epochs (<see cref="Network.TrainingRecipe.StepsAtEpochs"/>), whose product with the epochs may be
+    /// off from m by a rounding error either way; the tolerance puts the drop after exactly m finished epochs.</summary>
+    public int FinishedEpochsAt(double step) => (int)Math.Ceiling(step * Epochs - 1e-9);
 
     /// <summary>Runs of consecutive epochs that share a rate, in order.</summary>
     public IReadOnlyList<(int FirstEpoch, int LastEpoch, double Rate)> Phases()

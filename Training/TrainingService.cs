@@ -40,18 +40,20 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
     public TrainingOutcome Run()
     {
         var metadata = LoadMetadata(options, log);
-        var config = EnvNetConfig.ByName(options.Model, metadata.ClassCount);
+        var config = ModelRegistry.Config(options.Model, metadata.ClassCount);
 
         using var device = ComputeDevice.Create(options.Accelerator);
-        var deviceLog = log.ForContext("Accelerator", $"{device.Type} {device.Name}");
+        var deviceLog = log.ForContext("Accelerator", device.Description);
         CheckDeviceMemory(device, config);
         // Written once the run can start, so a run that could not (no such device, batch too large) leaves no
         // run.json behind and can be retried with other options into the same folder.
         WriteRunFile(options);
         deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
-            config.Name, config.Classes, config.SampleRate, config.InputLength, $"{device.Type} {device.Name}");
-        log.Information("{Epochs} {EpochsNoun} per fold, batch {Batch}, learning rate: {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
-            options.Epochs, Wording.Noun(options.Epochs, "epoch"), options.Batch, Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
+            config.Name, config.Classes, config.SampleRate, config.InputLength, device.Description);
+        log.Information("{Epochs} {EpochsNoun} per fold, batch {Batch}, {Optimizer}, learning rate: {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
+            options.Epochs, Wording.Noun(options.Epochs, "epoch"), options.Batch,
+            options.Optimizer == OptimizerKind.Adam ? "Adam" : $"SGD-Nesterov {options.Momentum.ToString("G12", System.Globalization.CultureInfo.InvariantCulture)}",
+            Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 
         ClipStore store = null!;
         RunConsole.Phase($"loading clips at {config.SampleRate} Hz", metadata.Clips.Count, line => log.Information("{Progress}", line), report =>
@@ -107,10 +109,10 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         Directory.Move(temporary, dataDir);
     }
 
-    private void CheckDeviceMemory(ComputeDevice device, EnvNetConfig config)
+    private void CheckDeviceMemory(ComputeDevice device, ModelConfig config)
     {
         if (device.Type == ILGPU.Runtime.AcceleratorType.CPU) return; // host memory, not a fixed device budget
-        var needed = EnvNetModel.EstimateTrainingBytes(config, options.Batch);
+        var needed = NetworkModel.EstimateTrainingBytes(config, options.Batch);
         var available = device.Accelerator.MemorySize;
         if (needed > available)
             throw new UsageException(
@@ -118,7 +120,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
     }
 
     /// <param name="foldsAfter">Folds of the run still to train after this one, for the time left.</param>
-    private TrainingOutcome TrainFold(ComputeDevice device, EnvNetConfig config, ClipStore store,
+    private TrainingOutcome TrainFold(ComputeDevice device, ModelConfig config, ClipStore store,
         IReadOnlyList<string> classNames, int fold, int foldsAfter, ILogger foldLog)
     {
         var (train, validation) = store.Split(fold);
@@ -129,7 +131,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         var foldDir = FoldDir(options.OutDir, fold);
         Directory.CreateDirectory(foldDir);
         var seed = FoldSeed(options.Seed, fold);
-        using var model = EnvNetModel.Create(device, config, options.Batch, seed);
+        using var model = NetworkModel.Create(device, config, options.Batch, seed, options.Optimizer);
         var progress = TrainingCheckpoint.TryLoad(foldDir, model, fold, seed) ?? TrainingProgress.Start(fold, seed);
         _metrics.TruncateFold(fold, progress.Epoch);
         if (progress.Epoch >= options.Epochs)
@@ -138,7 +140,11 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             return TrainingOutcome.Completed;
         }
         if (progress.Epoch == 0 && progress.Partial is null)
+        {
             foldLog.Information("Fold {Fold}: {TrainClips} training clips, {ValidationClips} validation clips", fold, train.Count, validation.Count);
+            var start = new FoldStartContext(fold, model, options.OutDir, foldDir, foldLog);
+            foreach (var hook in hooks) hook.BeforeFirstEpoch(start);
+        }
         else
             foldLog.Information("Fold {Fold}: {TrainClips} training clips, {ValidationClips} validation clips; resuming after epoch {Epoch} and {Batches} batches",
                 fold, train.Count, validation.Count, progress.Epoch, progress.Partial?.Batches ?? 0);

@@ -30,7 +30,7 @@ public sealed class CliCommandsTests
         SyntheticEsc50.Write(Data, classes: 2, clipsPerClassPerFold: 1, seed: 3);
         _classNames = Esc50Metadata.Load(Data).ClassNames;
         var options = new TrainOptions { DataDir = Data, OutDir = _root.Sub("run"), CacheDir = _root.Sub("cache"), Model = "envnet-tiny", Epochs = 9 };
-        using var model = EnvNetModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-tiny", 2), maxBatch: 1, seed: 1);
+        using var model = NetworkModel.Create(TestDevice.Cpu, ModelRegistry.Config("envnet-tiny", 2), maxBatch: 1, seed: 1);
         ModelCheckpoint.Save(Checkpoint, model, new CheckpointInfo("envnet-tiny", "esc50", _classNames, Fold: 2, Epoch: 9, Seed: 1,
             ValidationAccuracy: 0.5, BestEpoch: 7, BestValidationAccuracy: 0.75, TrainingOptions: options.ToJson()));
     }
@@ -120,7 +120,7 @@ public sealed class CliCommandsTests
 
             Assert.AreEqual(ExitCodes.Success, code, error);
             StringAssert.Contains(output, "model       envnet-tiny, 16000 Hz, 8040 samples per input");
-            StringAssert.Contains(output, $"parameters  {EnvNetModel.CountParameters(EnvNetConfig.ByName("envnet-tiny", 2)):N0}");
+            StringAssert.Contains(output, $"parameters  {NetworkModel.CountParameters(ModelRegistry.Config("envnet-tiny", 2)):N0}");
             StringAssert.Contains(output, $"classes     2 (esc50): 0 {_classNames[0]}, 1 {_classNames[1]}");
             StringAssert.Contains(output, "fold        2");
             StringAssert.Contains(output, "validation  50.0 % at epoch 9; best 75.0 % at epoch 7");
@@ -138,7 +138,8 @@ public sealed class CliCommandsTests
         Assert.IsNotEmpty(layerRows);
         CollectionAssert.AllItemsAreUnique(layerRows.Select(l => l.Split(' ')[0]).ToList(), output);
         StringAssert.Contains(output, "so the layer times do not add up to the training step");
-        StringAssert.Contains(output, "plain kernels: the tiled kernels are CUDA-only");
+        StringAssert.Contains(output, "kernels: CPU host kernels");
+        StringAssert.Contains(output, "the tiled kernels are CUDA-only");
     }
 
     /// <summary>A stop before anything was trained says so, rather than claiming a checkpoint and metrics.</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using EnvNet.Esc50Dataset;
+using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Training.Checkpoints;
 using EnvNet.Training.Cli;
@@ -68,6 +69,7 @@ public sealed class OptionSweepTests
         ("shapes", "--model", ["resnet"]),
         ("shapes", "--classes", ["0", "abc"]),
         ("shapes", "--batch", ["0", "abc"]),
+        ("models", "--markdown", [Flag]),
         ("synth", "--out", ["{file}/synth"]),
         ("synth", "--classes", ["0", "51", "abc"]),
         ("synth", "--clips-per-class-per-fold", ["0", "abc"]),
@@ -108,6 +110,7 @@ public sealed class OptionSweepTests
         "cache" => ["--cache", "{out}"],
         "help" => ["train"],
         "shapes" => ["--model", "envnet-tiny"],
+        "models" => [],
         "synth" => ["--out", "{out}", "--classes", "1", "--clips-per-class-per-fold", "1"],
         "freqresp" => ["--checkpoint", Checkpoint, "--out", "{out}", "--accelerator", "cpu"],
         "bench" => ["--model", "envnet-tiny", "--batch", "1", "--steps", "1", "--warmup", "0", "--accelerator", "cpu"],
@@ -127,7 +130,7 @@ public sealed class OptionSweepTests
         SyntheticEsc50.Write(Data, classes: 2, clipsPerClassPerFold: 1, seed: 3);
         File.WriteAllText(_root.Sub("file"), "");
         Directory.CreateDirectory(_root.Sub("empty"));
-        using (var model = EnvNetModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-tiny", 2), maxBatch: 1, seed: 1))
+        using (var model = NetworkModel.Create(TestDevice.Cpu, ModelRegistry.Config("envnet-tiny", 2), maxBatch: 1, seed: 1))
             ModelCheckpoint.Save(Checkpoint, model,
                 new CheckpointInfo("envnet-tiny", "esc50", Esc50Metadata.Load(Data).ClassNames, Fold: 1, Epoch: 1, Seed: 1, ValidationAccuracy: 0.5));
         Directory.CreateDirectory(_root.Sub("run"));
@@ -148,6 +151,27 @@ public sealed class OptionSweepTests
         CollectionAssert.AreEqual(inTree, swept,
             $"options without bad values: {string.Join(", ", inTree.Except(swept))}; swept but gone: {string.Join(", ", swept.Except(inTree))}");
         TestContext.WriteLine($"{swept.Length} options and arguments of {root.Subcommands.Count} commands, {Cases.Count()} bad values");
+    }
+
+    /// <summary>Every command's --accelerator takes the same values, ilgpu-cpu included, and a refused value lists them.</summary>
+    [TestMethod]
+    public void AcceleratorValues_AreAcceptedAndListedByEveryCommand()
+    {
+        foreach (var value in CommonOptions.AcceleratorValues.Split('|'))
+        {
+            var errors = new List<string>();
+            Assert.IsNotNull(TrainOptionsValidator.ParseAccelerator(value, errors), value);
+            Assert.IsEmpty(errors, value);
+        }
+        var refused = new List<string>();
+        TrainOptionsValidator.ParseAccelerator("tpu", refused);
+        Assert.AreEqual("--accelerator: expected one of auto, cpu, cuda, ilgpu-cpu, opencl; got 'tpu'.", refused.Single());
+        Assert.AreEqual(AcceleratorChoice.IlgpuCpu, TrainOptionsValidator.ParseAccelerator("ilgpu-cpu", []));
+        var root = EnvNetCli.CreateRoot(new CliContext(TextWriter.Null, TextWriter.Null));
+        var withAccelerator = root.Subcommands.Where(c => c.Options.Any(o => o.Name == "--accelerator")).Select(c => c.Name).Order().ToArray();
+        CollectionAssert.AreEqual(new[] { "bench", "evaluate", "freqresp", "predict", "selfcheck", "train" }, withAccelerator);
+        foreach (var command in withAccelerator)
+            StringAssert.Contains(Cli(command, "--help").Out, "ilgpu-cpu", $"envnet {command} --help");
     }
 
     [TestMethod]

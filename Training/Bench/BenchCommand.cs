@@ -19,14 +19,13 @@ public static class BenchCommand
         var steps = new Option<int>("--steps") { HelpName = "N", Description = "Timed samples per figure (the median is reported).", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { HelpName = "N", Description = "Untimed calls before each figure.", DefaultValueFactory = _ => 3 };
         var json = new Option<string?>("--json") { HelpName = "FILE", Description = "Also write the figures to this JSON file." };
-        var plainKernels = new Option<bool>("--plain-kernels") { Description = "Time the plain one-thread-per-output reference kernels instead of the tiled ones (the 'before' figures)." };
+        var plainKernels = new Option<bool>("--plain-kernels") { Description = "Time the plain ILGPU kernels (one output per grid-stride iteration) instead of the device's best (the 'before' figures)." };
         var stepOnly = new Option<bool>("--step-only") { Description = "Time only the training step, not each layer (a third of the time on a slow device)." };
         var command = new Command("bench", "Time EnvNet's layers and training step on one accelerator.") { model, batch, accelerator, steps, warmup, json, plainKernels, stepOnly };
         command.SetAction(parsed =>
         {
             var name = parsed.GetValue(model)!;
-            if (!EnvNetConfig.ModelNames.Contains(name))
-                return Usage(error, $"--model: expected one of {string.Join(", ", EnvNetConfig.ModelNames)}; got '{name}'.");
+            if (!ModelRegistry.Contains(name)) return Usage(error, ModelRegistry.UnknownModelMessage("--model", name));
             if (Cli.OptionChecks.Positive("--batch", parsed.GetValue(batch), "batch size") is { } badBatch) return Usage(error, badBatch);
             if (Cli.OptionChecks.Positive("--steps", parsed.GetValue(steps), "number of timed samples") is { } badSteps) return Usage(error, badSteps);
             if (parsed.GetValue(warmup) < 0) return Usage(error, $"--warmup: expected 0 or a positive number of calls; got {parsed.GetValue(warmup)}.");
@@ -37,8 +36,7 @@ public static class BenchCommand
                 if (Cli.OptionChecks.WritableFolder("--json", Path.GetDirectoryName(Path.GetFullPath(jsonPath))!) is { } unwritable)
                     return Usage(error, unwritable);
             }
-            KernelPreference.PlainOnly = parsed.GetValue(plainKernels);
-            using var device = ComputeDevice.Create(choice);
+            using var device = ComputeDevice.Create(choice, parsed.GetValue(plainKernels) ? KernelChoice.Plain : KernelChoice.Best);
             BenchResult result = null!;
             // The per-layer lines as they are measured are progress; the table below is the result, printed once.
             RunConsole.Activity("timing layers and the training step", output, error.WriteLine, (status, _) =>
@@ -46,9 +44,9 @@ public static class BenchCommand
                     layer => status($"measured {layer.Trim()}"), timeLayers: !parsed.GetValue(stepOnly)));
             Print(output, result);
             if (parsed.GetValue(plainKernels))
-                output.WriteLine("plain kernels: as asked (--plain-kernels).");
+                output.WriteLine($"kernels: {device.Kernels.Name}, as asked (--plain-kernels).");
             else if (device.Type != ILGPU.Runtime.AcceleratorType.Cuda)
-                output.WriteLine($"plain kernels: the tiled kernels are CUDA-only (they rely on warp shuffles), so {device.Type} runs the plain ones.");
+                output.WriteLine($"kernels: {device.Kernels.Name}; the tiled kernels are CUDA-only (they rely on warp shuffles), so {device.Type} runs these.");
             if (parsed.GetValue(json) is { } path)
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -98,9 +96,9 @@ public static class BenchCommand
         bool timeLayers = true)
     {
         const int classes = 50, seed = 1;
-        var config = EnvNetConfig.ByName(modelName, classes);
+        var config = ModelRegistry.Config(modelName, classes);
         var before = DeviceTensor.LiveBytes;
-        using var model = EnvNetModel.Create(device, config, batch, seed);
+        using var model = NetworkModel.Create(device, config, batch, seed);
         var modelBytes = DeviceTensor.LiveBytes - before;
         var rng = new Random(seed);
         var inputs = new float[batch * config.InputLength];
@@ -108,9 +106,9 @@ public static class BenchCommand
         var targets = new float[batch * classes];
         for (var n = 0; n < batch; n++) targets[n * classes + rng.Next(classes)] = 1f;
 
-        using var network = EnvNetModel.CreateNetwork(config, seed);
-        int[] inputShape = [1, 1, config.InputLength];
-        network.Build(device.Accelerator, inputShape, batch, needsInputGradient: false);
+        using var network = NetworkModel.CreateNetwork(config, seed);
+        var inputShape = config.InputShape;
+        network.Build(device, inputShape, batch, needsInputGradient: false);
         network.ResetParameters(new Random(seed));
         var subject = new BenchSubject(modelName, batch, network, inputShape,
             () => model.TrainStep(inputs, targets, batch, 0.01f, 0.9f, 5e-4f), modelBytes);

@@ -47,6 +47,7 @@ public static class EnvNetCli
             InfoCommands.Info(context),
             InfoCommands.Devices(context),
             InfoCommands.Shapes(context),
+            ModelsCommand.Create(context),
             CacheCommand.Create(context),
             SynthCommand.Create(context),
             FreqRespCommand.Create(context),

@@ -29,8 +29,8 @@ public static class InfoCommands
             var sampleRate = int.Parse(content.RequireMetadata("sample_rate", path), CultureInfo.InvariantCulture);
             var inputLength = int.Parse(content.RequireMetadata("input_length", path), CultureInfo.InvariantCulture);
             o.WriteLine($"model       {info.Model}, {sampleRate} Hz, {inputLength} samples per input ({inputLength / (double)sampleRate:F3} s)");
-            var parameters = EnvNetConfig.ModelNames.Contains(info.Model)
-                ? EnvNetModel.CountParameters(EnvNetConfig.ByName(info.Model, info.ClassNames.Count)).ToString("N0", CultureInfo.InvariantCulture)
+            var parameters = ModelRegistry.Contains(info.Model)
+                ? NetworkModel.CountParameters(ModelRegistry.Config(info.Model, info.ClassNames.Count)).ToString("N0", CultureInfo.InvariantCulture)
                 : "unknown (a model this envnet does not know)";
             o.WriteLine($"parameters  {parameters}");
             o.WriteLine($"classes     {info.ClassNames.Count} ({info.Subset}): {string.Join(", ", info.ClassNames.Select((name, i) => $"{i} {name}"))}");
@@ -59,14 +59,16 @@ public static class InfoCommands
         var command = new Command("devices", "List the devices ILGPU finds (CUDA, OpenCL, CPU): name, memory, warp size.");
         command.SetAction(_ =>
         {
-            context.Out.WriteLine($"{"type",-7} {"memory",11} {"warp",5} {"max group",9}  name");
+            context.Out.WriteLine($"{"type",-7} {"memory",11} {"warp",5} {"max group",9}  {"kernels",-7}  name");
             foreach (var d in ComputeDevice.ListDevices())
             {
                 // The CPU accelerator reports no real limit (long.MaxValue): it uses host memory.
                 var memory = d.Type == ILGPU.Runtime.AcceleratorType.CPU ? "host" : $"{d.MemoryBytes / (1 << 20)} MiB";
-                context.Out.WriteLine($"{d.Type,-7} {memory,11} {d.WarpSize,5} {d.MaxThreadsPerGroup,9}  {d.Name}");
+                var kernels = ComputeDevice.BestKernels(d.Type, AcceleratorChoice.Auto).ToString().ToLowerInvariant();
+                context.Out.WriteLine($"{d.Type,-7} {memory,11} {d.WarpSize,5} {d.MaxThreadsPerGroup,9}  {kernels,-7}  {d.Name}");
             }
-            context.Out.WriteLine("'--accelerator auto' picks CUDA, then OpenCL, then the CPU accelerator.");
+            context.Out.WriteLine("'--accelerator auto' picks CUDA (tiled kernels), then OpenCL (plain kernels), then the CPU (host kernels);");
+            context.Out.WriteLine("'--accelerator ilgpu-cpu' runs the plain ILGPU kernels on ILGPU's CPU accelerator, a simulated GPU.");
             return ExitCodes.Success;
         });
         return command;
@@ -85,8 +87,7 @@ public static class InfoCommands
         {
             var name = parsed.GetValue(model)!;
             var failures = OptionChecks.Failures(
-                EnvNetConfig.ModelNames.Contains(name) ? null
-                    : $"--model: expected one of {string.Join(", ", EnvNetConfig.ModelNames)}; got '{name}'.",
+                ModelRegistry.Contains(name) ? null : ModelRegistry.UnknownModelMessage("--model", name),
                 OptionChecks.Positive("--classes", parsed.GetValue(classes), "number of classes"),
                 OptionChecks.Positive("--batch", parsed.GetValue(batch), "batch size"));
             if (failures.Count > 0)
@@ -95,17 +96,19 @@ public static class InfoCommands
                 return ExitCodes.Usage;
             }
 
-            var config = EnvNetConfig.ByName(name, parsed.GetValue(classes));
+            var config = ModelRegistry.Config(name, parsed.GetValue(classes));
+            var frontEnds = config.FrontEnds.Select(f => (f.Name, Shape: NetworkModel.FrontEndShape(config, f)))
+                .Select(f => (config.FrontEnds.Count > 1 ? f.Name + " " : "") + $"{f.Shape[0]} x {ShapeUtil.Elements(f.Shape) / f.Shape[0]}");
             context.Out.WriteLine($"{config.Name}: {config.Classes} classes, input {config.InputLength} samples " +
                                   $"({config.InputLength / (double)config.SampleRate:F3} s at {config.SampleRate} Hz), " +
-                                  $"learned spectrogram {config.FeatureFilters} x {config.FeatureFrames}");
-            var layers = EnvNetModel.DescribeLayers(config);
+                                  $"learned spectrogram{(config.FrontEnds.Count > 1 ? "s" : "")} {string.Join(", ", frontEnds)}");
+            var layers = NetworkModel.DescribeLayers(config);
+            var bytes = NetworkModel.EstimateTrainingBytes(config, parsed.GetValue(batch));
             var width = layers.Max(l => l.Name.Length) + 2;
             context.Out.WriteLine($"{"layer".PadRight(width)}output shape (batch 1)");
             foreach (var (layerName, shape) in layers)
                 context.Out.WriteLine($"{layerName.PadRight(width)}[{string.Join(", ", shape)}]");
-            context.Out.WriteLine($"parameters: {EnvNetModel.CountParameters(config):N0}");
-            var bytes = EnvNetModel.EstimateTrainingBytes(config, parsed.GetValue(batch));
+            context.Out.WriteLine($"parameters: {NetworkModel.CountParameters(config):N0}");
             context.Out.WriteLine($"device memory for a training step with batch {parsed.GetValue(batch)}: {bytes / (double)(1 << 20):N0} MiB " +
                                   "(parameters, gradients, momentum and activations)");
             return ExitCodes.Success;

@@ -1,10 +1,12 @@
 using System.CommandLine;
+using System.Globalization;
+using EnvNet.Network;
 using EnvNet.Training.FilterBank;
 using static EnvNet.Training.Cli.CommonOptions;
 
 namespace EnvNet.Training.Cli;
 
-/// <summary><c>envnet train</c>: cross-validation on ESC-50 with the authors' recipe for the model (<see cref="Recipe"/>), or the embedded default.</summary>
+/// <summary><c>envnet train</c>: cross-validation on ESC-50 with the model's recipe (<see cref="Network.ModelDefinition.Recipe"/>), or the embedded default.</summary>
 public static class TrainCommand
 {
     public static Command Create(CliContext context)
@@ -13,17 +15,17 @@ public static class TrainCommand
         var subset = new Option<string?>("--subset") { HelpName = string.Join("|", TrainOptionsValidator.Subsets), Description = $"All 50 classes, or the 10-class ESC-10 subset. {Default("esc50")}" };
         var folds = new Option<string?>("--folds") { HelpName = "K,K", Description = $"Validation folds to run, comma separated. {Default("1,2,3,4,5; without --data 1")}" };
         var fold = new Option<int?>("--fold") { HelpName = "K", Description = "Run one fold only (1-5), e.g. as one job of an array." };
-        var model = new Option<string?>("--model") { HelpName = CommonOptions.ModelValues, Description = $"Model. {Default("envnet; without --data envnet-tiny")}" };
-        var epochs = new Option<int?>("--epochs") { HelpName = "N", Description = $"Epochs per fold; with --resume, a larger number extends the run. {Default("the recipe: envnet 600, envnet-v2 1000, on esc10 600; doubled with --bc")}" };
-        var batch = new Option<int?>("--batch") { HelpName = "N", Description = $"Clips per training batch. {Default($"{Recipe.Batch}")}" };
-        var learningRate = new Option<double?>("--lr") { HelpName = "X", Description = $"Initial learning rate. {Default("the recipe: envnet 0.01, envnet-v2 0.1, on esc10 0.01")}" };
-        var learningRateSteps = new Option<string?>("--lr-steps") { HelpName = "F,F", Description = $"Fractions of the epochs after which the learning rate is divided by 10; 'none' for a constant rate. {Default("the recipe: envnet 0.5,0.75, envnet-v2 0.3,0.6,0.9, on esc10 0.5,0.75")}" };
-        var warmupEpochs = new Option<int?>("--warmup-epochs") { HelpName = "N", Description = $"Train the first N epochs at a tenth of --lr. {Default("the recipe: envnet-v2 on esc50 10, otherwise 0")}" };
+        var model = new Option<string?>("--model") { HelpName = CommonOptions.ModelValues, Description = $"Model ('envnet models' lists them with their recipes). {Default("envnet; without --data envnet-tiny")}" };
+        var epochs = new Option<int?>("--epochs") { HelpName = "N", Description = $"Epochs per fold; with --resume, a larger number extends the run. {RecipeDefault(r => Invariant(r.Epochs), BetweenClassDoubling())}" };
+        var batch = new Option<int?>("--batch") { HelpName = "N", Description = $"Clips per training batch. {RecipeDefault(r => Invariant(r.Batch))}" };
+        var learningRate = new Option<double?>("--lr") { HelpName = "X", Description = $"Initial learning rate. {RecipeDefault(r => Invariant(r.LearningRate))}" };
+        var learningRateSteps = new Option<string?>("--lr-steps") { HelpName = "F,F", Description = $"Fractions of the epochs after which the learning rate is divided by 10; 'none' for a constant rate. {RecipeDefault(r => r.LearningRateSteps.Count == 0 ? "none" : string.Join(",", r.LearningRateSteps.Select(s => Invariant(s))))}" };
+        var warmupEpochs = new Option<int?>("--warmup-epochs") { HelpName = "N", Description = $"Train the first N epochs at a tenth of --lr. {RecipeDefault(r => Invariant(r.WarmupEpochs))}" };
         var betweenClass = new Option<bool>("--bc") { Description = "Between-class learning: train on mixes of two clips of different classes with soft targets (Tokozume, Ushiku & Harada, ICLR 2018)." };
         var strongAugment = new Option<bool>("--strong-augment") { Description = "Strong augmentation: a random time scale (up to 1.25x either way) and gain (±6 dB) per training example." };
-        var momentum = new Option<double?>("--momentum") { HelpName = "X", Description = $"Nesterov momentum. {Default($"{Recipe.Momentum}")}" };
-        var weightDecay = new Option<double?>("--weight-decay") { HelpName = "X", Description = $"L2 weight decay. {Default("5e-4")}" };
-        var testCrops = new Option<int?>("--test-crops") { HelpName = "N", Description = $"Evenly spaced crops averaged per validation clip. {Default($"{Recipe.TestCrops}")}" };
+        var momentum = new Option<double?>("--momentum") { HelpName = "X", Description = $"Nesterov momentum (SGD recipes) or Adam's β1 (Adam recipes). {RecipeDefault(r => Invariant(r.Momentum))}" };
+        var weightDecay = new Option<double?>("--weight-decay") { HelpName = "X", Description = $"L2 weight decay. {RecipeDefault(r => Invariant(r.WeightDecay))}" };
+        var testCrops = new Option<int?>("--test-crops") { HelpName = "N", Description = $"Evenly spaced crops averaged per validation clip. {RecipeDefault(r => Invariant(r.TestCrops))}" };
         var freqRespEvery = new Option<int?>("--freqresp-every") { HelpName = "N", Description = $"Record the learned filter bank's frequency response every N epochs and after the last (0: off): freqresp.csv, freqresp_summary.csv, fold-K/freqresp/. {Default("1")}" };
         var accelerator = CommonOptions.AcceleratorOrRunChoice();
         var seed = new Option<int?>("--seed") { HelpName = "N", Description = $"Seed of weights, data order and dropout. {Default("0")}" };
@@ -64,6 +66,26 @@ public static class TrainCommand
         }));
         return command;
     }
+
+    /// <summary>A default of the model's recipe as the registry holds it (<see cref="ModelRegistry"/>), per group of
+    /// models that share the value, e.g. "[default: the model's recipe: envnet, envnet-tiny 600; envnet-v2,
+    /// envnet-v2-tiny 1000, on esc10 600; ...]". Without --data the embedded default's values apply instead.</summary>
+    private static string RecipeDefault(Func<TrainingRecipe, string> value, string suffix = "") =>
+        Default("the model's recipe: " + string.Join("; ", ModelRegistry.Models
+            .GroupBy(m => (Esc50: value(m.RecipeFor("esc50", betweenClass: false)), Esc10: value(m.RecipeFor("esc10", betweenClass: false))))
+            .Select(g => $"{string.Join(", ", g.Select(m => m.Name))} {g.Key.Esc50}" + (g.Key.Esc10 != g.Key.Esc50 ? $", on esc10 {g.Key.Esc10}" : ""))) + suffix);
+
+    /// <summary>Which models' recipes --bc doubles the epochs of.</summary>
+    private static string BetweenClassDoubling()
+    {
+        var doubled = ModelRegistry.Models.Where(m => m.Recipe.DoubleEpochsWithBetweenClass).Select(m => m.Name).ToList();
+        return doubled.Count == ModelRegistry.Models.Count ? "; doubled with --bc"
+            : doubled.Count == 0 ? "" : $"; doubled with --bc for {string.Join(", ", doubled)}";
+    }
+
+    private static string Invariant(double value) => value.ToString("G12", CultureInfo.InvariantCulture);
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     public static int Run(CliContext context, TrainArguments arguments)
     {
