@@ -28,6 +28,18 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
     /// <summary>The seed of one fold's model and data stream, fixed across processes and machines.</summary>
     public static int FoldSeed(int seed, int fold) => unchecked(seed * 1_000_003 + fold);
 
+    /// <summary>The update rule for the log, worded as the model table words it (<see cref="TrainingRecipe.ToString"/>).</summary>
+    private static string OptimizerName(TrainOptions options)
+    {
+        var momentum = options.Momentum.ToString("G12", System.Globalization.CultureInfo.InvariantCulture);
+        return options.Optimizer switch
+        {
+            OptimizerKind.Adam => $"Adam (β1 {momentum})",
+            OptimizerKind.SgdMomentum => $"SGD momentum {momentum}",
+            _ => $"SGD-Nesterov {momentum}",
+        };
+    }
+
     public static LearningRateSchedule Schedule(TrainOptions options) =>
         new(options.LearningRate, options.LearningRateSteps, options.Epochs, options.WarmupEpochs);
 
@@ -52,7 +64,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             config.Name, config.Classes, config.SampleRate, config.InputLength, device.Description);
         log.Information("{Epochs} {EpochsNoun} per fold, batch {Batch}, {Optimizer}, learning rate: {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
             options.Epochs, Wording.Noun(options.Epochs, "epoch"), options.Batch,
-            options.Optimizer == OptimizerKind.Adam ? "Adam" : $"SGD-Nesterov {options.Momentum.ToString("G12", System.Globalization.CultureInfo.InvariantCulture)}",
+            OptimizerName(options),
             Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 
         ClipStore store = null!;

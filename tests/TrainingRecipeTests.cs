@@ -117,6 +117,7 @@ public sealed class TrainingRecipeTests
     [DataRow(23, new[] { 13 })]
     [DataRow(39, new[] { 29, 31 })]
     [DataRow(100, new[] { 30, 60, 90 })]
+    [DataRow(160, new[] { 60, 120, 140 })] // wavemsnet's recipe
     public void MilestoneSteps_DropTheRateAfterExactlyThoseFinishedEpochs(int epochs, int[] milestones)
     {
         var steps = TrainingRecipe.StepsAtEpochs(epochs, milestones);

@@ -23,7 +23,7 @@ public static class TrainCommand
         var warmupEpochs = new Option<int?>("--warmup-epochs") { HelpName = "N", Description = $"Train the first N epochs at a tenth of --lr. {RecipeDefault(r => Invariant(r.WarmupEpochs))}" };
         var betweenClass = new Option<bool>("--bc") { Description = "Between-class learning: train on mixes of two clips of different classes with soft targets (Tokozume, Ushiku & Harada, ICLR 2018)." };
         var strongAugment = new Option<bool>("--strong-augment") { Description = "Strong augmentation: a random time scale (up to 1.25x either way) and gain (±6 dB) per training example." };
-        var momentum = new Option<double?>("--momentum") { HelpName = "X", Description = $"Nesterov momentum (SGD recipes) or Adam's β1 (Adam recipes). {RecipeDefault(r => Invariant(r.Momentum))}" };
+        var momentum = new Option<double?>("--momentum") { HelpName = "X", Description = $"SGD's momentum (Nesterov or plain, as the recipe says) or Adam's β1. {RecipeDefault(r => Invariant(r.Momentum))}" };
         var weightDecay = new Option<double?>("--weight-decay") { HelpName = "X", Description = $"L2 weight decay. {RecipeDefault(r => Invariant(r.WeightDecay))}" };
         var testCrops = new Option<int?>("--test-crops") { HelpName = "N", Description = $"Evenly spaced crops averaged per validation clip. {RecipeDefault(r => Invariant(r.TestCrops))}" };
         var freqRespEvery = new Option<int?>("--freqresp-every") { HelpName = "N", Description = $"Record the learned filter bank's frequency response every N epochs and after the last (0: off): freqresp.csv, freqresp_summary.csv, fold-K/freqresp/. {Default("1")}" };
