@@ -37,6 +37,9 @@ public sealed class EnvNetModel : IDisposable
 
     public long ParameterCount { get; }
 
+    /// <summary>The built layer tree (PyTorch's module tree), for readers of the whole network such as the ONNX export.</summary>
+    public Layer Network => _network;
+
     private EnvNetModel(ComputeDevice device, EnvNetConfig config, int maxBatch, int seed)
     {
         Device = device;

@@ -39,6 +39,8 @@ public sealed class Conv2d : Layer
     }
 
     public Parameter Weight => LayerGuards.Built(_weight, this);
+    public (int H, int W) Stride => (_strideH, _strideW);
+    public (int H, int W) Padding => (_padH, _padW);
 
     public override IEnumerable<(string Name, Parameter Parameter)> LocalParameters => [("weight", Weight)];
 

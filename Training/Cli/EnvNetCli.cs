@@ -42,6 +42,7 @@ public static class EnvNetCli
             TrainCommand.Create(context),
             EvaluateCommand.Create(context),
             PredictCommand.Create(context),
+            ExportCommand.Create(context),
             ReportCommand.Create(context),
             InfoCommands.Devices(context),
             InfoCommands.Shapes(context),
