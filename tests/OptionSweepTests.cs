@@ -53,6 +53,7 @@ public sealed class OptionSweepTests
         ("evaluate", "--cache", ["{file}/cache"]),
         ("evaluate", "--skip-bad", [Flag]),
         ("predict", "--checkpoint", ["/nonexistent.safetensors"]),
+        ("predict", "--onnx", ["/nonexistent.onnx"]),
         ("predict", "--wav", ["/nonexistent.wav", "{empty}"]),
         ("predict", "--top", ["0", "abc"]),
         ("predict", "--json", [Flag]),
