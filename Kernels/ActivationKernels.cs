@@ -28,7 +28,7 @@ public static class ActivationKernels
 }
 
 /// <summary>The activation kernels loaded once for one accelerator.</summary>
-public sealed class ActivationOps
+public sealed class ActivationOps : IActivationOps
 {
     private static readonly ConditionalWeakTable<Accelerator, ActivationOps> Shared = new();
 

@@ -208,7 +208,7 @@ public static class BatchNormKernels
 /// <see cref="Normalize"/>; eval is <see cref="InvStdFromVariance"/> then <see cref="Normalize"/> with the running
 /// mean; backward is <see cref="ParameterGradients"/> then <see cref="InputGradient"/>. Nothing synchronises.
 /// </summary>
-public sealed class BatchNormOps
+public sealed class BatchNormOps : IBatchNormOps
 {
     private static readonly ConditionalWeakTable<Accelerator, BatchNormOps> Shared = new();
 

@@ -4,33 +4,53 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
+using EnvNet.Kernels.Cpu;
 
 namespace EnvNet.Kernels;
 
-/// <summary>Which ILGPU backend to run on. Auto picks CUDA, then OpenCL, then the CPU accelerator.</summary>
-public enum AcceleratorChoice { Auto, Cuda, OpenCL, Cpu }
+/// <summary>Which device to run on. Auto picks CUDA, then OpenCL, then the CPU. <see cref="Cpu"/> runs the CPU host
+/// kernels (<see cref="HostKernelBackend"/>); <see cref="IlgpuCpu"/> runs ILGPU's kernels on its CPU accelerator, a
+/// simulated GPU (slow: for testing the GPU kernels without a GPU).</summary>
+public enum AcceleratorChoice { Auto, Cuda, OpenCL, Cpu, IlgpuCpu }
+
+/// <summary>Which kernels run on the chosen device: its best (<see cref="Best"/>, see
+/// <see cref="ComputeDevice.BestKernels"/>), the plain ILGPU kernels (<see cref="KernelBackend"/>; the "before" figures
+/// of <c>envnet bench --plain-kernels</c>), the tiled ILGPU kernels (<see cref="TiledKernelBackend"/>; also for tests of
+/// the GPU kernels on the ILGPU CPU accelerator) or the CPU host kernels (<see cref="HostKernelBackend"/>, CPU only).</summary>
+public enum KernelChoice { Best, Plain, Tiled, Host }
 
 /// <summary>What ILGPU reports about one device, for <c>envnet devices</c>.</summary>
 public sealed record DeviceDescription(AcceleratorType Type, string Name, long MemoryBytes, int WarpSize, int MaxThreadsPerGroup);
 
 /// <summary>
-/// One ILGPU context and the accelerator the run computes on. The CPU accelerator is created as a
+/// One ILGPU context, the accelerator the run computes on and allocates on, and the kernels that run there
+/// (<see cref="Kernels"/>, the strategy layers take their kernels from). The CPU accelerator is created as a
 /// simulated NVIDIA GPU (warp 32, groups of up to 1024 threads) so tiled kernels run with the same
 /// group shapes in the tests as on CUDA; ILGPU's default CPU device allows only 16 threads per group.
 /// </summary>
 public sealed class ComputeDevice : IDisposable
 {
+    private readonly bool _ownsAccelerator;
+
     public Context Context { get; }
     public Accelerator Accelerator { get; }
 
-    private ComputeDevice(Context context, Accelerator accelerator)
+    /// <summary>The kernels layers get at Build: picked once, here, with the accelerator.</summary>
+    public KernelBackend Kernels { get; }
+
+    private ComputeDevice(Context context, Accelerator accelerator, KernelBackend kernels, bool ownsAccelerator)
     {
         Context = context;
         Accelerator = accelerator;
+        Kernels = kernels;
+        _ownsAccelerator = ownsAccelerator;
     }
 
     public AcceleratorType Type => Accelerator.AcceleratorType;
     public string Name => Accelerator.Name;
+
+    /// <summary>The device and its kernels in words, for the run log and <c>envnet bench</c>.</summary>
+    public string Description => $"{Type} {Name}, {Kernels.Name}";
 
     public static Context CreateContext() =>
         Context.Create(builder => builder
@@ -41,22 +61,48 @@ public sealed class ComputeDevice : IDisposable
             .Math(MathMode.Default)
             .Optimize(OptimizationLevel.O2));
 
-    public static ComputeDevice Create(AcceleratorChoice choice)
+    public static ComputeDevice Create(AcceleratorChoice choice, KernelChoice kernels = KernelChoice.Best)
     {
         var context = CreateContext();
+        Accelerator? accelerator = null;
         try
         {
             var device = Pick(context, choice)
                 ?? throw new InvalidOperationException(
                     $"No {choice} device is available to ILGPU; run 'envnet devices' to see what it finds.");
-            return new ComputeDevice(context, device.CreateAccelerator(context));
+            accelerator = device.CreateAccelerator(context);
+            return new ComputeDevice(context, accelerator, Backend(accelerator, choice, kernels), ownsAccelerator: true);
         }
         catch
         {
+            accelerator?.Dispose();
             context.Dispose();
             throw;
         }
     }
+
+    /// <summary>The same accelerator with other kernels, e.g. to compare two backends on the same buffers; disposing
+    /// it leaves the accelerator to this device.</summary>
+    public ComputeDevice WithKernels(KernelChoice kernels) =>
+        new(Context, Accelerator, Backend(Accelerator, AcceleratorChoice.IlgpuCpu, kernels), ownsAccelerator: false);
+
+    /// <summary>The kernels a device of <paramref name="type"/> runs by default: tiled on CUDA, plain on OpenCL (see
+    /// <see cref="TiledKernelBackend"/>) and on the ILGPU CPU accelerator, host code for <see cref="AcceleratorChoice.Cpu"/>
+    /// (and for auto without a GPU).</summary>
+    public static KernelChoice BestKernels(AcceleratorType type, AcceleratorChoice choice) => type switch
+    {
+        AcceleratorType.Cuda => KernelChoice.Tiled,
+        AcceleratorType.CPU when choice != AcceleratorChoice.IlgpuCpu => KernelChoice.Host,
+        _ => KernelChoice.Plain,
+    };
+
+    private static KernelBackend Backend(Accelerator accelerator, AcceleratorChoice choice, KernelChoice kernels) =>
+        (kernels == KernelChoice.Best ? BestKernels(accelerator.AcceleratorType, choice) : kernels) switch
+        {
+            KernelChoice.Tiled => new TiledKernelBackend(accelerator),
+            KernelChoice.Host => new HostKernelBackend(accelerator),
+            _ => new KernelBackend(accelerator),
+        };
 
     /// <summary>
     /// The CPU device: warp 32 and groups of up to 1024 threads like an NVIDIA GPU, with one multiprocessor per core.
@@ -66,14 +112,11 @@ public sealed class ComputeDevice : IDisposable
     /// launched on the accelerator, and every later launch passes all of them through a barrier twice: after one
     /// launch with 256-thread groups every launch costs about 20 ms, after 1024-thread groups about 170 ms (measured on
     /// 2 cores, against 1.2 ms). So nothing a CPU run launches uses groups of more than 32 threads (the tiled kernels
-    /// run on CUDA only, see <see cref="KernelPreference"/>), and the tests run the tiled kernels on an accelerator of
+    /// are CUDA's default only, see <see cref="KernelChoice"/>), and the tests run the tiled kernels on an accelerator of
     /// their own.</para>
     /// </summary>
     private static CPUDevice SimulatedGpu() =>
         new(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 32, numMultiprocessors: Math.Max(2, Environment.ProcessorCount));
-
-    /// <summary>The CPU accelerator as a simulated GPU: what tests and CI use.</summary>
-    public static ComputeDevice CreateCpu() => Create(AcceleratorChoice.Cpu);
 
     public static IReadOnlyList<DeviceDescription> ListDevices()
     {
@@ -90,13 +133,14 @@ public sealed class ComputeDevice : IDisposable
         {
             AcceleratorChoice.Cuda => First(AcceleratorType.Cuda),
             AcceleratorChoice.OpenCL => First(AcceleratorType.OpenCL),
-            AcceleratorChoice.Cpu => First(AcceleratorType.CPU),
+            AcceleratorChoice.Cpu or AcceleratorChoice.IlgpuCpu => First(AcceleratorType.CPU),
             _ => First(AcceleratorType.Cuda) ?? First(AcceleratorType.OpenCL) ?? First(AcceleratorType.CPU),
         };
     }
 
     public void Dispose()
     {
+        if (!_ownsAccelerator) return;
         Accelerator.Dispose();
         Context.Dispose();
     }

@@ -104,7 +104,7 @@ public static class DropoutKernels
 }
 
 /// <summary>The dropout kernel loaded once for an accelerator.</summary>
-public sealed class DropoutOps
+public sealed class DropoutOps : IDropoutOps
 {
     private static readonly ConditionalWeakTable<Accelerator, DropoutOps> Loaded = new();
 

@@ -225,9 +225,6 @@ public sealed class GemmOps
     /// <summary>The kernels for <paramref name="accelerator"/>, compiled on first use.</summary>
     public static GemmOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new GemmOps(a));
 
-    /// <summary>Whether the tiled kernel runs on this accelerator (<see cref="KernelPreference"/>).</summary>
-    public bool PrefersTiled => KernelPreference.Tiled(_accelerator);
-
     /// <summary>
     /// The K split for <paramref name="shape"/> (plan it for the largest M a caller will pass; a smaller M then needs
     /// less scratch): enough splits that the blocks reach <paramref name="targetBlocks"/> (default four per

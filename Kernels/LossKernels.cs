@@ -124,7 +124,7 @@ public static class LossKernels
 }
 
 /// <summary>The softmax-KL kernel loaded once for an accelerator.</summary>
-public sealed class LossOps
+public sealed class LossOps : ILossOps
 {
     private static readonly ConditionalWeakTable<Accelerator, LossOps> Loaded = new();
 

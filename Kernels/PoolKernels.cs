@@ -136,7 +136,7 @@ public readonly struct TransposeShape
 }
 
 /// <summary>The max-pool kernels loaded once for one accelerator.</summary>
-public sealed class PoolOps
+public sealed class PoolOps : IPoolOps
 {
     private static readonly ConditionalWeakTable<Accelerator, PoolOps> Shared = new();
 
@@ -181,7 +181,7 @@ public sealed class PoolOps
 }
 
 /// <summary>The axis-1/axis-2 transpose kernel loaded once for one accelerator.</summary>
-public sealed class TransposeOps
+public sealed class TransposeOps : ITransposeOps
 {
     private static readonly ConditionalWeakTable<Accelerator, TransposeOps> Shared = new();
 

@@ -36,7 +36,7 @@ public static class SgdKernels
 }
 
 /// <summary>The SGD kernel loaded once for an accelerator.</summary>
-public sealed class SgdOps
+public sealed class SgdOps : ISgdOps
 {
     private static readonly ConditionalWeakTable<Accelerator, SgdOps> Loaded = new();
 

@@ -678,9 +678,6 @@ public sealed class TiledConvOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static TiledConvOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new TiledConvOps(a));
 
-    /// <summary>Whether layers take the tiled kernels by default on <paramref name="accelerator"/>: see <see cref="KernelPreference"/>.</summary>
-    public static bool PreferredOn(Accelerator accelerator) => KernelPreference.Tiled(accelerator);
-
     /// <summary>
     /// The launch shapes for <paramref name="conv"/>, or null where the tiled kernels do not apply: a vertical stride,
     /// a horizontal stride over more than one row, or tiles that would not fit in shared memory. <paramref name="targetBlocks"/>

@@ -1,3 +1,4 @@
+using EnvNet.Kernels;
 using EnvNet.Network.Layers;
 
 namespace EnvNet.Network;

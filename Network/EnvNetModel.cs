@@ -49,7 +49,7 @@ public sealed class EnvNetModel : IDisposable
         _network = EnvNetArchitecture.CreateNetwork(config, seed);
         try
         {
-            _network.Build(accelerator, EnvNetArchitecture.InputShape(config), maxBatch, needsInputGradient: false);
+            _network.Build(device, EnvNetArchitecture.InputShape(config), maxBatch, needsInputGradient: false);
             _network.ResetParameters(new Random(seed));
             _featureConv = _network.Layers[0].Layer;
             _describedLayers = _network.Layers
@@ -57,9 +57,9 @@ public sealed class EnvNetModel : IDisposable
                 .ToList();
             _inputs = new DeviceTensor(accelerator, [maxBatch, .. EnvNetArchitecture.InputShape(config)]);
             _targets = new DeviceTensor(accelerator, maxBatch, config.Classes);
-            _loss = new SoftmaxKlLoss(accelerator, config.Classes, maxBatch);
+            _loss = new SoftmaxKlLoss(device, config.Classes, maxBatch);
             var parameters = _network.NamedParameters().ToList();
-            _optimizer = new SgdOptimizer(parameters);
+            _optimizer = new SgdOptimizer(device, parameters);
             StateDict = _network.StateDict().ToList();
             ParameterCount = parameters.Sum(p => ShapeUtil.Elements(p.Parameter.Shape));
         }

@@ -1,3 +1,4 @@
+using EnvNet.Kernels;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -22,7 +23,8 @@ public sealed record CounterState(string Name, Func<long> Get, Action<long> Set)
 
 /// <summary>
 /// A network layer. <see cref="Build"/> allocates every buffer the layer needs for the largest batch of the run,
-/// once; Forward and Backward then only launch kernels. Shapes are per sample (no batch axis): (C,H,W) for
+/// once, on the device's accelerator, and takes its kernels from the device (<see cref="ComputeDevice.Kernels"/>);
+/// Forward and Backward then only launch kernels. Shapes are per sample (no batch axis): (C,H,W) for
 /// images, (F) for vectors. Forward returns a view of the layer's own output buffer, Backward a view of its
 /// own input-gradient buffer (an empty view where the input needs no gradient, as for the first layer).
 /// </summary>
@@ -33,17 +35,18 @@ public abstract class Layer : IDisposable
     public int MaxBatch { get; private set; }
     public bool NeedsInputGradient { get; private set; }
 
-    public int[] Build(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    public int[] Build(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
         InputShape = (int[])inputShape.Clone();
         MaxBatch = maxBatch;
         NeedsInputGradient = needsInputGradient;
-        OutputShape = OnBuild(accelerator, inputShape, maxBatch, needsInputGradient);
+        OutputShape = OnBuild(device, inputShape, maxBatch, needsInputGradient);
         return OutputShape;
     }
 
-    /// <summary>Allocates buffers and returns the output shape per sample.</summary>
-    protected abstract int[] OnBuild(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient);
+    /// <summary>Allocates buffers on <c>device.Accelerator</c>, gets kernels from <c>device.Kernels</c> and returns the
+    /// output shape per sample.</summary>
+    protected abstract int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient);
 
     public abstract ArrayView<float> Forward(ArrayView<float> input, Pass pass);
 
@@ -97,13 +100,13 @@ public class Sequential(IEnumerable<(string Name, Layer Layer)> layers) : Layer
     public IReadOnlyList<(string Name, Layer Layer)> Layers => _layers;
     public override IEnumerable<(string Name, Layer Layer)> Children => _layers;
 
-    protected override int[] OnBuild(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
         var shape = inputShape;
         var needsGradient = needsInputGradient;
         foreach (var (_, layer) in _layers)
         {
-            shape = layer.Build(accelerator, shape, maxBatch, needsGradient);
+            shape = layer.Build(device, shape, maxBatch, needsGradient);
             // Every layer after the first receives an activation that depends on parameters, so needs its gradient.
             needsGradient = true;
         }

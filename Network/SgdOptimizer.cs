@@ -11,19 +11,20 @@ public sealed class SgdOptimizer : IDisposable
 {
     private readonly List<(Parameter Parameter, DeviceTensor Buffer)> _slots = [];
     private readonly List<TensorState> _state = [];
-    private readonly SgdOps _ops;
+    private readonly ISgdOps _ops;
 
-    public SgdOptimizer(IEnumerable<(string Name, Parameter Parameter)> parameters, bool nesterov = true)
+    /// <param name="device">Where the parameters live; its kernels run the update.</param>
+    public SgdOptimizer(ComputeDevice device, IEnumerable<(string Name, Parameter Parameter)> parameters, bool nesterov = true)
     {
         Nesterov = nesterov;
+        _ops = device.Kernels.Sgd;
         foreach (var (name, parameter) in parameters)
         {
-            var buffer = new DeviceTensor(parameter.Value.Buffer.Accelerator, parameter.Shape);
+            var buffer = new DeviceTensor(device.Accelerator, parameter.Shape);
             _slots.Add((parameter, buffer));
             _state.Add(new TensorState(name + ".momentum_buffer", buffer));
         }
         if (_slots.Count == 0) throw new ArgumentException("SGD was given no parameters to optimise.", nameof(parameters));
-        _ops = SgdOps.For(_slots[0].Buffer.Buffer.Accelerator);
     }
 
     public bool Nesterov { get; }

@@ -14,19 +14,19 @@ public sealed class SoftmaxKlLoss : IDisposable
     private readonly DeviceTensor _gradient;
     private readonly DeviceTensor _rowResults;
     private readonly float[] _hostRowResults;
-    private readonly LossOps _ops;
+    private readonly ILossOps _ops;
     private int _batch;
 
-    public SoftmaxKlLoss(Accelerator accelerator, int classes, int maxBatch)
+    public SoftmaxKlLoss(ComputeDevice device, int classes, int maxBatch)
     {
         if (classes <= 0 || maxBatch <= 0)
             throw new ArgumentOutOfRangeException(nameof(classes), $"Softmax-KL loss needs positive classes and batch, got {classes} and {maxBatch}.");
         Classes = classes;
         MaxBatch = maxBatch;
-        _gradient = new DeviceTensor(accelerator, maxBatch, classes);
-        _rowResults = new DeviceTensor(accelerator, maxBatch, 2);
+        _gradient = new DeviceTensor(device.Accelerator, maxBatch, classes);
+        _rowResults = new DeviceTensor(device.Accelerator, maxBatch, 2);
         _hostRowResults = new float[2 * maxBatch];
-        _ops = LossOps.For(accelerator);
+        _ops = device.Kernels.Loss;
     }
 
     public int Classes { get; }

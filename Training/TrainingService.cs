@@ -42,13 +42,13 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         var config = EnvNetConfig.ByName(options.Model, metadata.ClassCount);
 
         using var device = ComputeDevice.Create(options.Accelerator);
-        var deviceLog = log.ForContext("Accelerator", $"{device.Type} {device.Name}");
+        var deviceLog = log.ForContext("Accelerator", device.Description);
         CheckDeviceMemory(device, config);
         // Written once the run can start, so a run that could not (no such device, batch too large) leaves no
         // run.json behind and can be retried with other options into the same folder.
         WriteRunFile(options);
         deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
-            config.Name, config.Classes, config.SampleRate, config.InputLength, $"{device.Type} {device.Name}");
+            config.Name, config.Classes, config.SampleRate, config.InputLength, device.Description);
         log.Information("{Epochs} epochs, batch {Batch}, learning rate {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
             options.Epochs, options.Batch, Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 

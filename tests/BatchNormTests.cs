@@ -178,7 +178,7 @@ public sealed class BatchNormTests
     {
         var rng = new Random(14);
         using var layer = new BatchNorm2d();
-        layer.Build(TestDevice.Cpu.Accelerator, [3, 3, 5], maxBatch: 4, needsInputGradient: true);
+        layer.Build(TestDevice.Cpu, [3, 3, 5], maxBatch: 4, needsInputGradient: true);
         layer.Weight.Value.CopyFrom(TestData.Uniform(rng, 3, 0.5f, 2));
         layer.Bias.Value.CopyFrom(TestData.Uniform(rng, 3));
         var input = TestData.Uniform(rng, 3 * 3 * 3 * 5, -2, 2);
@@ -191,7 +191,7 @@ public sealed class BatchNormTests
     {
         var rng = new Random(15);
         using var layer = new BatchNorm2d();
-        layer.Build(TestDevice.Cpu.Accelerator, [2, 3, 7], maxBatch: 3, needsInputGradient: false);
+        layer.Build(TestDevice.Cpu, [2, 3, 7], maxBatch: 3, needsInputGradient: false);
         CollectionAssert.AreEqual(new[] { "weight", "bias", "running_mean", "running_var", "num_batches_tracked" },
             layer.StateDict().Select(e => e.Name).ToArray());
         CollectionAssert.AreEqual(new[] { 1f, 1f }, layer.Weight.Value.ToArray());
@@ -226,7 +226,7 @@ public sealed class BatchNormTests
     public void TrainingWithOneValuePerChannelIsRejectedAsInPyTorch()
     {
         using var layer = new BatchNorm2d();
-        layer.Build(TestDevice.Cpu.Accelerator, [4, 1, 1], maxBatch: 2, needsInputGradient: false);
+        layer.Build(TestDevice.Cpu, [4, 1, 1], maxBatch: 2, needsInputGradient: false);
         using var x = KernelCheck.Upload([1, 2, 3, 4]);
         var error = Assert.ThrowsExactly<ArgumentException>(() => layer.Forward(x.View, new Pass(1, Training: true, Step: 0)));
         StringAssert.Contains(error.Message, "more than one value per channel");

@@ -27,7 +27,7 @@ public sealed class BenchFlopTests
             ["classifier.fc7"] = 2L * n * 4096 * 50,
         };
         using var network = EnvNetModel.CreateNetwork(EnvNetConfig.ByName("envnet", 50), seed: 1);
-        network.Build(TestDevice.Cpu.Accelerator, [1, 1, 24014], maxBatch: 1, needsInputGradient: false);
+        network.Build(TestDevice.Cpu, [1, 1, 24014], maxBatch: 1, needsInputGradient: false);
 
         long total = 0;
         foreach (var (name, layer) in BenchRunner.Leaves(network, ""))

@@ -85,7 +85,7 @@ public sealed class Conv2dTests
     {
         var rng = new Random(3);
         using var layer = new Conv2d(3, 2, 4, strideH: 1, strideW: 2, padH: 1, padW: 2);
-        layer.Build(TestDevice.Cpu.Accelerator, [2, 5, 13], maxBatch: 3, needsInputGradient: true);
+        layer.Build(TestDevice.Cpu, [2, 5, 13], maxBatch: 3, needsInputGradient: true);
         layer.ResetParameters(rng);
         var input = TestData.Uniform(rng, 2 * 2 * 5 * 13);
         LayerGradientCheck.Check(layer, input, batch: 2, training: true, rng, step: 0.5, absTolerance: 4e-5, relTolerance: 0,
@@ -97,7 +97,7 @@ public sealed class Conv2dTests
     {
         var rng = new Random(4);
         using var layer = new Conv2d(4, 1, 8, strideW: 2);
-        var outputShape = layer.Build(TestDevice.Cpu.Accelerator, [3, 1, 41], maxBatch: 5, needsInputGradient: false);
+        var outputShape = layer.Build(TestDevice.Cpu, [3, 1, 41], maxBatch: 5, needsInputGradient: false);
         CollectionAssert.AreEqual(new[] { 4, 1, 17 }, outputShape);
         layer.ResetParameters(rng);
         var input = TestData.Uniform(rng, 2 * 3 * 41);
@@ -121,7 +121,7 @@ public sealed class Conv2dTests
     public void ResetParametersDrawsPyTorchsDefaultInRowMajorOrder()
     {
         using var layer = new Conv2d(5, 3, 4);
-        layer.Build(TestDevice.Cpu.Accelerator, [2, 6, 9], maxBatch: 1, needsInputGradient: false);
+        layer.Build(TestDevice.Cpu, [2, 6, 9], maxBatch: 1, needsInputGradient: false);
         layer.ResetParameters(new Random(7));
 
         var (name, parameter) = layer.LocalParameters.Single();
@@ -138,7 +138,7 @@ public sealed class Conv2dTests
     {
         using var layer = new Conv2d(5, 1, 8);
         var error = Assert.ThrowsExactly<ArgumentException>(() =>
-            layer.Build(TestDevice.Cpu.Accelerator, [100], maxBatch: 1, needsInputGradient: false));
+            layer.Build(TestDevice.Cpu, [100], maxBatch: 1, needsInputGradient: false));
         StringAssert.Contains(error.Message, "(C,H,W)");
     }
 

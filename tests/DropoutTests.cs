@@ -14,7 +14,7 @@ public sealed class DropoutTests
     private static Dropout BuildLayer(ulong seed)
     {
         var layer = new Dropout(0.5f, seed);
-        layer.Build(TestDevice.Cpu.Accelerator, [Features], Batch, needsInputGradient: true);
+        layer.Build(TestDevice.Cpu, [Features], Batch, needsInputGradient: true);
         return layer;
     }
 

@@ -1,3 +1,4 @@
+using EnvNet.Kernels;
 using EnvNet.Network;
 using ILGPU;
 using ILGPU.Runtime;
@@ -39,9 +40,9 @@ public sealed class EnvNetGradientTests
     {
         var accelerator = TestDevice.Cpu.Accelerator;
         using var network = EnvNetModel.CreateNetwork(Config, seed: 3);
-        network.Build(accelerator, [1, 1, Config.InputLength], Batch, needsInputGradient: true);
+        network.Build(TestDevice.Cpu, [1, 1, Config.InputLength], Batch, needsInputGradient: true);
         network.ResetParameters(new Random(3));
-        using var loss = new SoftmaxKlLoss(accelerator, Config.Classes, Batch);
+        using var loss = new SoftmaxKlLoss(TestDevice.Cpu, Config.Classes, Batch);
         using var input = new DeviceTensor(accelerator, Batch, 1, 1, Config.InputLength);
         using var targets = new DeviceTensor(accelerator, Batch, Config.Classes);
         var rng = new Random(5);

@@ -1,3 +1,4 @@
+using EnvNet.Kernels;
 using EnvNet.Network;
 
 namespace EnvNet.Tests;

@@ -142,12 +142,12 @@ public sealed class FastKernelTests
     [TestMethod]
     public void FusedConvBlockMatchesLayerByLayer()
     {
-        var accelerator = TestDevice.Tiled.Accelerator;
-        using var fused = new ConvBatchNormReLU(6, 1, 8, fused: true);
+        using var plainKernels = TestDevice.Tiled.WithKernels(KernelChoice.Plain);
+        using var fused = new ConvBatchNormReLU(6, 1, 8);
         using var plain = new Sequential([("0", new Conv2d(6, 1, 8)), ("1", new BatchNorm2d()), ("2", new ReLU())]);
         int[] inputShape = [5, 1, 90];
-        fused.Build(accelerator, inputShape, maxBatch: 4, needsInputGradient: true);
-        plain.Build(accelerator, inputShape, maxBatch: 4, needsInputGradient: true);
+        fused.Build(TestDevice.Tiled, inputShape, maxBatch: 4, needsInputGradient: true);
+        plain.Build(plainKernels, inputShape, maxBatch: 4, needsInputGradient: true);
         Assert.IsTrue(fused.IsFused, "a row convolution qualifies for the tiled kernels");
         CollectionAssert.AreEqual(plain.StateDict().Select(e => e.Name).ToList(), fused.StateDict().Select(e => e.Name).ToList(),
             "state-dict names and order are torch.nn.Sequential(Conv2d, BatchNorm2d, ReLU)'s");
@@ -195,9 +195,8 @@ public sealed class FastKernelTests
     [TestMethod]
     public void FusedConvBlockIsDeterministic()
     {
-        var accelerator = TestDevice.Tiled.Accelerator;
-        using var layer = new ConvBatchNormReLU(9, 1, 8, fused: true);
-        layer.Build(accelerator, [4, 1, 150], maxBatch: 2, needsInputGradient: true);
+        using var layer = new ConvBatchNormReLU(9, 1, 8);
+        layer.Build(TestDevice.Tiled, [4, 1, 150], maxBatch: 2, needsInputGradient: true);
         layer.ResetParameters(new Random(8));
         var rng = new Random(9);
         using var x = KernelCheck.UploadTo(TestDevice.Tiled, TestData.Uniform(rng, 2 * 4 * 150));

@@ -23,7 +23,7 @@ public sealed class LinearTests
     private static Linear BuildLayer(int seed, bool needsInputGradient = true)
     {
         var layer = new Linear(OutFeatures);
-        layer.Build(TestDevice.Cpu.Accelerator, [InFeatures], Batch + 2, needsInputGradient);
+        layer.Build(TestDevice.Cpu, [InFeatures], Batch + 2, needsInputGradient);
         layer.ResetParameters(new Random(seed));
         return layer;
     }
@@ -186,7 +186,7 @@ public sealed class LinearTests
     public void RejectsImageShapedInput()
     {
         using var layer = new Linear(4);
-        var error = Assert.ThrowsExactly<ArgumentException>(() => layer.Build(TestDevice.Cpu.Accelerator, [2, 3, 5], 1, true));
+        var error = Assert.ThrowsExactly<ArgumentException>(() => layer.Build(TestDevice.Cpu, [2, 3, 5], 1, true));
         StringAssert.Contains(error.Message, "(2,3,5)");
     }
 

@@ -1,3 +1,4 @@
+using EnvNet.Kernels;
 using ILGPU.Runtime;
 using EnvNet.Network;
 using EnvNet.Tests.References;
@@ -60,7 +61,7 @@ public sealed class LossTests
         var logits = TestData.Uniform(rng, rows * classes, -5, 5);
         var targets = softTargets ? SoftTargets(rng, rows, classes) : OneHot(rng, rows, classes);
         var accelerator = TestDevice.Cpu.Accelerator;
-        using var loss = new SoftmaxKlLoss(accelerator, classes, maxBatch: rows + 3);
+        using var loss = new SoftmaxKlLoss(TestDevice.Cpu, classes, maxBatch: rows + 3);
         using var deviceLogits = new DeviceTensor(accelerator, rows, classes);
         using var deviceTargets = new DeviceTensor(accelerator, rows, classes);
         deviceLogits.CopyFrom(logits);
@@ -90,7 +91,7 @@ public sealed class LossTests
         float[] logits = [5, 1, 0, 0, /**/ 0, 0, 2, 0, /**/ 1, 1, 1, 1];
         float[] targets = [1, 0, 0, 0, /**/ 0, 1, 0, 0, /**/ 0.5f, 0, 0, 0.5f]; // hit, miss, tie → first index: hit
         var accelerator = TestDevice.Cpu.Accelerator;
-        using var loss = new SoftmaxKlLoss(accelerator, classes, maxBatch: 3);
+        using var loss = new SoftmaxKlLoss(TestDevice.Cpu, classes, maxBatch: 3);
         using var deviceLogits = new DeviceTensor(accelerator, 3, classes);
         using var deviceTargets = new DeviceTensor(accelerator, 3, classes);
         deviceLogits.CopyFrom(logits);
@@ -114,7 +115,7 @@ public sealed class LossTests
         var rng = new Random(8);
         var logits = TestData.Uniform(rng, rows * classes, -3, 3);
         var accelerator = TestDevice.Cpu.Accelerator;
-        using var loss = new SoftmaxKlLoss(accelerator, classes, rows);
+        using var loss = new SoftmaxKlLoss(TestDevice.Cpu, classes, rows);
         using var deviceLogits = new DeviceTensor(accelerator, rows, classes);
         using var targets = new DeviceTensor(accelerator, rows, classes);
         deviceLogits.CopyFrom(logits);

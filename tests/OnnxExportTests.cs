@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Training.Checkpoints;
 using EnvNet.Training.Cli;
@@ -159,7 +160,7 @@ public sealed class OnnxExportTests
 
     private sealed class UnmappedLayer : Layer
     {
-        protected override int[] OnBuild(ILGPU.Runtime.Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient) => inputShape;
+        protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient) => inputShape;
         public override ILGPU.ArrayView<float> Forward(ILGPU.ArrayView<float> input, Pass pass) => input;
         public override ILGPU.ArrayView<float> Backward(ILGPU.ArrayView<float> gradOutput, Pass pass) => gradOutput;
     }

@@ -113,7 +113,7 @@ public sealed class PoolAndActivationTests
         foreach (var (layer, input, step) in cases)
         {
             using var _ = layer;
-            layer.Build(TestDevice.Cpu.Accelerator, shape, maxBatch: 3, needsInputGradient: true);
+            layer.Build(TestDevice.Cpu, shape, maxBatch: 3, needsInputGradient: true);
             LayerGradientCheck.Check(layer, input, batch: 2, training: true, rng, step, absTolerance: 1e-6, relTolerance: 0,
                 maxChecksPerTensor: 60);
         }
@@ -122,20 +122,20 @@ public sealed class PoolAndActivationTests
     [TestMethod]
     public void LayersReportPyTorchsOutputShapes()
     {
-        var accelerator = TestDevice.Cpu.Accelerator;
+        var device = TestDevice.Cpu;
         using var pool = new MaxPool2d(1, 160);
-        CollectionAssert.AreEqual(new[] { 40, 1, 150 }, pool.Build(accelerator, [40, 1, 24000 + 159], 1, true));
+        CollectionAssert.AreEqual(new[] { 40, 1, 150 }, pool.Build(device, [40, 1, 24000 + 159], 1, true));
         using var transpose = new Transpose12();
-        CollectionAssert.AreEqual(new[] { 1, 40, 150 }, transpose.Build(accelerator, [40, 1, 150], 1, true));
+        CollectionAssert.AreEqual(new[] { 1, 40, 150 }, transpose.Build(device, [40, 1, 150], 1, true));
         using var flatten = new Flatten();
-        CollectionAssert.AreEqual(new[] { 50 * 11 * 14 }, flatten.Build(accelerator, [50, 11, 14], 1, true));
+        CollectionAssert.AreEqual(new[] { 50 * 11 * 14 }, flatten.Build(device, [50, 11, 14], 1, true));
     }
 
     [TestMethod]
     public void FlattenHandsOnTheSameBufferWithoutCopying()
     {
         using var layer = new Flatten();
-        layer.Build(TestDevice.Cpu.Accelerator, [2, 3, 5], maxBatch: 4, needsInputGradient: true);
+        layer.Build(TestDevice.Cpu, [2, 3, 5], maxBatch: 4, needsInputGradient: true);
         using var x = KernelCheck.Upload(new float[4 * 30]);
         var pass = new Pass(3, Training: true, Step: 0);
         var y = layer.Forward(x.View, pass);

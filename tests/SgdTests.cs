@@ -1,3 +1,4 @@
+using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Tests.References;
 
@@ -23,7 +24,7 @@ public sealed class SgdTests
         var accelerator = TestDevice.Cpu.Accelerator;
         var weight = new Parameter(new DeviceTensor(accelerator, 3, 347), new DeviceTensor(accelerator, 3, 347));
         var bias = new Parameter(new DeviceTensor(accelerator, 3), new DeviceTensor(accelerator, 3));
-        using var optimizer = new SgdOptimizer([("fc.weight", weight), ("fc.bias", bias)], nesterov);
+        using var optimizer = new SgdOptimizer(TestDevice.Cpu, [("fc.weight", weight), ("fc.bias", bias)], nesterov);
 
         var expected = new List<(Parameter Parameter, double[] Value, double[]? Buffer)>();
         foreach (var p in new[] { weight, bias })
@@ -64,7 +65,7 @@ public sealed class SgdTests
         var accelerator = TestDevice.Cpu.Accelerator;
         var weight = new Parameter(new DeviceTensor(accelerator, 4, 2), new DeviceTensor(accelerator, 4, 2));
         var bias = new Parameter(new DeviceTensor(accelerator, 4), new DeviceTensor(accelerator, 4));
-        using var optimizer = new SgdOptimizer([("fc7.weight", weight), ("fc7.bias", bias)]);
+        using var optimizer = new SgdOptimizer(TestDevice.Cpu, [("fc7.weight", weight), ("fc7.bias", bias)]);
         CollectionAssert.AreEqual(new[] { "fc7.weight.momentum_buffer", "fc7.bias.momentum_buffer" },
             optimizer.State.Select(s => s.Name).ToArray());
         CollectionAssert.AreEqual(new[] { 4, 2 }, optimizer.State[0].Shape);

@@ -2,18 +2,18 @@ using EnvNet.Kernels;
 
 namespace EnvNet.Tests;
 
-/// <summary>CPU accelerators (simulated GPUs) shared by the whole test assembly: creating a context and loading
+/// <summary>ILGPU CPU accelerators (simulated GPUs) shared by the whole test assembly: creating a context and loading
 /// kernels is the slow part of a kernel test, so it happens once; disposed when the assembly's tests end.</summary>
 [TestClass]
 public static class TestDevice
 {
-    private static readonly Lazy<ComputeDevice> Device = new(ComputeDevice.CreateCpu);
-    private static readonly Lazy<ComputeDevice> TiledDevice = new(ComputeDevice.CreateCpu);
+    private static readonly Lazy<ComputeDevice> Device = new(() => ComputeDevice.Create(AcceleratorChoice.IlgpuCpu));
+    private static readonly Lazy<ComputeDevice> TiledDevice = new(() => ComputeDevice.Create(AcceleratorChoice.IlgpuCpu, KernelChoice.Tiled));
 
-    /// <summary>For everything a CPU run launches: plain kernels and groups of at most 32 threads.</summary>
+    /// <summary>The plain ILGPU kernels (groups of at most 32 threads): the kernels every backend falls back to.</summary>
     public static ComputeDevice Cpu => Device.Value;
 
-    /// <summary>For the tiled kernels with their GPU group shapes (up to 1024 threads). Kept apart from
+    /// <summary>The tiled kernels with their GPU group shapes (up to 1024 threads). Kept apart from
     /// <see cref="Cpu"/> because on ILGPU's CPU accelerator one launch with large groups slows every later launch on
     /// that accelerator (see <see cref="ComputeDevice"/>).</summary>
     public static ComputeDevice Tiled => TiledDevice.Value;

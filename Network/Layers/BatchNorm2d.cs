@@ -13,7 +13,7 @@ public sealed class BatchNorm2d : Layer
 {
     private readonly float _eps;
     private readonly float _momentum;
-    private BatchNormOps? _ops;
+    private IBatchNormOps? _ops;
     private BatchNormShape _shape;
     private Parameter? _weight, _bias;
     private DeviceTensor? _runningMean, _runningVar;
@@ -47,11 +47,12 @@ public sealed class BatchNorm2d : Layer
         new CounterState("num_batches_tracked", () => _batchesTracked, value => _batchesTracked = value),
     ];
 
-    protected override int[] OnBuild(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
+        var accelerator = device.Accelerator;
         var (c, h, w) = LayerGuards.RequireImage(nameof(BatchNorm2d), inputShape);
         _shape = new BatchNormShape(maxBatch, c, h * w);
-        _ops = BatchNormOps.For(accelerator);
+        _ops = device.Kernels.BatchNorm;
         _weight = new Parameter(new DeviceTensor(accelerator, c), new DeviceTensor(accelerator, c));
         _bias = new Parameter(new DeviceTensor(accelerator, c), new DeviceTensor(accelerator, c));
         _runningMean = new DeviceTensor(accelerator, c);

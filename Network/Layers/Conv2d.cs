@@ -5,17 +5,13 @@ using ILGPU.Runtime;
 namespace EnvNet.Network.Layers;
 
 /// <summary>
-/// torch.nn.Conv2d(in, out, (kernelH, kernelW), stride, padding, bias=False) on (C,H,W) samples; kernels in
-/// <see cref="TiledConvKernels"/> where the shape qualifies (<see cref="TiledConvOps.Plan"/>), else the plain
-/// <see cref="Conv2dKernels"/>. State: "weight" [out, in, kernelH, kernelW].
+/// torch.nn.Conv2d(in, out, (kernelH, kernelW), stride, padding, bias=False) on (C,H,W) samples; kernels from the
+/// device (<see cref="KernelBackend.Conv2d"/>). State: "weight" [out, in, kernelH, kernelW].
 /// </summary>
 public sealed class Conv2d : Layer
 {
     private readonly int _outChannels, _kernelH, _kernelW, _strideH, _strideW, _padH, _padW;
-    private Conv2dOps? _ops;
-    private TiledConvOps? _tiled;
-    private TiledConvPlan? _plan;
-    private DeviceTensor? _partial, _rearranged;
+    private IConv2dOp? _op;
     private Conv2dShape _shape;
     private Parameter? _weight;
     private DeviceTensor? _output;
@@ -23,14 +19,8 @@ public sealed class Conv2d : Layer
     private ArrayView<float> _input;
     private int _forwardBatch;
 
-    private readonly bool? _tiledKernels;
-
-    /// <param name="tiledKernels">Use the tiled kernels where the shape qualifies: true, false, or null for the
-    /// accelerator's default (<see cref="TiledConvOps.PreferredOn"/>).</param>
-    public Conv2d(int outChannels, int kernelH, int kernelW, int strideH = 1, int strideW = 1, int padH = 0, int padW = 0,
-        bool? tiledKernels = null)
+    public Conv2d(int outChannels, int kernelH, int kernelW, int strideH = 1, int strideW = 1, int padH = 0, int padW = 0)
     {
-        _tiledKernels = tiledKernels;
         if (outChannels < 1 || kernelH < 1 || kernelW < 1)
             throw new ArgumentException($"Conv2d: out channels and kernel sizes must be positive; got {outChannels}, {kernelH}x{kernelW}.");
         if (strideH < 1 || strideW < 1) throw new ArgumentException($"Conv2d: stride must be at least 1; got ({strideH},{strideW}).");
@@ -44,18 +34,12 @@ public sealed class Conv2d : Layer
 
     public override IEnumerable<(string Name, Parameter Parameter)> LocalParameters => [("weight", Weight)];
 
-    protected override int[] OnBuild(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
+        var accelerator = device.Accelerator;
         var (c, h, w) = LayerGuards.RequireImage(nameof(Conv2d), inputShape);
         _shape = new Conv2dShape(maxBatch, c, h, w, _outChannels, _kernelH, _kernelW, _strideH, _strideW, _padH, _padW);
-        _ops = Conv2dOps.For(accelerator);
-        _tiled = TiledConvOps.For(accelerator);
-        _plan = (_tiledKernels ?? TiledConvOps.PreferredOn(accelerator)) ? _tiled.Plan(_shape) : null;
-        if (_plan is not null)
-        {
-            _partial = new DeviceTensor(accelerator, (int)_plan.PartialLength);
-            if (needsInputGradient) _rearranged = new DeviceTensor(accelerator, (int)_shape.WeightLength);
-        }
+        _op = device.Kernels.Conv2d(_shape, needsInputGradient);
         int[] weightShape = [_outChannels, c, _kernelH, _kernelW];
         _weight = new Parameter(new DeviceTensor(accelerator, weightShape), new DeviceTensor(accelerator, weightShape));
         _output = new DeviceTensor(accelerator, maxBatch, _outChannels, _shape.OutH, _shape.OutW);
@@ -68,8 +52,7 @@ public sealed class Conv2d : Layer
         LayerGuards.RequireInput(this, pass, input);
         var shape = _shape.WithBatch(pass.Batch);
         var output = LayerGuards.Built(_output, this).Slice(shape.OutputLength);
-        if (_plan is not null) _tiled!.Forward(_plan, pass.Batch, input, Weight.Value.View, output, ArrayView<float>.Empty);
-        else _ops!.Forward(shape, input, Weight.Value.View, output);
+        _op!.Forward(pass.Batch, input, Weight.Value.View, output);
         (_input, _forwardBatch) = (input, pass.Batch);
         return output;
     }
@@ -78,12 +61,10 @@ public sealed class Conv2d : Layer
     {
         LayerGuards.RequireGradOutput(this, pass, gradOutput, _forwardBatch);
         var shape = _shape.WithBatch(pass.Batch);
-        if (_plan is not null) _tiled!.BackwardWeight(_plan, pass.Batch, _input, gradOutput, _partial!.View, Weight.Grad.View);
-        else _ops!.BackwardWeight(shape, _input, gradOutput, Weight.Grad.View);
+        _op!.BackwardWeight(pass.Batch, _input, gradOutput, Weight.Grad.View);
         if (_gradInput is null) return ArrayView<float>.Empty;
         var gradInput = _gradInput.Slice(shape.InputLength);
-        if (_plan is not null) _tiled!.BackwardInput(_plan, pass.Batch, gradOutput, Weight.Value.View, _rearranged!.View, gradInput);
-        else _ops!.BackwardInput(shape, gradOutput, Weight.Value.View, gradInput);
+        _op!.BackwardInput(pass.Batch, gradOutput, Weight.Value.View, gradInput);
         return gradInput;
     }
 
@@ -104,8 +85,7 @@ public sealed class Conv2d : Layer
         _weight?.Grad.Dispose();
         _output?.Dispose();
         _gradInput?.Dispose();
-        _partial?.Dispose();
-        _rearranged?.Dispose();
+        _op?.Dispose();
         base.Dispose();
     }
 }

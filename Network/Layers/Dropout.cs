@@ -14,7 +14,7 @@ public sealed class Dropout(float probability, ulong seed) : Layer
 {
     private DeviceTensor? _output;
     private DeviceTensor? _gradInput;
-    private DropoutOps? _ops;
+    private IDropoutOps? _ops;
 
     public float Probability { get; } = probability >= 0 && probability < 1
         ? probability
@@ -22,14 +22,15 @@ public sealed class Dropout(float probability, ulong seed) : Layer
 
     public ulong Seed { get; } = seed;
 
-    protected override int[] OnBuild(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
+        var accelerator = device.Accelerator;
         var elements = maxBatch * ShapeUtil.Elements(inputShape);
         if (elements > int.MaxValue)
             throw new ArgumentException($"Dropout over {maxBatch} × {ShapeUtil.Format(inputShape)} exceeds 2^31-1 elements.");
         _output = new DeviceTensor(accelerator, (int)elements);
         _gradInput = needsInputGradient ? new DeviceTensor(accelerator, (int)elements) : null;
-        _ops = DropoutOps.For(accelerator);
+        _ops = device.Kernels.Dropout;
         return (int[])inputShape.Clone();
     }
 

@@ -1,3 +1,4 @@
+using EnvNet.Kernels;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -9,7 +10,7 @@ public sealed class Flatten : Layer
 {
     private int _forwardBatch;
 
-    protected override int[] OnBuild(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
         if (inputShape.Length == 0 || inputShape.Any(d => d < 1))
             throw new ArgumentException($"Flatten expects a per-sample input shape of positive sizes; got {ShapeUtil.Format(inputShape)}.");

@@ -1,3 +1,4 @@
+using EnvNet.Kernels;
 using ILGPU;
 
 namespace EnvNet.Network.Layers;

@@ -7,9 +7,7 @@ namespace EnvNet.Network.Layers;
 /// <summary>
 /// torch.nn.Linear: y = x·Wᵀ + b with "weight" [out, in] and "bias" [out]. The input is a flat vector per sample
 /// (put a flatten in front of image-shaped activations). Backward: dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy, all
-/// through the GEMM that <see cref="KernelPreference"/> picks (tiled on CUDA), overwriting the gradients. With the tiled
-/// GEMM, x·Wᵀ and dy·W (M = batch rows only) are split along K (<see cref="GemmOps.PlanSplit"/>, planned for the largest
-/// batch, one scratch buffer for both) and the bias is added in the split reduction.
+/// with the device's kernels (<see cref="KernelBackend.Linear"/>), overwriting the gradients.
 /// </summary>
 public sealed class Linear(int outFeatures) : Layer
 {
@@ -17,11 +15,7 @@ public sealed class Linear(int outFeatures) : Layer
     private Parameter? _bias;
     private DeviceTensor? _output;
     private DeviceTensor? _gradInput;
-    private GemmOps? _gemm;
-    private LinearOps? _ops;
-    private bool _tiledGemm;
-    private GemmSplit _forwardSplit, _inputGradientSplit;
-    private DeviceTensor? _splitScratch;
+    private ILinearOp? _op;
     private ArrayView<float> _input;
 
     public int OutFeatures { get; } = outFeatures > 0
@@ -34,8 +28,9 @@ public sealed class Linear(int outFeatures) : Layer
 
     public override IEnumerable<(string Name, Parameter Parameter)> LocalParameters => [("weight", Weight), ("bias", Bias)];
 
-    protected override int[] OnBuild(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
+        var accelerator = device.Accelerator;
         if (inputShape.Length != 1)
             throw new ArgumentException(
                 $"Linear expects a flat input of (features) per sample, got {ShapeUtil.Format(inputShape)}; flatten it first.");
@@ -44,15 +39,7 @@ public sealed class Linear(int outFeatures) : Layer
         _bias = new Parameter(new DeviceTensor(accelerator, OutFeatures), new DeviceTensor(accelerator, OutFeatures));
         _output = new DeviceTensor(accelerator, maxBatch, OutFeatures);
         _gradInput = needsInputGradient ? new DeviceTensor(accelerator, maxBatch, inFeatures) : null;
-        _gemm = GemmOps.For(accelerator);
-        _ops = LinearOps.For(accelerator);
-        _tiledGemm = _gemm.PrefersTiled;
-        var forward = new GemmShape(maxBatch, OutFeatures, inFeatures, false, true);
-        var inputGradient = new GemmShape(maxBatch, inFeatures, OutFeatures, false, false);
-        _forwardSplit = _tiledGemm ? _gemm.PlanSplit(forward) : GemmSplit.None(forward);
-        _inputGradientSplit = _tiledGemm && needsInputGradient ? _gemm.PlanSplit(inputGradient) : GemmSplit.None(inputGradient);
-        var scratch = Math.Max(_forwardSplit.ScratchLength(forward), _inputGradientSplit.ScratchLength(inputGradient));
-        _splitScratch = scratch > 0 ? new DeviceTensor(accelerator, (int)scratch) : null;
+        _op = device.Kernels.Linear(maxBatch, inFeatures, OutFeatures, needsInputGradient);
         return [OutFeatures];
     }
 
@@ -77,33 +64,19 @@ public sealed class Linear(int outFeatures) : Layer
         CheckBatch(pass.Batch);
         _input = input;
         var output = _output!.Slice((long)pass.Batch * OutFeatures);
-        var shape = new GemmShape(pass.Batch, OutFeatures, InFeatures, false, true);
-        if (_tiledGemm)
-            _gemm!.Multiply(input, Weight.Value.View, output, shape, _forwardSplit, Scratch, Bias.Value.View);
-        else
-        {
-            _gemm!.MultiplyNaive(input, Weight.Value.View, output, shape);
-            _ops!.AddBias(output, Bias.Value.View, pass.Batch, OutFeatures);
-        }
+        _op!.Forward(pass.Batch, input, Weight.Value.View, Bias.Value.View, output);
         return output;
     }
 
     public override ArrayView<float> Backward(ArrayView<float> gradOutput, Pass pass)
     {
         CheckBatch(pass.Batch);
-        var weightShape = new GemmShape(OutFeatures, InFeatures, pass.Batch, true, false);
-        if (_tiledGemm) _gemm!.Multiply(gradOutput, _input, Weight.Grad.View, weightShape);
-        else _gemm!.MultiplyNaive(gradOutput, _input, Weight.Grad.View, weightShape);
-        _ops!.BiasGradient(gradOutput, Bias.Grad.View, pass.Batch, OutFeatures);
+        _op!.BackwardParameters(pass.Batch, _input, gradOutput, Weight.Grad.View, Bias.Grad.View);
         if (_gradInput is null) return ArrayView<float>.Empty;
         var gradInput = _gradInput.Slice((long)pass.Batch * InFeatures);
-        var shape = new GemmShape(pass.Batch, InFeatures, OutFeatures, false, false);
-        if (_tiledGemm) _gemm.Multiply(gradOutput, Weight.Value.View, gradInput, shape, _inputGradientSplit, Scratch, ArrayView<float>.Empty);
-        else _gemm.MultiplyNaive(gradOutput, Weight.Value.View, gradInput, shape);
+        _op.BackwardInput(pass.Batch, gradOutput, Weight.Value.View, gradInput);
         return gradInput;
     }
-
-    private ArrayView<float> Scratch => _splitScratch?.View ?? ArrayView<float>.Empty;
 
     private void CheckBatch(int batch)
     {
@@ -122,7 +95,7 @@ public sealed class Linear(int outFeatures) : Layer
         _bias?.Grad.Dispose();
         _output?.Dispose();
         _gradInput?.Dispose();
-        _splitScratch?.Dispose();
+        _op?.Dispose();
         base.Dispose();
     }
 }

@@ -9,7 +9,7 @@ namespace EnvNet.Network.Layers;
 public sealed class MaxPool2d : Layer
 {
     private readonly int _kernelH, _kernelW;
-    private PoolOps? _ops;
+    private IPoolOps? _ops;
     private MaxPool2dShape _shape;
     private DeviceTensor? _output, _gradInput;
     private MemoryBuffer1D<int, Stride1D.Dense>? _argmax;
@@ -24,11 +24,12 @@ public sealed class MaxPool2d : Layer
 
     public (int H, int W) Kernel => (_kernelH, _kernelW);
 
-    protected override int[] OnBuild(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
+        var accelerator = device.Accelerator;
         var (c, h, w) = LayerGuards.RequireImage(nameof(MaxPool2d), inputShape);
         _shape = new MaxPool2dShape(maxBatch, c, h, w, _kernelH, _kernelW);
-        _ops = PoolOps.For(accelerator);
+        _ops = device.Kernels.Pool;
         _output = new DeviceTensor(accelerator, maxBatch, c, _shape.OutH, _shape.OutW);
         _argmax = accelerator.Allocate1D<int>(_shape.OutputLength);
         if (needsInputGradient) _gradInput = new DeviceTensor(accelerator, maxBatch, c, h, w);

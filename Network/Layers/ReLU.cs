@@ -8,14 +8,15 @@ namespace EnvNet.Network.Layers;
 /// layer's own output (dx = dy where y &gt; 0), so it needs no copy of the input.</summary>
 public sealed class ReLU : Layer
 {
-    private ActivationOps? _ops;
+    private IActivationOps? _ops;
     private DeviceTensor? _output, _gradInput;
     private ArrayView<float> _forwardOutput;
     private int _forwardBatch;
 
-    protected override int[] OnBuild(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
-        _ops = ActivationOps.For(accelerator);
+        var accelerator = device.Accelerator;
+        _ops = device.Kernels.Activation;
         _output = new DeviceTensor(accelerator, [maxBatch, .. inputShape]);
         if (needsInputGradient) _gradInput = new DeviceTensor(accelerator, [maxBatch, .. inputShape]);
         return (int[])inputShape.Clone();

@@ -8,16 +8,17 @@ namespace EnvNet.Network.Layers;
 /// NCHW); kernel in <see cref="PoolKernels.Transpose12"/>. Backward is the transpose back.</summary>
 public sealed class Transpose12 : Layer
 {
-    private TransposeOps? _ops;
+    private ITransposeOps? _ops;
     private TransposeShape _shape;
     private DeviceTensor? _output, _gradInput;
     private int _forwardBatch;
 
-    protected override int[] OnBuild(Accelerator accelerator, int[] inputShape, int maxBatch, bool needsInputGradient)
+    protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
+        var accelerator = device.Accelerator;
         var (c, h, w) = LayerGuards.RequireImage(nameof(Transpose12), inputShape);
         _shape = new TransposeShape(maxBatch, c, h, w);
-        _ops = TransposeOps.For(accelerator);
+        _ops = device.Kernels.Transpose;
         _output = new DeviceTensor(accelerator, maxBatch, h, c, w);
         if (needsInputGradient) _gradInput = new DeviceTensor(accelerator, maxBatch, c, h, w);
         return [h, c, w];

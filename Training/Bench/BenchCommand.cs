@@ -15,11 +15,11 @@ public static class BenchCommand
     {
         var model = new Option<string>("--model") { Description = "envnet, envnet-tiny, envnet-v2 or envnet-v2-tiny.", DefaultValueFactory = _ => "envnet" };
         var batch = new Option<int>("--batch") { Description = "Samples per training step.", DefaultValueFactory = _ => 64 };
-        var accelerator = new Option<AcceleratorChoice>("--accelerator") { Description = "auto, cuda, opencl or cpu.", DefaultValueFactory = _ => AcceleratorChoice.Auto };
+        var accelerator = new Option<string>("--accelerator") { Description = "auto, cuda, opencl, cpu (host kernels) or ilgpu-cpu (ILGPU's simulated GPU).", DefaultValueFactory = _ => "auto" };
         var steps = new Option<int>("--steps") { Description = "Timed samples per figure (the median is reported).", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed calls before each figure.", DefaultValueFactory = _ => 3 };
         var json = new Option<string?>("--json") { Description = "Also write the figures to this JSON file." };
-        var plainKernels = new Option<bool>("--plain-kernels") { Description = "Time the plain one-thread-per-output reference kernels instead of the tiled ones (the 'before' figures)." };
+        var plainKernels = new Option<bool>("--plain-kernels") { Description = "Time the plain ILGPU kernels (one output per grid-stride iteration) instead of the device's best (the 'before' figures)." };
         var stepOnly = new Option<bool>("--step-only") { Description = "Time only the training step, not each layer (a third of the time on a slow device)." };
         var command = new Command("bench", "Time EnvNet's layers and training step on one accelerator.") { model, batch, accelerator, steps, warmup, json, plainKernels, stepOnly };
         command.SetAction(parsed =>
@@ -36,8 +36,8 @@ public static class BenchCommand
                 if (Cli.OptionChecks.WritableFolder("--json", Path.GetDirectoryName(Path.GetFullPath(jsonPath))!) is { } unwritable)
                     return Usage(error, unwritable);
             }
-            KernelPreference.PlainOnly = parsed.GetValue(plainKernels);
-            using var device = ComputeDevice.Create(parsed.GetValue(accelerator));
+            if (ParseAccelerator(parsed.GetValue(accelerator), error) is not { } choice) return 2;
+            using var device = ComputeDevice.Create(choice, parsed.GetValue(plainKernels) ? KernelChoice.Plain : KernelChoice.Best);
             var result = Run(device, name, parsed.GetValue(batch), parsed.GetValue(steps), parsed.GetValue(warmup), output.WriteLine,
                 timeLayers: !parsed.GetValue(stepOnly));
             Print(output, result);
@@ -50,7 +50,7 @@ public static class BenchCommand
     public static Command CreateSelfCheck(TextWriter output, TextWriter error)
     {
         var batch = new Option<int>("--batch") { Description = "Samples per convolution.", DefaultValueFactory = _ => 2 };
-        var accelerator = new Option<AcceleratorChoice>("--accelerator") { Description = "auto, cuda, opencl or cpu.", DefaultValueFactory = _ => AcceleratorChoice.Auto };
+        var accelerator = new Option<string>("--accelerator") { Description = "auto, cuda, opencl, cpu (host kernels) or ilgpu-cpu (ILGPU's simulated GPU).", DefaultValueFactory = _ => "auto" };
         var command = new Command("selfcheck", "Compare the tiled convolution kernels and the split GEMM with the plain ones on random data (max relative error).")
         {
             batch, accelerator,
@@ -58,7 +58,8 @@ public static class BenchCommand
         command.SetAction(parsed =>
         {
             if (parsed.GetValue(batch) < 1) return Usage(error, "--batch: must be at least 1.");
-            using var device = ComputeDevice.Create(parsed.GetValue(accelerator));
+            if (ParseAccelerator(parsed.GetValue(accelerator), error) is not { } choice) return 2;
+            using var device = ComputeDevice.Create(choice);
             output.WriteLine($"selfcheck on {device.Type} {device.Name}, tolerance {KernelSelfCheck.Tolerance:E0}");
             var rows = KernelSelfCheck.Run(device, parsed.GetValue(batch),
                 row => output.WriteLine($"{row.Shape,-26} {row.Kernel,-16} max rel error {row.MaxRelativeError:E2} {(row.Passed ? "ok" : "FAILED")}"),
@@ -88,7 +89,7 @@ public static class BenchCommand
 
         using var network = EnvNetModel.CreateNetwork(config, seed);
         int[] inputShape = [1, 1, config.InputLength];
-        network.Build(device.Accelerator, inputShape, batch, needsInputGradient: false);
+        network.Build(device, inputShape, batch, needsInputGradient: false);
         network.ResetParameters(new Random(seed));
         var subject = new BenchSubject(modelName, batch, network, inputShape,
             () => model.TrainStep(inputs, targets, batch, 0.01f, 0.9f, 5e-4f), modelBytes);
@@ -110,6 +111,14 @@ public static class BenchCommand
 
     /// <summary>Whole numbers from 10 up, two decimals below (the CPU accelerator's rates are around 1).</summary>
     private static string Figure(double value) => value >= 10 ? value.ToString("F0") : value.ToString("F2");
+
+    private static AcceleratorChoice? ParseAccelerator(string? text, TextWriter error)
+    {
+        var errors = new List<string>();
+        var choice = Cli.TrainOptionsValidator.ParseAccelerator(text, errors);
+        foreach (var message in errors) Usage(error, message);
+        return choice;
+    }
 
     private static int Usage(TextWriter error, string message)
     {

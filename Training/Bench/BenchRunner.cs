@@ -68,8 +68,7 @@ public static class BenchRunner
         var stepMs = Median(accelerator, subject.TrainStep, samples, warmup, repeatShortSamples: false);
         var stepFlops = leaves.Sum(l => FlopCount.Forward(l.Layer, batch) + FlopCount.Backward(l.Layer, batch));
         long? deviceUsed = accelerator is CudaAccelerator cuda ? accelerator.MemorySize - cuda.GetFreeMemory() : null;
-        var kernels = KernelPreference.Tiled(accelerator) ? "tiled kernels" : "plain kernels";
-        return new BenchResult($"EnvNet.Gpu (ILGPU {typeof(Accelerator).Assembly.GetName().Version}, {kernels})",
+        return new BenchResult($"EnvNet.Gpu (ILGPU {typeof(Accelerator).Assembly.GetName().Version}, {device.Kernels.Name})",
             $"{accelerator.AcceleratorType} {accelerator.Name}", subject.Model, batch, stepMs, batch / stepMs * 1e3, stepFlops,
             stepFlops / stepMs / 1e6, subject.ModelBytes, deviceUsed, timings);
     }

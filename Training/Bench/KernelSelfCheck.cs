@@ -14,7 +14,7 @@ public sealed record SelfCheckRow(string Shape, string Kernel, double MaxRelativ
 /// same terms in different orders, so they agree to about (terms)·2^-24 relative; <see cref="Tolerance"/> leaves a
 /// wide margin yet fails on any missing or misplaced term. Outputs are poisoned with NaN first, so an element a
 /// kernel never writes fails too. On OpenCL the tiled convolutions are skipped: ILGPU generates no warp shuffles there
-/// (see <see cref="KernelPreference"/>).
+/// (see <see cref="TiledKernelBackend"/>).
 /// </summary>
 public static class KernelSelfCheck
 {
@@ -63,7 +63,7 @@ public static class KernelSelfCheck
         var tiled = TiledConvOps.For(accelerator);
         var rng = new Random(Environment.TickCount);
         var rows = new List<SelfCheckRow>();
-        if (!KernelPreference.WarpShuffles(accelerator))
+        if (!TiledKernelBackend.CompilesOn(accelerator))
         {
             log?.Invoke($"tiled convolutions: not checked on {accelerator.AcceleratorType} (they use warp shuffles; the network runs the plain kernels here)");
             convolutions = [];

@@ -1,3 +1,4 @@
+using EnvNet.Kernels;
 using System.Globalization;
 using System.Text.Json;
 using EnvNet.Network;

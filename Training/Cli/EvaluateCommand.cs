@@ -15,7 +15,7 @@ public static class EvaluateCommand
         var fold = new Option<int?>("--fold") { Description = "Fold to evaluate (1-5); the checkpoint's own validation fold when omitted." };
         var testCrops = new Option<int>("--test-crops") { Description = "Evenly spaced crops averaged per clip.", DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { Description = "Crops per forward pass.", DefaultValueFactory = _ => 64 };
-        var accelerator = new Option<string>("--accelerator") { Description = "auto, cuda, opencl or cpu.", DefaultValueFactory = _ => "auto" };
+        var accelerator = new Option<string>("--accelerator") { Description = "auto, cuda, opencl, cpu (host kernels) or ilgpu-cpu (ILGPU's simulated GPU).", DefaultValueFactory = _ => "auto" };
         var output = new Option<string>("--out") { Description = "Folder for confusion-fold-K.csv.", DefaultValueFactory = _ => "." };
         var cache = new Option<string?>("--cache") { Description = "Cache for decoded audio (default $ENVNET_CACHE or ~/.cache/envnet)." };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable audio files instead of stopping." };

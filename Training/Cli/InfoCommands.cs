@@ -12,14 +12,16 @@ public static class InfoCommands
         var command = new Command("devices", "List the devices ILGPU finds (CUDA, OpenCL, CPU): name, memory, warp size.");
         command.SetAction(_ =>
         {
-            context.Out.WriteLine($"{"type",-7} {"memory",11} {"warp",5} {"max group",9}  name");
+            context.Out.WriteLine($"{"type",-7} {"memory",11} {"warp",5} {"max group",9}  {"kernels",-7}  name");
             foreach (var d in ComputeDevice.ListDevices())
             {
                 // The CPU accelerator reports no real limit (long.MaxValue): it uses host memory.
                 var memory = d.Type == ILGPU.Runtime.AcceleratorType.CPU ? "host" : $"{d.MemoryBytes / (1 << 20)} MiB";
-                context.Out.WriteLine($"{d.Type,-7} {memory,11} {d.WarpSize,5} {d.MaxThreadsPerGroup,9}  {d.Name}");
+                var kernels = ComputeDevice.BestKernels(d.Type, AcceleratorChoice.Auto).ToString().ToLowerInvariant();
+                context.Out.WriteLine($"{d.Type,-7} {memory,11} {d.WarpSize,5} {d.MaxThreadsPerGroup,9}  {kernels,-7}  {d.Name}");
             }
-            context.Out.WriteLine("'--accelerator auto' picks CUDA, then OpenCL, then the CPU accelerator.");
+            context.Out.WriteLine("'--accelerator auto' picks CUDA (tiled kernels), then OpenCL (plain kernels), then the CPU (host kernels);");
+            context.Out.WriteLine("'--accelerator ilgpu-cpu' runs the plain ILGPU kernels on ILGPU's CPU accelerator, a simulated GPU.");
             return ExitCodes.Success;
         });
         return command;

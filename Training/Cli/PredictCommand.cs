@@ -17,7 +17,7 @@ public static class PredictCommand
         var top = new Option<int>("--top") { Description = "How many classes to show.", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print JSON, including each crop's logits." };
         var testCrops = new Option<int>("--test-crops") { Description = "Evenly spaced crops averaged.", DefaultValueFactory = _ => 10 };
-        var accelerator = new Option<string>("--accelerator") { Description = "auto, cuda, opencl or cpu (for --checkpoint).", DefaultValueFactory = _ => "auto" };
+        var accelerator = new Option<string>("--accelerator") { Description = "For --checkpoint: auto, cuda, opencl, cpu (host kernels) or ilgpu-cpu (ILGPU's simulated GPU).", DefaultValueFactory = _ => "auto" };
         var command = new Command("predict", "Classify a WAV file with a checkpoint or an ONNX export: top classes with test-crop averaged probabilities.")
         {
             checkpoint, onnx, wav, top, json, testCrops, accelerator,

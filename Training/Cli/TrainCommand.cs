@@ -24,7 +24,7 @@ public static class TrainCommand
         var weightDecay = new Option<double?>("--weight-decay") { Description = "L2 weight decay (default 5e-4)." };
         var testCrops = new Option<int?>("--test-crops") { Description = "Evenly spaced crops averaged per validation clip (default 10)." };
         var freqRespEvery = new Option<int?>("--freqresp-every") { Description = "Record the learned filter bank's frequency response every N epochs and after the last (default 1; 0: off): freqresp.csv, freqresp_summary.csv, fold-K/freqresp/." };
-        var accelerator = new Option<string?>("--accelerator") { Description = "auto (CUDA, then OpenCL, then CPU; default), cuda, opencl or cpu." };
+        var accelerator = new Option<string?>("--accelerator") { Description = "auto (CUDA, then OpenCL, then CPU; default), cuda, opencl, cpu (host kernels) or ilgpu-cpu (ILGPU's simulated GPU)." };
         var seed = new Option<int?>("--seed") { Description = "Seed of weights, data order and dropout (default 0)." };
         var output = new Option<string?>("--out") { Description = "Run folder (default runs/MODEL-TIMESTAMP)." };
         var cache = new Option<string?>("--cache") { Description = "Cache for decoded audio and generated data (default $ENVNET_CACHE or ~/.cache/envnet)." };

@@ -236,8 +236,9 @@ public static class TrainOptionsValidator
             case "cuda": return AcceleratorChoice.Cuda;
             case "opencl": return AcceleratorChoice.OpenCL;
             case "cpu": return AcceleratorChoice.Cpu;
+            case "ilgpu-cpu": return AcceleratorChoice.IlgpuCpu;
             default:
-                errors.Add($"--accelerator: expected one of auto, cuda, opencl, cpu; got '{text}'.");
+                errors.Add($"--accelerator: expected one of auto, cuda, opencl, cpu, ilgpu-cpu; got '{text}'.");
                 return null;
         }
     }

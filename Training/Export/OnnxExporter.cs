@@ -70,7 +70,7 @@ public static class OnnxExporter
         string checkpointPath, string onnxPath, int opset, OnnxBatch batch)
     {
         var options = ReadRunOptions(checkpointPath);
-        using var device = ComputeDevice.CreateCpu();
+        using var device = ComputeDevice.Create(AcceleratorChoice.Cpu);
         var (model, info) = ModelCheckpoint.LoadModel(checkpointPath, device, maxBatch: 1);
         using (model)
         {

@@ -1,3 +1,4 @@
+using EnvNet.Kernels;
 using Google.Protobuf;
 using Onnx;
 
@@ -34,8 +35,8 @@ public sealed class OnnxGraphBuilder
     /// <summary>A float32 weight tensor, stored as raw little-endian bytes.</summary>
     public string AddInitializer(string name, int[] shape, float[] values)
     {
-        if (values.LongLength != Network.ShapeUtil.Elements(shape))
-            throw new ArgumentException($"Initializer '{name}': {values.Length} values for shape {Network.ShapeUtil.Format(shape)}.");
+        if (values.LongLength != ShapeUtil.Elements(shape))
+            throw new ArgumentException($"Initializer '{name}': {values.Length} values for shape {ShapeUtil.Format(shape)}.");
         var tensor = new TensorProto { Name = UniqueName(name), DataType = (int)TensorProto.Types.DataType.Float };
         tensor.Dims.AddRange(shape.Select(d => (long)d));
         var bytes = new byte[values.Length * sizeof(float)];

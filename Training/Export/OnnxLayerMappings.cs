@@ -1,3 +1,4 @@
+using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
 using static EnvNet.Training.Export.OnnxGraphBuilder;

@@ -14,7 +14,7 @@ public static class FreqRespCommand
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Weights file (fold-K/best.safetensors or last.safetensors of a run)." };
         var output = new Option<string>("--out") { Description = "Folder for freqresp.csv, freqresp_summary.csv and freqresp/*.png|gif.", DefaultValueFactory = _ => "." };
         var batch = new Option<int>("--batch") { Description = "Tones per forward pass.", DefaultValueFactory = _ => 50 };
-        var accelerator = new Option<string>("--accelerator") { Description = "auto, cuda, opencl or cpu.", DefaultValueFactory = _ => "auto" };
+        var accelerator = new Option<string>("--accelerator") { Description = "auto, cuda, opencl, cpu (host kernels) or ilgpu-cpu (ILGPU's simulated GPU).", DefaultValueFactory = _ => "auto" };
         var command = new Command("freqresp",
             "Frequency response of a checkpoint's learned filter bank (feature_conv) to 200 log-spaced tones: CSV, heatmap, centre frequencies against mel.")
         {

@@ -1,7 +1,7 @@
 using ILGPU;
 using ILGPU.Runtime;
 
-namespace EnvNet.Network;
+namespace EnvNet.Kernels;
 
 /// <summary>
 /// A float32 buffer on the accelerator with an NCHW-style shape. Activations are allocated once for the
