@@ -152,7 +152,7 @@ public sealed class OnnxExportTests
     [TestMethod]
     public void Export_OfAModelWithALayerKindWithoutMapping_NamesTheLayer()
     {
-        var graph = new OnnxGraphBuilder("test", OnnxExporter.DefaultOpset);
+        var graph = new OnnxGraphBuilder("test");
         var error = Assert.ThrowsExactly<NotSupportedException>(() =>
             OnnxLayerMappings.Map(new UnmappedLayer(), "classifier.mystery", "x", graph));
         StringAssert.Contains(error.Message, "'classifier.mystery' is a UnmappedLayer");

@@ -34,7 +34,7 @@ public static class OnnxExporter
         if (opset is < MinOpset or > MaxOpset)
             throw new ArgumentOutOfRangeException(nameof(opset), opset, $"Expected an ONNX opset from {MinOpset} to {MaxOpset}.");
         var config = model.Config;
-        var graph = new OnnxGraphBuilder(config.Name, opset);
+        var graph = new OnnxGraphBuilder(config.Name);
         graph.UniqueName(InputName);
         graph.Graph.Input.Add(OnnxGraphBuilder.FloatValue(InputName, batch, config.InputLength));
 

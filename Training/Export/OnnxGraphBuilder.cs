@@ -14,14 +14,7 @@ public sealed class OnnxGraphBuilder
 
     public GraphProto Graph { get; } = new();
 
-    /// <summary>The ONNX operator set the nodes are written for.</summary>
-    public int Opset { get; }
-
-    public OnnxGraphBuilder(string name, int opset)
-    {
-        Graph.Name = name;
-        Opset = opset;
-    }
+    public OnnxGraphBuilder(string name) => Graph.Name = name;
 
     /// <summary>Reserves <paramref name="name"/>, or the first free "name_2", "name_3", ...: ONNX needs every value
     /// name to be unique in the graph.</summary>
