@@ -100,7 +100,8 @@ public sealed class ComputeDevice : IDisposable
         (kernels == KernelChoice.Best ? BestKernels(accelerator.AcceleratorType, choice) : kernels) switch
         {
             KernelChoice.Tiled => new TiledKernelBackend(accelerator),
-            KernelChoice.Host => new HostKernelBackend(accelerator),
+            KernelChoice.Host when accelerator.AcceleratorType == AcceleratorType.CPU => new HostKernelBackend(accelerator),
+            KernelChoice.Host => throw new NotSupportedException($"The host kernels run on the CPU only, not on {accelerator.AcceleratorType}."),
             _ => new KernelBackend(accelerator),
         };
 

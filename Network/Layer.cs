@@ -65,7 +65,8 @@ public abstract class Layer : IDisposable
         foreach (var (_, child) in Children) child.ResetParameters(rng);
     }
 
-    /// <summary>Named sub-layers of a container.</summary>
+    /// <summary>Named sub-layers of a container; one named "" lends its children's names to this one (see
+    /// <see cref="StateDict"/>).</summary>
     public virtual IEnumerable<(string Name, Layer Layer)> Children => [];
 
     /// <summary>All learnable tensors below this layer with their full dotted names.</summary>
@@ -73,7 +74,7 @@ public abstract class Layer : IDisposable
     {
         foreach (var (name, p) in LocalParameters) yield return (prefix + name, p);
         foreach (var (name, child) in Children)
-            foreach (var entry in child.NamedParameters(prefix + name + ".")) yield return entry;
+            foreach (var entry in child.NamedParameters(ChildPrefix(prefix, name))) yield return entry;
     }
 
     /// <summary>The state_dict in PyTorch order: for each module its parameters, then its buffers, then its children.</summary>
@@ -82,8 +83,12 @@ public abstract class Layer : IDisposable
         foreach (var (name, p) in LocalParameters) yield return new TensorState(prefix + name, p.Value);
         foreach (var entry in LocalBuffers) yield return entry with { Name = prefix + entry.Name };
         foreach (var (name, child) in Children)
-            foreach (var entry in child.StateDict(prefix + name + ".")) yield return entry;
+            foreach (var entry in child.StateDict(ChildPrefix(prefix, name))) yield return entry;
     }
+
+    /// <summary>A child named "" adds no name of its own: its state sits under its parent's names, as the tensors of a
+    /// PyTorch forward that calls torch.cat on submodules' outputs without a module for the cat.</summary>
+    private static string ChildPrefix(string prefix, string name) => name.Length == 0 ? prefix : prefix + name + ".";
 
     public virtual void Dispose()
     {

@@ -16,11 +16,14 @@ public sealed class BatchNormTests
     /// round (2404 = 2·1024 + 356), and the same data offset by 100 (|mean| ≫ std), where Σx² − (Σx)²/M in float
     /// would lose every digit.</summary>
     public static IEnumerable<object[]> Cases =>
-    [
-        [new BatchNormShape(3, 5, 2 * 37), 0f],
-        [new BatchNormShape(4, 3, 601), 0f],
-        [new BatchNormShape(4, 3, 601), 100f],
-    ];
+        from c in new (BatchNormShape Shape, float Offset)[]
+        {
+            (new BatchNormShape(3, 5, 2 * 37), 0f),
+            (new BatchNormShape(4, 3, 601), 0f),
+            (new BatchNormShape(4, 3, 601), 100f),
+        }
+        from kernels in new[] { "plain", "host" }
+        select new object[] { c.Shape, c.Offset, kernels };
 
     /// <summary>
     /// Tolerances: the float32 mean is the shift K plus a Welford/Chan mean of values of size std, so its error is a
@@ -30,7 +33,7 @@ public sealed class BatchNormTests
     /// </summary>
     [TestMethod]
     [DynamicData(nameof(Cases))]
-    public void TrainingForwardMatchesFloat64Reference(BatchNormShape shape, float offset)
+    public void TrainingForwardMatchesFloat64Reference(BatchNormShape shape, float offset, string kernels)
     {
         var rng = new Random(11);
         var x = TestData.Uniform(rng, (int)shape.Length, offset - 1, offset + 1);
@@ -38,7 +41,7 @@ public sealed class BatchNormTests
         var beta = TestData.Uniform(rng, shape.C);
         var runningMean = TestData.Uniform(rng, shape.C);
         var runningVar = TestData.Uniform(rng, shape.C, 0.5f, 2);
-        var ops = BatchNormOps.For(TestDevice.Cpu.Accelerator);
+        var ops = TestDevice.ByKernels(kernels).Kernels.BatchNorm;
         using var xDevice = KernelCheck.Upload(x);
         using var gammaDevice = KernelCheck.Upload(gamma);
         using var betaDevice = KernelCheck.Upload(beta);
@@ -57,7 +60,7 @@ public sealed class BatchNormTests
         var stats = BatchNormReference.BatchStatistics(shape, x, Eps);
         var std = stats.BiasedVar.Select(Math.Sqrt).ToArray();
         double Offset(int c) => Math.Abs(stats.Mean[c]) / std[c];
-        var name = $"BatchNorm {shape} offset {offset}";
+        var name = $"BatchNorm {shape} offset {offset} {kernels}";
         KernelCheck.AssertClose($"{name} mean", stats.Mean, savedMean.ToArray(),
             c => 32 * u * (Math.Abs(stats.Mean[c]) + 2 * std[c]));
         KernelCheck.AssertClose($"{name} invStd", stats.InvStd, savedInvStd.ToArray(),
@@ -80,7 +83,9 @@ public sealed class BatchNormTests
     /// <summary>Eval mode normalises with the running statistics: y = (x − rm)/√(rv + eps)·γ + β, a handful of
     /// roundings of each operand: tolerance 8u·(|x̂|·|γ| + |β|) plus 8u·|rm|·invStd·|γ| for the subtraction.</summary>
     [TestMethod]
-    public void EvalForwardUsesRunningStatistics()
+    [DataRow("plain")]
+    [DataRow("host")]
+    public void EvalForwardUsesRunningStatistics(string kernels)
     {
         var shape = new BatchNormShape(3, 5, 3 * 7);
         var rng = new Random(12);
@@ -89,7 +94,7 @@ public sealed class BatchNormTests
         var beta = TestData.Uniform(rng, shape.C);
         var runningMean = TestData.Uniform(rng, shape.C);
         var runningVar = TestData.Uniform(rng, shape.C, 0.1f, 3);
-        var ops = BatchNormOps.For(TestDevice.Cpu.Accelerator);
+        var ops = TestDevice.ByKernels(kernels).Kernels.BatchNorm;
         using var xDevice = KernelCheck.Upload(x);
         using var gammaDevice = KernelCheck.Upload(gamma);
         using var betaDevice = KernelCheck.Upload(beta);
@@ -120,13 +125,13 @@ public sealed class BatchNormTests
     /// </summary>
     [TestMethod]
     [DynamicData(nameof(Cases))]
-    public void BackwardMatchesFloat64Reference(BatchNormShape shape, float offset)
+    public void BackwardMatchesFloat64Reference(BatchNormShape shape, float offset, string kernels)
     {
         var rng = new Random(13);
         var x = TestData.Uniform(rng, (int)shape.Length, offset - 1, offset + 1);
         var dy = TestData.Uniform(rng, (int)shape.Length);
         var gamma = TestData.Uniform(rng, shape.C, 0.5f, 2);
-        var ops = BatchNormOps.For(TestDevice.Cpu.Accelerator);
+        var ops = TestDevice.ByKernels(kernels).Kernels.BatchNorm;
         using var xDevice = KernelCheck.Upload(x);
         using var dyDevice = KernelCheck.Upload(dy);
         using var gammaDevice = KernelCheck.Upload(gamma);
@@ -156,7 +161,7 @@ public sealed class BatchNormTests
             absDyXhat[c] += Math.Abs(dy[i] * (x[i] - stats.Mean[c]) * stats.InvStd[c]);
         }
         double Conditioning(int c) => 32 * u * (1 + Math.Abs(stats.Mean[c]) * stats.InvStd[c]);
-        var name = $"BatchNorm backward {shape} offset {offset}";
+        var name = $"BatchNorm backward {shape} offset {offset} {kernels}";
         KernelCheck.AssertClose($"{name} dgamma", expectedDgamma, dgamma.ToArray(), c => Conditioning(c) * (absDyXhat[c] + absDy[c]));
         KernelCheck.AssertClose($"{name} dbeta", expectedDbeta, dbeta.ToArray(), c => 4 * u * absDy[c]);
         KernelCheck.AssertClose($"{name} dx", expectedDx, dx.ToArray(), i =>

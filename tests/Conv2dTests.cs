@@ -10,30 +10,41 @@ namespace EnvNet.Tests;
 public sealed class Conv2dTests
 {
     /// <summary>Odd sizes, EnvNet's kernels (1×8 with v2's stride (1,2), 8×13), stride above kernel (inputs no window
-    /// reads) and padding on both axes.</summary>
+    /// reads) and padding on both axes; for the host kernels also rows longer than one block of positions (forward,
+    /// input gradient) and than one weight-gradient block, one input channel with 8×13 taps (single-row tiles),
+    /// channel counts that fill no whole tile, and a vertical stride (which falls back to the plain kernels).</summary>
     public static IEnumerable<object[]> Shapes =>
-    [
-        [new Conv2dShape(2, 1, 1, 53, 3, 1, 8, sh: 1, sw: 2)],
-        [new Conv2dShape(2, 3, 11, 37, 5, 3, 5, sh: 2, sw: 3, ph: 0, pw: 2)],
-        [new Conv2dShape(2, 2, 12, 37, 3, 8, 13, ph: 3, pw: 6)],
-        [new Conv2dShape(1, 5, 3, 37, 3, 2, 2, sh: 2, sw: 3, ph: 1)],
-    ];
+        from shape in new[]
+        {
+            new Conv2dShape(2, 1, 1, 53, 3, 1, 8, sh: 1, sw: 2),
+            new Conv2dShape(2, 3, 11, 37, 5, 3, 5, sh: 2, sw: 3, ph: 0, pw: 2),
+            new Conv2dShape(2, 2, 12, 37, 3, 8, 13, ph: 3, pw: 6),
+            new Conv2dShape(1, 5, 3, 37, 3, 2, 2, sh: 2, sw: 3, ph: 1),
+            new Conv2dShape(2, 4, 1, 2600, 11, 1, 8),
+            new Conv2dShape(2, 1, 20, 60, 9, 8, 13),
+            new Conv2dShape(2, 3, 1, 301, 10, 1, 16, sw: 2),
+        }
+        from kernels in new[] { "plain", "host" }
+        select new object[] { shape, kernels };
 
     /// <summary>
     /// Tolerances are the classical rounding bounds scaled by Σ|terms| (the reference evaluated on |x|, |w|), so they
     /// hold for any data yet stay far below one missing or extra term. Forward and BackwardInput sum L ≤ Cin·KH·KW
-    /// (resp. Cout·KH·KW) products in plain float: |error| ≤ L·u·Σ|terms| (Higham, γ_L), u = 2^-24. BackwardWeight
-    /// sums compensated: |error| ≤ (3u + O(L·u²))·Σ|terms|, taken as 4u·Σ|terms|.
+    /// (resp. Cout·KH·KW) products in plain float (the host with fused multiply-adds, one rounding per term):
+    /// |error| ≤ L·u·Σ|terms| (Higham, γ_L), u = 2^-24. The plain BackwardWeight sums compensated:
+    /// |error| ≤ (3u + O(L·u²))·Σ|terms|, taken as 4u·Σ|terms|. The host's sums a term in one of 16 lanes (at most
+    /// 2048/16 = 128 terms each), adds the lanes (a tree of depth 4), then the blocks of a sample and the samples in order:
+    /// a summation tree of depth at most 128 + 4 + blocks + N, so |error| ≤ that·u·Σ|terms|.
     /// </summary>
     [TestMethod]
     [DynamicData(nameof(Shapes))]
-    public void KernelsMatchFloat64Reference(Conv2dShape shape)
+    public void KernelsMatchFloat64Reference(Conv2dShape shape, string kernels)
     {
         var rng = new Random(1);
         var x = TestData.Uniform(rng, (int)shape.InputLength);
         var w = TestData.Uniform(rng, (int)shape.WeightLength);
         var dy = TestData.Uniform(rng, (int)shape.OutputLength);
-        var ops = Conv2dOps.For(TestDevice.Cpu.Accelerator);
+        using var ops = TestDevice.ByKernels(kernels).Kernels.Conv2d(shape, needsInputGradient: true);
         using var xDevice = KernelCheck.Upload(x);
         using var wDevice = KernelCheck.Upload(w);
         using var dyDevice = KernelCheck.Upload(dy);
@@ -41,9 +52,9 @@ public sealed class Conv2dTests
         using var dx = new DeviceTensor(TestDevice.Cpu.Accelerator, (int)shape.InputLength);
         using var dw = new DeviceTensor(TestDevice.Cpu.Accelerator, (int)shape.WeightLength);
 
-        ops.Forward(shape, xDevice.View, wDevice.View, y.View);
-        ops.BackwardInput(shape, dyDevice.View, wDevice.View, dx.View);
-        ops.BackwardWeight(shape, xDevice.View, dyDevice.View, dw.View);
+        ops.Forward(shape.N, xDevice.View, wDevice.View, y.View);
+        ops.BackwardInput(shape.N, dyDevice.View, wDevice.View, dx.View);
+        ops.BackwardWeight(shape.N, xDevice.View, dyDevice.View, dw.View);
 
         const double u = KernelCheck.Float32Roundoff;
         var (absX, absW, absDy) = (Abs(x), Abs(w), Abs(dy));
@@ -51,16 +62,19 @@ public sealed class Conv2dTests
         var inputTerms = Conv2dReference.BackwardInput(shape, absDy, absW);
         var weightTerms = Conv2dReference.BackwardWeight(shape, absX, absDy);
         double forwardL = shape.Cin * shape.KH * shape.KW, inputL = shape.Cout * shape.KH * shape.KW;
-        KernelCheck.AssertClose($"Conv2d.Forward {shape}", Conv2dReference.Forward(shape, x, w), y.ToArray(),
+        KernelCheck.AssertClose($"Conv2d.Forward {shape} {kernels}", Conv2dReference.Forward(shape, x, w), y.ToArray(),
             i => forwardL * u * forwardTerms[i]);
-        KernelCheck.AssertClose($"Conv2d.BackwardInput {shape}", Conv2dReference.BackwardInput(shape, dy, w), dx.ToArray(),
+        KernelCheck.AssertClose($"Conv2d.BackwardInput {shape} {kernels}", Conv2dReference.BackwardInput(shape, dy, w), dx.ToArray(),
             i => inputL * u * inputTerms[i]);
-        KernelCheck.AssertClose($"Conv2d.BackwardWeight {shape}", Conv2dReference.BackwardWeight(shape, x, dy), dw.ToArray(),
-            i => 4 * u * weightTerms[i]);
+        var weightL = kernels == "plain" ? 4 : 128 + 4 + (shape.OutH * (shape.W + 2 * shape.PW) + 2047) / 2048 + 1 + shape.N;
+        KernelCheck.AssertClose($"Conv2d.BackwardWeight {shape} {kernels}", Conv2dReference.BackwardWeight(shape, x, dy), dw.ToArray(),
+            i => weightL * u * weightTerms[i]);
     }
 
     [TestMethod]
-    public void BackwardWeightOverwritesInsteadOfAccumulating()
+    [DataRow("plain")]
+    [DataRow("host")]
+    public void BackwardWeightOverwritesInsteadOfAccumulating(string kernels)
     {
         var shape = new Conv2dShape(2, 2, 3, 17, 3, 2, 5, sw: 2, pw: 1);
         var rng = new Random(2);
@@ -69,9 +83,10 @@ public sealed class Conv2dTests
         using var xDevice = KernelCheck.Upload(x);
         using var dyDevice = KernelCheck.Upload(dy);
         using var dw = KernelCheck.Upload(Enumerable.Repeat(1000f, (int)shape.WeightLength).ToArray());
-        Conv2dOps.For(TestDevice.Cpu.Accelerator).BackwardWeight(shape, xDevice.View, dyDevice.View, dw.View);
+        using (var op = TestDevice.ByKernels(kernels).Kernels.Conv2d(shape, needsInputGradient: false))
+            op.BackwardWeight(shape.N, xDevice.View, dyDevice.View, dw.View);
         var terms = Conv2dReference.BackwardWeight(shape, Abs(x), Abs(dy));
-        KernelCheck.AssertClose("Conv2d.BackwardWeight over a stale gradient", Conv2dReference.BackwardWeight(shape, x, dy),
+        KernelCheck.AssertClose($"Conv2d.BackwardWeight over a stale gradient {kernels}", Conv2dReference.BackwardWeight(shape, x, dy),
             dw.ToArray(), i => 4 * KernelCheck.Float32Roundoff * terms[i]);
     }
 
@@ -131,6 +146,34 @@ public sealed class Conv2dTests
         var rng = new Random(7);
         var expected = Enumerable.Range(0, 5 * 2 * 3 * 4).Select(_ => (float)(-bound + 2 * bound * rng.NextDouble())).ToArray();
         CollectionAssert.AreEqual(expected, parameter.Value.ToArray());
+    }
+
+    /// <summary>With a bias (WaveMsNet's convolutions have PyTorch's default one) and padding "same": forward against
+    /// the reference plus the bias, and central differences for input, weight and bias (the linear layer's bound above).</summary>
+    [TestMethod]
+    public void LayerWithBiasAndSamePaddingMatchesReferenceAndFiniteDifferences()
+    {
+        var rng = new Random(5);
+        using var layer = Conv2d.SamePadding(3, 3, 5, bias: true);
+        CollectionAssert.AreEqual(new[] { 3, 4, 9 }, layer.Build(TestDevice.Cpu, [2, 4, 9], maxBatch: 3, needsInputGradient: true));
+        CollectionAssert.AreEqual(new[] { "weight", "bias" }, layer.StateDict().Select(e => e.Name).ToArray());
+        layer.ResetParameters(rng);
+        var input = TestData.Uniform(rng, 2 * 2 * 4 * 9);
+        using var x = KernelCheck.Upload(input);
+        var y = layer.Forward(x.View, new Pass(2, Training: true, Step: 0));
+        var output = new float[y.Length];
+        y.CopyToCPU(output);
+        var shape = new Conv2dShape(2, 2, 4, 9, 3, 3, 5, ph: 1, pw: 2);
+        var (weight, bias) = (layer.Weight.Value.ToArray(), layer.Bias!.Value.ToArray());
+        var expected = Conv2dReference.Forward(shape, input, weight);
+        var terms = Conv2dReference.Forward(shape, Abs(input), Abs(weight));
+        var positions = shape.OutH * shape.OutW;
+        for (var i = 0; i < expected.Length; i++) expected[i] += bias[i / positions % 3];
+        KernelCheck.AssertClose("Conv2d layer forward with bias", expected, output,
+            i => 31 * KernelCheck.Float32Roundoff * (terms[i] + Math.Abs(bias[i / positions % 3])));
+        LayerGradientCheck.Check(layer, input, batch: 2, training: true, rng, step: 0.5, absTolerance: 4e-5, relTolerance: 0,
+            maxChecksPerTensor: 60);
+        Assert.ThrowsExactly<ArgumentException>(() => Conv2d.SamePadding(3, 2, 3));
     }
 
     [TestMethod]

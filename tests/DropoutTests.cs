@@ -11,10 +11,10 @@ public sealed class DropoutTests
     private const int Batch = 3;
     private const int Features = 4999; // batch × features is not a multiple of 4 (one Philox block) or of a group
 
-    private static Dropout BuildLayer(ulong seed)
+    private static Dropout BuildLayer(ulong seed, string kernels = "plain")
     {
         var layer = new Dropout(0.5f, seed);
-        layer.Build(TestDevice.Cpu, [Features], Batch, needsInputGradient: true);
+        layer.Build(TestDevice.ByKernels(kernels), [Features], Batch, needsInputGradient: true);
         return layer;
     }
 
@@ -51,9 +51,11 @@ public sealed class DropoutTests
     /// <summary>The kernel's mask equals the host Philox mask bit for bit; about half survive, each scaled by exactly 2.
     /// With n = 14997 fair draws the kept fraction has σ = 0.5/√n ≈ 0.0041; the test allows 5σ.</summary>
     [TestMethod]
-    public void TrainingKeepsAboutHalfScaledByTwoWithTheHostMask()
+    [DataRow("plain")]
+    [DataRow("host")]
+    public void TrainingKeepsAboutHalfScaledByTwoWithTheHostMask(string kernels)
     {
-        using var layer = BuildLayer(seed: 3);
+        using var layer = BuildLayer(seed: 3, kernels);
         using var input = Input(seed: 4);
         var x = input.ToArray();
         var y = Forward(layer, input, training: true, step: 9);
@@ -86,9 +88,11 @@ public sealed class DropoutTests
     }
 
     [TestMethod]
-    public void BackwardScalesTheGradientByTheForwardMask()
+    [DataRow("plain")]
+    [DataRow("host")]
+    public void BackwardScalesTheGradientByTheForwardMask(string kernels)
     {
-        using var layer = BuildLayer(seed: 21);
+        using var layer = BuildLayer(seed: 21, kernels);
         using var input = Input(seed: 6);
         using var gradOutput = new DeviceTensor(TestDevice.Cpu.Accelerator, Batch, Features);
         var dy = TestData.Uniform(new Random(7), Batch * Features);

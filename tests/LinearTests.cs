@@ -20,19 +20,21 @@ public sealed class LinearTests
     /// n·γ_n. Inputs, gradients and initial parameters (±1/√in) all do here.</summary>
     private static double DotProductTolerance(int terms) => terms * terms * Roundoff / (1 - terms * Roundoff);
 
-    private static Linear BuildLayer(int seed, bool needsInputGradient = true)
+    private static Linear BuildLayer(int seed, bool needsInputGradient = true, string kernels = "plain")
     {
         var layer = new Linear(OutFeatures);
-        layer.Build(TestDevice.Cpu, [InFeatures], Batch + 2, needsInputGradient);
+        layer.Build(TestDevice.ByKernels(kernels), [InFeatures], Batch + 2, needsInputGradient);
         layer.ResetParameters(new Random(seed));
         return layer;
     }
 
     [TestMethod]
-    public void ForwardAndBackwardMatchFloat64Reference()
+    [DataRow("plain")]
+    [DataRow("host")]
+    public void ForwardAndBackwardMatchFloat64Reference(string kernels)
     {
         var rng = new Random(1);
-        using var layer = BuildLayer(2);
+        using var layer = BuildLayer(2, kernels: kernels);
         var x = TestData.Uniform(rng, Batch * InFeatures);
         var gradOutput = TestData.Uniform(rng, Batch * OutFeatures);
         var weight = layer.Weight.Value.ToArray();

@@ -55,13 +55,16 @@ public sealed class LossTests
     [DataRow(7, 50, true)]
     [DataRow(9, 10, true)]
     [DataRow(3, 77, true)]
-    public void MatchesFloat64Reference(int rows, int classes, bool softTargets)
+    [DataRow(6, 50, false, "host")]
+    [DataRow(7, 50, true, "host")]
+    [DataRow(3, 77, true, "host")]
+    public void MatchesFloat64Reference(int rows, int classes, bool softTargets, string kernels = "plain")
     {
         var rng = new Random(rows * 100 + classes);
         var logits = TestData.Uniform(rng, rows * classes, -5, 5);
         var targets = softTargets ? SoftTargets(rng, rows, classes) : OneHot(rng, rows, classes);
         var accelerator = TestDevice.Cpu.Accelerator;
-        using var loss = new SoftmaxKlLoss(TestDevice.Cpu, classes, maxBatch: rows + 3);
+        using var loss = new SoftmaxKlLoss(TestDevice.ByKernels(kernels), classes, maxBatch: rows + 3);
         using var deviceLogits = new DeviceTensor(accelerator, rows, classes);
         using var deviceTargets = new DeviceTensor(accelerator, rows, classes);
         deviceLogits.CopyFrom(logits);

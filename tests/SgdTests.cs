@@ -15,16 +15,18 @@ public sealed class SgdTests
     /// 1e-6 each, and errors add over steps (the buffer's shrink by μ each step): 2e-5 absolute after five steps.
     /// </summary>
     [TestMethod]
-    [DataRow(true)]
-    [DataRow(false)]
-    public void StepsMatchPyTorchFormulaInFloat64(bool nesterov)
+    [DataRow(true, "plain")]
+    [DataRow(false, "plain")]
+    [DataRow(true, "host")]
+    [DataRow(false, "host")]
+    public void StepsMatchPyTorchFormulaInFloat64(bool nesterov, string kernels)
     {
         const float learningRate = 0.1f, momentum = 0.9f, weightDecay = 5e-4f;
         var rng = new Random(nesterov ? 1 : 2);
         var accelerator = TestDevice.Cpu.Accelerator;
         var weight = new Parameter(new DeviceTensor(accelerator, 3, 347), new DeviceTensor(accelerator, 3, 347));
         var bias = new Parameter(new DeviceTensor(accelerator, 3), new DeviceTensor(accelerator, 3));
-        using var optimizer = new SgdOptimizer(TestDevice.Cpu, [("fc.weight", weight), ("fc.bias", bias)], nesterov);
+        using var optimizer = new SgdOptimizer(TestDevice.ByKernels(kernels), [("fc.weight", weight), ("fc.bias", bias)], nesterov);
 
         var expected = new List<(Parameter Parameter, double[] Value, double[]? Buffer)>();
         foreach (var p in new[] { weight, bias })

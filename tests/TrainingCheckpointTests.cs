@@ -36,8 +36,9 @@ public sealed class TrainingCheckpointTests
         return logits;
     }
 
-    /// <summary>The state_dict of the PyTorch EnvNet of the seed write-up built with envnet-tiny's sizes: ConvBlock =
-    /// Sequential(Conv2d(bias=False), BatchNorm2d, ReLU) as "module", LinearBlock = Sequential(Linear, ReLU, Dropout).</summary>
+    /// <summary>The state_dict of the PyTorch EnvNet (bench/reference/envnet_reference.py) built with envnet-tiny's
+    /// sizes: ConvBlock = Sequential(Conv2d(bias=False), BatchNorm2d, ReLU) as "module", LinearBlock =
+    /// Sequential(Linear, ReLU, Dropout).</summary>
     private static readonly (string Name, string DType, int[] Shape)[] PyTorchStateDict =
     [
         .. ConvBlock("feature_conv.conv1", [8, 1, 1, 32]),

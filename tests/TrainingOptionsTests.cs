@@ -12,7 +12,8 @@ public sealed class TrainingOptionsTests
     public void WithData_DefaultsAreTheEnvNetRecipe()
     {
         using var dir = new TempDir();
-        var result = TrainOptionsValidator.Validate(new TrainArguments { Data = Esc50TestData.MiniDir, Out = dir.Sub("run"), Cache = dir.Sub("cache") });
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
+        var result = TrainOptionsValidator.Validate(new TrainArguments { Data = data, Out = dir.Sub("run"), Cache = dir.Sub("cache") });
 
         Assert.IsTrue(result.IsValid, string.Join("\n", result.Errors));
         var o = result.Value!;
@@ -38,14 +39,15 @@ public sealed class TrainingOptionsTests
     public void ListsAndSingleFoldParse()
     {
         using var dir = new TempDir();
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
         var o = TrainOptionsValidator.Validate(new TrainArguments
         {
-            Data = Esc50TestData.MiniDir, Out = dir.Sub("run"), Cache = dir.Sub("cache"), Folds = "4, 2", LearningRateSteps = "0.3,0.6,0.9", Accelerator = "CPU",
+            Data = data, Out = dir.Sub("run"), Cache = dir.Sub("cache"), Folds = "4, 2", LearningRateSteps = "0.3,0.6,0.9", Accelerator = "CPU",
         }).Value!;
         CollectionAssert.AreEqual(new[] { 4, 2 }, o.Folds);
         CollectionAssert.AreEqual(new[] { 0.3, 0.6, 0.9 }, o.LearningRateSteps);
         Assert.AreEqual(AcceleratorChoice.Cpu, o.Accelerator);
-        var single = TrainOptionsValidator.Validate(new TrainArguments { Data = Esc50TestData.MiniDir, Out = dir.Sub("run2"), Cache = dir.Sub("cache"), Fold = 3, LearningRateSteps = "none" }).Value!;
+        var single = TrainOptionsValidator.Validate(new TrainArguments { Data = data, Out = dir.Sub("run2"), Cache = dir.Sub("cache"), Fold = 3, LearningRateSteps = "none" }).Value!;
         CollectionAssert.AreEqual(new[] { 3 }, single.Folds);
         Assert.AreEqual(0, single.LearningRateSteps.Length);
     }
@@ -78,9 +80,10 @@ public sealed class TrainingOptionsTests
     public void InvalidOption_GetsOneLineNamingItAndExitCode2(string option, string value)
     {
         using var dir = new TempDir();
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
         File.WriteAllText(dir.Sub("file"), "");
         value = value.Replace("{tmp}", dir.Path).Replace("{file}", dir.Sub("file"));
-        var given = new Dictionary<string, string> { ["--data"] = Esc50TestData.MiniDir, ["--out"] = dir.Sub("run"), ["--cache"] = dir.Sub("cache") };
+        var given = new Dictionary<string, string> { ["--data"] = data, ["--out"] = dir.Sub("run"), ["--cache"] = dir.Sub("cache") };
         given[option] = value;
         string[] args = ["train", .. given.SelectMany(g => new[] { g.Key, g.Value })];
 
@@ -99,7 +102,8 @@ public sealed class TrainingOptionsTests
     public void RecipeWarmupLongerThanTheRun_SaysHowToTurnItOff()
     {
         using var dir = new TempDir();
-        var (code, output, error) = Cli("train", "--data", Esc50TestData.MiniDir, "--model", "envnet-v2", "--epochs", "5",
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
+        var (code, output, error) = Cli("train", "--data", data, "--model", "envnet-v2", "--epochs", "5",
             "--out", dir.Sub("run"), "--cache", dir.Sub("cache"));
 
         Assert.AreEqual(ExitCodes.Usage, code, error);
@@ -108,7 +112,7 @@ public sealed class TrainingOptionsTests
         Assert.AreEqual("", output);
         var withoutWarmup = TrainOptionsValidator.Validate(new TrainArguments
         {
-            Data = Esc50TestData.MiniDir, Model = "envnet-v2", Epochs = 5, WarmupEpochs = 0, Out = dir.Sub("run"), Cache = dir.Sub("cache"),
+            Data = data, Model = "envnet-v2", Epochs = 5, WarmupEpochs = 0, Out = dir.Sub("run"), Cache = dir.Sub("cache"),
         });
         Assert.IsTrue(withoutWarmup.IsValid, string.Join("\n", withoutWarmup.Errors));
     }
@@ -117,8 +121,9 @@ public sealed class TrainingOptionsTests
     public void ExplicitAccelerator_MustBeOneIlgpuSees()
     {
         using var dir = new TempDir();
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
         var hasCuda = ComputeDevice.ListDevices().Any(d => d.Type == ILGPU.Runtime.AcceleratorType.Cuda);
-        var result = TrainOptionsValidator.Validate(new TrainArguments { Data = Esc50TestData.MiniDir, Out = dir.Sub("run"), Cache = dir.Sub("cache"), Accelerator = "cuda" });
+        var result = TrainOptionsValidator.Validate(new TrainArguments { Data = data, Out = dir.Sub("run"), Cache = dir.Sub("cache"), Accelerator = "cuda" });
 
         Assert.AreEqual(hasCuda, result.IsValid);
         if (!hasCuda) StringAssert.StartsWith(result.Errors.Single(), "--accelerator: expected a Cuda device, but ILGPU finds none");
@@ -143,6 +148,7 @@ public sealed class TrainingOptionsTests
     public void Resume_NeedsARunFolderAndTakesOnlyTheAccelerator()
     {
         using var dir = new TempDir();
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
         StringAssert.Contains(Cli("train", "--resume").Error, "--resume: expected --out DIR");
         StringAssert.Contains(Cli("train", "--resume", "--out", dir.Path).Error, "run.json");
 
@@ -150,7 +156,7 @@ public sealed class TrainingOptionsTests
         Directory.CreateDirectory(run);
         var options = TrainOptionsValidator.Validate(new TrainArguments
         {
-            Data = Esc50TestData.MiniDir, Out = run, Cache = dir.Sub("cache"), Fold = 2, Model = "envnet-v2", BetweenClass = true, StrongAugment = true,
+            Data = data, Out = run, Cache = dir.Sub("cache"), Fold = 2, Model = "envnet-v2", BetweenClass = true, StrongAugment = true,
         }).Value!;
         File.WriteAllText(Path.Combine(run, TrainOptions.RunFileName), options.ToJson());
 
@@ -165,7 +171,7 @@ public sealed class TrainingOptionsTests
         CollectionAssert.AreEqual(options.Folds, resumed.Folds);
         Assert.AreEqual((true, true, 10, 2000), (resumed.BetweenClass, resumed.StrongAugment, resumed.WarmupEpochs, resumed.Epochs), "run.json keeps the recipe and augmentation");
 
-        var (again, _, againError) = Cli("train", "--data", Esc50TestData.MiniDir, "--out", run, "--cache", dir.Sub("cache"));
+        var (again, _, againError) = Cli("train", "--data", data, "--out", run, "--cache", dir.Sub("cache"));
         Assert.AreEqual(ExitCodes.Usage, again);
         StringAssert.Contains(againError, "already holds a run; pass --resume");
     }
@@ -174,7 +180,8 @@ public sealed class TrainingOptionsTests
     public void OtherCommands_ValidateTheirOptionsWithExitCode2()
     {
         using var dir = new TempDir();
-        Assert.AreEqual(ExitCodes.Usage, Cli("evaluate", "--checkpoint", dir.Sub("none.safetensors"), "--data", Esc50TestData.MiniDir).Code);
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
+        Assert.AreEqual(ExitCodes.Usage, Cli("evaluate", "--checkpoint", dir.Sub("none.safetensors"), "--data", data).Code);
         Assert.AreEqual(ExitCodes.Usage, Cli("predict", "--checkpoint", dir.Sub("none.safetensors"), "--wav", dir.Sub("none.wav")).Code);
         Assert.AreEqual(ExitCodes.Usage, Cli("report", dir.Sub("no-run")).Code);
         Assert.AreEqual(ExitCodes.Usage, Cli("report").Code);

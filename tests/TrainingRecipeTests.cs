@@ -8,10 +8,13 @@ namespace EnvNet.Tests;
 [TestClass]
 public sealed class TrainingRecipeTests
 {
-    private static TrainOptions Resolve(TrainArguments arguments)
+    /// <summary>The options <c>envnet train</c> resolves; <paramref name="withData"/>: --data names a folder the option
+    /// checks accept (they look only for meta/esc50.csv), otherwise the embedded default.</summary>
+    private static TrainOptions Resolve(TrainArguments arguments, bool withData = true)
     {
         using var dir = new TempDir();
-        var result = TrainOptionsValidator.Validate(arguments with { Out = dir.Sub("run"), Cache = dir.Sub("cache") });
+        var data = withData ? Esc50Folder.WriteMetadataOnly(dir.Sub("data")) : null;
+        var result = TrainOptionsValidator.Validate(arguments with { Data = data, Out = dir.Sub("run"), Cache = dir.Sub("cache") });
         Assert.IsTrue(result.IsValid, string.Join("\n", result.Errors));
         return result.Value!;
     }
@@ -33,7 +36,7 @@ public sealed class TrainingRecipeTests
     public void Defaults_AreTheAuthorsRecipeForModelSubsetAndBc(string model, string subset, bool bc,
         int epochs, double learningRate, double[] steps, int warmup)
     {
-        var o = Resolve(new TrainArguments { Data = Esc50TestData.MiniDir, Model = model, Subset = subset, BetweenClass = bc });
+        var o = Resolve(new TrainArguments { Model = model, Subset = subset, BetweenClass = bc });
 
         Assert.AreEqual((epochs, learningRate, warmup, bc, false), (o.Epochs, o.LearningRate, o.WarmupEpochs, o.BetweenClass, o.StrongAugment));
         CollectionAssert.AreEqual(steps, o.LearningRateSteps);
@@ -45,20 +48,20 @@ public sealed class TrainingRecipeTests
     {
         var o = Resolve(new TrainArguments
         {
-            Data = Esc50TestData.MiniDir, Model = "envnet-v2", BetweenClass = true, StrongAugment = true,
+            Model = "envnet-v2", BetweenClass = true, StrongAugment = true,
             Epochs = 50, LearningRate = 0.05, LearningRateSteps = "0.5", WarmupEpochs = 0,
         });
 
         Assert.AreEqual((50, 0.05, 0, true, true), (o.Epochs, o.LearningRate, o.WarmupEpochs, o.BetweenClass, o.StrongAugment), "--bc doubles only the default");
         CollectionAssert.AreEqual(new[] { 0.5 }, o.LearningRateSteps);
-        var partly = Resolve(new TrainArguments { Data = Esc50TestData.MiniDir, Model = "envnet-v2", Epochs = 100 });
+        var partly = Resolve(new TrainArguments { Model = "envnet-v2", Epochs = 100 });
         Assert.AreEqual((100, 0.1, 10), (partly.Epochs, partly.LearningRate, partly.WarmupEpochs), "options not given still come from the recipe");
     }
 
     [TestMethod]
     public void EmbeddedDefault_KeepsItsOwnSchedule()
     {
-        var o = Resolve(new TrainArguments { Model = "envnet-v2-tiny", BetweenClass = true });
+        var o = Resolve(new TrainArguments { Model = "envnet-v2-tiny", BetweenClass = true }, withData: false);
 
         Assert.IsTrue(o.Embedded);
         Assert.AreEqual((EmbeddedDefault.Epochs, EmbeddedDefault.LearningRate, 0, EmbeddedDefault.Batch, true),

@@ -10,9 +10,10 @@ public sealed record CheckpointInfo(
     string Model, string Subset, IReadOnlyList<string> ClassNames, int Fold, int Epoch, int Seed, double ValidationAccuracy);
 
 /// <summary>
-/// Model weights as safetensors with exactly the PyTorch state_dict of the seed write-up's EnvNet: same names,
-/// shapes and order, F32 tensors and int64 scalar <c>num_batches_tracked</c>, so
-/// <c>model.load_state_dict(safetensors.torch.load_file(path))</c> works with strict loading. Everything else
+/// Model weights as safetensors with exactly the state_dict of the PyTorch EnvNet in
+/// bench/reference/envnet_reference.py: same names, shapes and order, F32 tensors and int64 scalar
+/// <c>num_batches_tracked</c>, so <c>model.load_state_dict(safetensors.torch.load_file(path))</c> works with strict
+/// loading. Everything else
 /// (model name, class names, fold, epoch) is string metadata, which load_state_dict never sees.
 /// </summary>
 public static class ModelCheckpoint

@@ -14,8 +14,8 @@ public sealed class FilterBankRecorder
     public const string CentresFileName = "centres-vs-mel.png";
 
     /// <summary>The animation holds at most this many frames, spread evenly over the recorded epochs (always the first
-    /// and the last), as the 150-epoch figure of the seed write-up: each frame costs ~1 MB of memory and ~70 ms to
-    /// encode, so a 600-epoch run would otherwise need 600 MB and 40 s per rewrite.</summary>
+    /// and the last): each frame costs ~1 MB of memory and ~70 ms to encode, so a 600-epoch run would otherwise need
+    /// 600 MB and 40 s per rewrite.</summary>
     public const int MaxAnimationFrames = 150;
 
     private readonly FrequencyResponseLog _log;

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """PyTorch reference of EnvNet and EnvNet-v2 for side-by-side runs with `envnet bench`.
 
-Same model (module names as the seed write-up, so its state_dict matches EnvNet.Gpu's safetensors checkpoints),
-same batch, same figures: per-layer forward and backward time, training step time (forward, backward, SGD Nesterov
-update), samples per second, FLOPs per layer and the GFLOP/s they reach, peak device memory.
+Same model (ConvBlock and LinearBlock hold their layers in a Sequential named `module`, so its state_dict matches
+EnvNet.Gpu's safetensors checkpoints), same batch, same figures: per-layer forward and backward time, training step
+time (forward, backward, SGD Nesterov update), samples per second, FLOPs per layer and the GFLOP/s they reach, peak
+device memory.
 
   python3 bench/reference/envnet_reference.py --model envnet --batch 64 --steps 50 [--tf32] [--compile] [--json F]
+  python3 bench/reference/envnet_reference.py --model envnet --batch 64 --device cpu --threads 2 [--json F]
   python3 bench/reference/envnet_reference.py --check-checkpoint runs/x/fold1/last.safetensors
 """
 import argparse
@@ -87,27 +89,37 @@ def flops(module, x, y):
     return 0
 
 
-def time_ms(fn, steps):
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    for _ in range(3):
+def time_ms(fn, steps, device, warmup=3):
+    """Median of `steps` timed calls after `warmup` untimed ones: CUDA events on a GPU, the host clock on the CPU."""
+    for _ in range(warmup):
         fn()
-    torch.cuda.synchronize()
     samples = []
-    for _ in range(steps):
-        start.record()
-        fn()
-        end.record()
+    if device.type == "cuda":
         torch.cuda.synchronize()
-        samples.append(start.elapsed_time(end))
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        for _ in range(steps):
+            start.record()
+            fn()
+            end.record()
+            torch.cuda.synchronize()
+            samples.append(start.elapsed_time(end))
+    else:
+        for _ in range(steps):
+            start = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - start) * 1e3)
     samples.sort()
     return samples[len(samples) // 2]
 
 
 def bench(args):
-    torch.backends.cuda.matmul.allow_tf32 = args.tf32
-    torch.backends.cudnn.allow_tf32 = args.tf32
-    torch.backends.cudnn.benchmark = True
-    device = torch.device("cuda")
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32
+        torch.backends.cudnn.allow_tf32 = args.tf32
+        torch.backends.cudnn.benchmark = True
+    elif args.threads:
+        torch.set_num_threads(args.threads)
     builder = envnet if args.model == "envnet" else envnet_v2
     model, length = builder(args.classes)
     model = model.to(device).train()
@@ -126,13 +138,13 @@ def bench(args):
             layers.append((name, module, inputs.clone(), h.shape))
     rows = []
     for name, module, inputs, out_shape in layers:
-        fwd = time_ms(lambda: module(inputs), args.steps)
+        fwd = time_ms(lambda: module(inputs), args.steps, device, args.warmup)
         xin = inputs.clone().requires_grad_(name != "feature_conv.conv1.module.0")
         out = module(xin)
         grad = torch.randn_like(out)
         targets = [p for p in module.parameters()] + ([xin] if xin.requires_grad else [])
         if targets:
-            bwd = time_ms(lambda: torch.autograd.grad(out, targets, grad, retain_graph=True), args.steps)
+            bwd = time_ms(lambda: torch.autograd.grad(out, targets, grad, retain_graph=True), args.steps, device, args.warmup)
         else:
             bwd = 0.0
         f = flops(module, inputs, torch.empty(out_shape, device="meta"))
@@ -143,20 +155,25 @@ def bench(args):
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=args.bf16):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
             loss = loss_fn(model(x), labels)
         loss.backward()
         optimizer.step()
 
     step_fn = torch.compile(step) if args.compile else step
-    torch.cuda.reset_peak_memory_stats()
-    step_ms = time_ms(step_fn, args.steps)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    step_ms = time_ms(step_fn, args.steps, device, args.warmup)
     total_flops = sum(r["forward_flops"] + r["backward_flops"] for r in rows)
-    result = {"framework": f"pytorch {torch.__version__}", "device": torch.cuda.get_device_name(),
+    if device.type == "cuda":
+        device_name, peak = torch.cuda.get_device_name(), torch.cuda.max_memory_allocated()
+    else:
+        device_name, peak = f"CPU, {torch.get_num_threads()} threads", None
+    result = {"framework": f"pytorch {torch.__version__}", "device": device_name,
               "model": args.model, "batch": args.batch, "tf32": args.tf32, "bf16": args.bf16, "compile": args.compile,
               "step_ms": step_ms, "samples_per_second": args.batch / step_ms * 1e3,
               "step_flops": total_flops, "step_gflops": total_flops / step_ms / 1e6,
-              "peak_memory_bytes": torch.cuda.max_memory_allocated(), "layers": rows}
+              "peak_memory_bytes": peak, "layers": rows}
     print(f"{'layer':38} {'fwd ms':>8} {'bwd ms':>8} {'fwd GF/s':>9} {'bwd GF/s':>9}")
     for r in rows:
         fg = f"{r['forward_gflops']:.0f}" if r["forward_gflops"] else "-"
@@ -164,8 +181,8 @@ def bench(args):
         print(f"{r['layer']:38} {r['forward_ms']:8.3f} {r['backward_ms']:8.3f} {fg:>9} {bg:>9}")
     print(f"{result['framework']} on {result['device']}: {args.model} batch {args.batch} "
           f"(tf32={args.tf32}, bf16={args.bf16}, compile={args.compile}): training step {step_ms:.2f} ms, "
-          f"{result['samples_per_second']:.0f} samples/s, {result['step_gflops']:.0f} GFLOP/s, "
-          f"peak memory {result['peak_memory_bytes'] / 2**30:.2f} GiB")
+          f"{result['samples_per_second']:.0f} samples/s, {result['step_gflops']:.0f} GFLOP/s"
+          + (f", peak memory {peak / 2**30:.2f} GiB" if peak is not None else ""))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)
@@ -196,6 +213,9 @@ if __name__ == "__main__":
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--classes", type=int, default=50)
     parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--device", default="cuda", help="cuda or cpu")
+    parser.add_argument("--threads", type=int, help="CPU threads (torch.set_num_threads); default: PyTorch's choice")
     parser.add_argument("--tf32", action="store_true")
     parser.add_argument("--bf16", action="store_true")
     parser.add_argument("--compile", action="store_true")

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# EnvNet.Gpu's CPU backend (--accelerator cpu) beside PyTorch on the same cores, in one go: per layer and per
+# training step, for each model, with the ratio ours / PyTorch. Needs PyTorch for /usr/bin/python3 (Debian:
+# apt-get install -y python3-torch). Run from the repository root after `dotnet build Training -c Release`:
+#   bash bench/cpu-compare.sh                       # envnet and envnet-v2, batch 64, 2 threads
+#   MODELS=envnet BATCH=64 THREADS=2 STEPS=5 WARMUP=1 OUT=bench-out bash bench/cpu-compare.sh
+# Both sides get THREADS threads (ours through DOTNET_PROCESSOR_COUNT, PyTorch through torch.set_num_threads).
+# The machine's load is printed before and after each run: figures from a busy machine are not comparable.
+set -u
+MODELS="${MODELS:-envnet envnet-v2}"
+BATCH="${BATCH:-64}"
+THREADS="${THREADS:-2}"
+STEPS="${STEPS:-5}"
+WARMUP="${WARMUP:-1}"
+OUT="${OUT:-./bench-out}"
+ENVNET="${ENVNET:-dotnet Training/bin/Release/net10.0/envnet.dll}"
+PYTHON="${PYTHON:-/usr/bin/python3}"
+mkdir -p "$OUT"
+grep -m1 "model name" /proc/cpuinfo
+for model in $MODELS; do
+  echo "=== $model batch $BATCH, $THREADS threads; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  DOTNET_PROCESSOR_COUNT=$THREADS $ENVNET bench --model "$model" --batch "$BATCH" --accelerator cpu --steps "$STEPS" \
+    --warmup "$WARMUP" --json "$OUT/$model-ours.json" > "$OUT/$model-ours.log" 2>&1 || { tail -n 20 "$OUT/$model-ours.log"; exit 1; }
+  echo "    ours done; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$PYTHON" bench/reference/envnet_reference.py --model "$model" --batch "$BATCH" --device cpu --threads "$THREADS" \
+    --steps "$STEPS" --warmup "$WARMUP" --json "$OUT/$model-torch.json" > "$OUT/$model-torch.log" 2>&1 || { tail -n 20 "$OUT/$model-torch.log"; exit 1; }
+  echo "    PyTorch done; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+done
+for model in $MODELS; do
+  echo
+  "$PYTHON" bench/reference/compare.py "$OUT/$model-ours.json" "$OUT/$model-torch.json"
+done

@@ -1,0 +1,122 @@
+using EnvNet.Kernels;
+using ILGPU.Runtime;
+using EnvNet.Network;
+using EnvNet.Tests.References;
+
+namespace EnvNet.Tests;
+
+/// <summary>
+/// The CPU backend (<c>--accelerator cpu</c>) against the plain ILGPU kernels on whole networks: the same weights and
+/// batch give the same logits, loss, gradients and running statistics within float tolerance, and the host backend
+/// gives the same bits on every run. The ops one by one are checked against the float64 references in the kernel test
+/// classes (each runs its reference test on both backends).
+/// </summary>
+[TestClass]
+public sealed class HostBackendTests
+{
+    private const int Classes = 5;
+    private const int Batch = 3;
+
+    /// <summary>
+    /// One training forward and backward of each tiny model on both backends. Both sum the same float32 terms in
+    /// different orders (and BatchNorm's statistics in different precisions), so values agree to a few units of float
+    /// rounding relative to each tensor's largest value, amplified through the layers; 1e-4 of the largest value leaves
+    /// margin, while a wrong term, mask or statistic moves whole tensors by order 1.
+    /// </summary>
+    [TestMethod]
+    [DataRow("envnet-tiny")]
+    [DataRow("envnet-v2-tiny")]
+    public void TrainingPassMatchesThePlainKernels(string model)
+    {
+        var config = EnvNetConfig.ByName(model, Classes);
+        var plain = Pass(TestDevice.Cpu, config);
+        var host = Pass(TestDevice.Host, config);
+        Assert.AreEqual(plain.Count, host.Count);
+        var failures = new List<string>();
+        foreach (var (name, expected) in plain)
+        {
+            var actual = host[name];
+            var scale = Math.Max(expected.Max(Math.Abs), 1e-6f);
+            var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+            Console.WriteLine($"[accuracy] {model} {name}: max |host − plain| = {worst:E2} of max |plain| {scale:E2}");
+            if (!(worst <= 1e-4 * scale)) failures.Add($"{name}: max |host − plain| {worst:E2} > 1e-4 · {scale:E2}");
+        }
+        Assert.AreEqual(0, failures.Count, string.Join("\n", failures));
+    }
+
+    /// <summary>Fixed partitioning and reduction orders: two identical passes give identical bits.</summary>
+    [TestMethod]
+    public void TrainingPassIsDeterministic()
+    {
+        var config = EnvNetConfig.ByName("envnet-tiny", Classes);
+        var first = Pass(TestDevice.Host, config);
+        var second = Pass(TestDevice.Host, config);
+        foreach (var (name, values) in first) CollectionAssert.AreEqual(values, second[name], name);
+    }
+
+    /// <summary>
+    /// The host fully connected layer on sizes past its blocks: the forward's 512-long chunks and 48-row items (in 600,
+    /// out 100), the GEMM's 256-deep packed blocks and 8-row panels (batch 9). Every output is a float32 sum of L
+    /// products (L = in, out or batch) in some summation tree no deeper than L, so |error| ≤ γ_L·Σ|terms|.
+    /// </summary>
+    [TestMethod]
+    public void LinearMatchesFloat64ReferenceAcrossBlocks()
+    {
+        const int batch = 9, inFeatures = 600, outFeatures = 100;
+        var rng = new Random(9);
+        var x = TestData.Uniform(rng, batch * inFeatures);
+        var w = TestData.Uniform(rng, outFeatures * inFeatures);
+        var b = TestData.Uniform(rng, outFeatures);
+        var dy = TestData.Uniform(rng, batch * outFeatures);
+        using var op = TestDevice.Host.Kernels.Linear(batch, inFeatures, outFeatures, needsInputGradient: true);
+        using var xDevice = KernelCheck.UploadTo(TestDevice.Host, x);
+        using var wDevice = KernelCheck.UploadTo(TestDevice.Host, w);
+        using var bDevice = KernelCheck.UploadTo(TestDevice.Host, b);
+        using var dyDevice = KernelCheck.UploadTo(TestDevice.Host, dy);
+        using var y = new DeviceTensor(TestDevice.Host.Accelerator, batch * outFeatures);
+        using var dx = new DeviceTensor(TestDevice.Host.Accelerator, batch * inFeatures);
+        using var dw = new DeviceTensor(TestDevice.Host.Accelerator, outFeatures * inFeatures);
+        using var db = new DeviceTensor(TestDevice.Host.Accelerator, outFeatures);
+
+        op.Forward(batch, xDevice.View, wDevice.View, bDevice.View, y.View);
+        op.BackwardParameters(batch, xDevice.View, dyDevice.View, dw.View, db.View);
+        op.BackwardInput(batch, dyDevice.View, wDevice.View, dx.View);
+
+        const double u = KernelCheck.Float32Roundoff;
+        static float[] Abs(float[] v) => v.Select(Math.Abs).ToArray();
+        var forwardTerms = LinearReference.Forward(Abs(x), Abs(w), Abs(b), batch, inFeatures, outFeatures);
+        var (inputTerms, weightTerms, biasTerms) = LinearReference.Backward(Abs(x), Abs(w), Abs(dy), batch, inFeatures, outFeatures);
+        var (expectedDx, expectedDw, expectedDb) = LinearReference.Backward(x, w, dy, batch, inFeatures, outFeatures);
+        KernelCheck.AssertClose("host Linear forward", LinearReference.Forward(x, w, b, batch, inFeatures, outFeatures), y.ToArray(),
+            i => (inFeatures + 1) * u * forwardTerms[i]);
+        KernelCheck.AssertClose("host Linear input gradient", expectedDx, dx.ToArray(), i => outFeatures * u * inputTerms[i]);
+        KernelCheck.AssertClose("host Linear weight gradient", expectedDw, dw.ToArray(), i => batch * u * weightTerms[i]);
+        KernelCheck.AssertClose("host Linear bias gradient", expectedDb, db.ToArray(), i => batch * u * biasTerms[i]);
+    }
+
+    /// <summary>Builds <paramref name="config"/> on <paramref name="device"/> (seed 3), runs one training forward, the loss
+    /// and backward on a fixed random batch; returns logits, loss gradient, every parameter gradient and every state tensor.</summary>
+    private static Dictionary<string, float[]> Pass(ComputeDevice device, EnvNetConfig config)
+    {
+        using var network = EnvNetModel.CreateNetwork(config, seed: 3);
+        network.Build(device, [1, 1, config.InputLength], Batch, needsInputGradient: false);
+        network.ResetParameters(new Random(3));
+        using var loss = new SoftmaxKlLoss(device, config.Classes, Batch);
+        using var input = new DeviceTensor(device.Accelerator, Batch, 1, 1, config.InputLength);
+        using var targets = new DeviceTensor(device.Accelerator, Batch, config.Classes);
+        var rng = new Random(5);
+        input.CopyFrom(TestData.Uniform(rng, Batch * config.InputLength));
+        var labels = new float[Batch * config.Classes];
+        for (var r = 0; r < Batch; r++) labels[r * config.Classes + r % config.Classes] = 1;
+        targets.CopyFrom(labels);
+
+        var pass = new Pass(Batch, Training: true, Step: 7);
+        var logits = network.Forward(input.View, pass);
+        var result = new Dictionary<string, float[]> { ["logits"] = logits.SubView(0, Batch * config.Classes).GetAsArray() };
+        result["loss"] = [loss.Compute(logits, targets.View, Batch)];
+        network.Backward(loss.Gradient, pass);
+        foreach (var (name, parameter) in network.NamedParameters()) result[name + ".grad"] = parameter.Grad.ToArray();
+        foreach (var entry in network.StateDict().OfType<TensorState>()) result[entry.Name] = entry.Tensor.ToArray();
+        return result;
+    }
+}
