@@ -76,5 +76,6 @@ public static class OnnxLayerMappings
     private static OnnxLayerMapping Typed<TLayer>(Func<TLayer, string, string, OnnxGraphBuilder, string> mapping) where TLayer : Layer =>
         (layer, path, input, graph) => mapping((TLayer)layer, path, input, graph);
 
-    private static string Join(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
+    /// <summary>The state_dict path of a child; a child named "" has its parent's (see <see cref="Layer.Children"/>).</summary>
+    private static string Join(string path, string name) => path.Length == 0 ? name : name.Length == 0 ? path : $"{path}.{name}";
 }
