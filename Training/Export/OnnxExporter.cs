@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
-using EnvNet.Esc50Dataset;
 using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Training.Checkpoints;
@@ -29,33 +28,41 @@ public static class OnnxExporter
     public const int MaxOpset = 17;
 
     /// <summary>The ONNX model of <paramref name="model"/>'s layer tree, with <paramref name="metadata"/> as metadata_props.</summary>
-    public static ModelProto Build(EnvNetModel model, IReadOnlyDictionary<string, string> metadata, int opset, OnnxBatch batch)
+    public static ModelProto Build(EnvNetModel model, IReadOnlyDictionary<string, string> metadata, int opset, OnnxBatch batch) =>
+        Build(model.Network, model.Config.Name, $"{model.Config} Sample rate {model.Config.SampleRate} Hz.", metadata, opset, batch);
+
+    /// <summary>The ONNX model of a built layer tree that takes a waveform (any per-sample input shape, read as
+    /// input_length samples) and gives a vector of logits per sample.</summary>
+    public static ModelProto Build(Layer network, string name, string description, IReadOnlyDictionary<string, string> metadata,
+        int opset, OnnxBatch batch)
     {
         if (opset is < MinOpset or > MaxOpset)
             throw new ArgumentOutOfRangeException(nameof(opset), opset, $"Expected an ONNX opset from {MinOpset} to {MaxOpset}.");
-        var config = model.Config;
-        var graph = new OnnxGraphBuilder(config.Name);
+        if (network.OutputShape.Length != 1)
+            throw new ArgumentException($"ONNX export: '{name}' outputs {ShapeUtil.Format(network.OutputShape)} per sample, expected a vector of logits.");
+        var inputLength = checked((int)ShapeUtil.Elements(network.InputShape));
+        var classes = network.OutputShape[0];
+        var graph = new OnnxGraphBuilder(name);
         graph.UniqueName(InputName);
-        graph.Graph.Input.Add(OnnxGraphBuilder.FloatValue(InputName, batch, config.InputLength));
+        graph.Graph.Input.Add(OnnxGraphBuilder.FloatValue(InputName, batch, inputLength));
 
-        // (batch, L) → (batch, 1, 1, L): the per-sample shape the first layer was built for.
-        var perSample = model.Network.InputShape;
-        var shape = graph.AddInt64Initializer("waveform_shape", [-1, .. perSample.Select(d => (long)d)]);
-        var image = graph.AddNode("Reshape", "waveform_image", [InputName, shape]);
-        var last = OnnxLayerMappings.Map(model.Network, "", image, graph);
+        // (batch, L) → (batch, ...) with the per-sample shape the first layer was built for, e.g. (batch, 1, 1, L).
+        var shape = graph.AddInt64Initializer("waveform_shape", [-1, .. network.InputShape.Select(d => (long)d)]);
+        var reshaped = graph.AddNode("Reshape", "waveform_reshaped", [InputName, shape]);
+        var last = OnnxLayerMappings.Map(network, "", reshaped, graph);
 
         // The last layer's node writes the graph output directly.
         var producer = graph.Graph.Node.Last(n => n.Output.Contains(last));
         producer.Output[producer.Output.IndexOf(last)] = OutputName;
-        graph.Graph.Output.Add(OnnxGraphBuilder.FloatValue(OutputName, batch, config.Classes));
+        graph.Graph.Output.Add(OnnxGraphBuilder.FloatValue(OutputName, batch, classes));
 
         var onnx = new ModelProto
         {
             IrVersion = (long)Onnx.Version.IrVersion,
             ProducerName = "envnet",
             ProducerVersion = typeof(OnnxExporter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",
-            DocString = $"{config} Input '{InputName}': (batch, {config.InputLength}) float32 samples at {config.SampleRate} Hz; " +
-                        $"output '{OutputName}': (batch, {config.Classes}). See metadata_props for class names and the test-crop recipe.",
+            DocString = $"{description} Input '{InputName}': (batch, {inputLength}) float32 samples; output '{OutputName}': " +
+                        $"(batch, {classes}). See metadata_props for class names and the test-crop recipe.",
             Graph = graph.Graph,
         };
         onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });

@@ -53,7 +53,8 @@ public sealed class OnnxGraphBuilder
     /// <summary>Adds a node with one output, named <paramref name="name"/> (made unique), and returns that output's name.</summary>
     public string AddNode(string opType, string name, IEnumerable<string> inputs, params AttributeProto[] attributes)
     {
-        var output = UniqueName(name);
+        // An empty name marks an omitted optional input in ONNX; a layer at the root of the tree has no path.
+        var output = UniqueName(name.Length > 0 ? name : opType);
         var node = new NodeProto { OpType = opType, Name = output };
         node.Input.AddRange(inputs);
         node.Output.Add(output);
