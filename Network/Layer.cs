@@ -41,6 +41,10 @@ public abstract class Layer : IDisposable
         MaxBatch = maxBatch;
         NeedsInputGradient = needsInputGradient;
         OutputShape = OnBuild(device, inputShape, maxBatch, needsInputGradient);
+        if (OutputShape.Any(d => d < 1))
+            throw new ArgumentException(
+                $"{GetType().Name} gets input {ShapeUtil.Format(inputShape)} and would output {ShapeUtil.Format(OutputShape)}; " +
+                "the input is too short for this layer's kernels, strides or pools.");
         return OutputShape;
     }
 
@@ -69,6 +73,33 @@ public abstract class Layer : IDisposable
     /// <see cref="StateDict"/>).</summary>
     public virtual IEnumerable<(string Name, Layer Layer)> Children => [];
 
+    /// <summary>Learnable values of this layer and the layers below it (BatchNorm's running statistics are buffers, not
+    /// parameters, as in PyTorch's <c>parameters()</c>).</summary>
+    public long ParameterCount => NamedParameters().Sum(p => ShapeUtil.Elements(p.Parameter.Shape));
+
+    /// <summary>Floats per sample that a built layer keeps for a training step, for the memory estimate: a leaf keeps
+    /// its output and, where it passes one on, its input gradient; a container, what its children keep. A layer that
+    /// keeps less (a view) or more overrides this.</summary>
+    public virtual long ActivationElements => Children.Any()
+        ? Children.Sum(c => c.Layer.ActivationElements)
+        : ShapeUtil.Elements(OutputShape) + (NeedsInputGradient ? ShapeUtil.Elements(InputShape) : 0);
+
+    /// <summary>The layer at a dotted path of child names below this one ("feature_conv", "module.0"), with names as
+    /// in <see cref="StateDict"/> (the children of a child named "" count as this layer's).</summary>
+    public Layer Find(string path)
+    {
+        var layer = this;
+        foreach (var name in path.Split('.'))
+            layer = layer.NamedChildren.FirstOrDefault(c => c.Name == name).Layer
+                ?? throw new ArgumentException(
+                    $"No layer '{path}': '{name}' is not among [{string.Join(", ", layer.NamedChildren.Select(c => c.Name))}].", nameof(path));
+        return layer;
+    }
+
+    /// <summary>The children by the names their state takes: those of a child named "" in its place.</summary>
+    public IEnumerable<(string Name, Layer Layer)> NamedChildren =>
+        Children.SelectMany(c => c.Name.Length == 0 ? c.Layer.NamedChildren : [c]);
+
     /// <summary>All learnable tensors below this layer with their full dotted names.</summary>
     public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "")
     {
@@ -85,6 +116,33 @@ public abstract class Layer : IDisposable
         foreach (var (name, child) in Children)
             foreach (var entry in child.StateDict(ChildPrefix(prefix, name))) yield return entry;
     }
+
+    /// <summary>Builds one child; a build error names the child's dotted path ("classifier.pool4: MaxPool2d gets ..."),
+    /// so a model that does not fit its input says where.</summary>
+    protected static int[] BuildChild(string name, Layer child, ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
+    {
+        try
+        {
+            return child.Build(device, inputShape, maxBatch, needsInputGradient);
+        }
+        catch (ArgumentException e)
+        {
+            // A child named "" adds no name (as in StateDict).
+            var path = (e.Data[LayerPathKey] as string, name) switch
+            {
+                (null, "") => child.GetType().Name,
+                (null, _) => name,
+                ({ } inner, "") => inner,
+                ({ } inner, _) => $"{name}.{inner}",
+            };
+            var wrapped = new ArgumentException($"{path}: {e.Data[LayerErrorKey] as string ?? e.Message}", e);
+            wrapped.Data[LayerPathKey] = path;
+            wrapped.Data[LayerErrorKey] = e.Data[LayerErrorKey] as string ?? e.Message;
+            throw wrapped;
+        }
+    }
+
+    private const string LayerPathKey = "EnvNet.LayerPath", LayerErrorKey = "EnvNet.LayerError";
 
     /// <summary>A child named "" adds no name of its own: its state sits under its parent's names, as the tensors of a
     /// PyTorch forward that calls torch.cat on submodules' outputs without a module for the cat.</summary>
@@ -109,9 +167,9 @@ public class Sequential(IEnumerable<(string Name, Layer Layer)> layers) : Layer
     {
         var shape = inputShape;
         var needsGradient = needsInputGradient;
-        foreach (var (_, layer) in _layers)
+        foreach (var (name, layer) in _layers)
         {
-            shape = layer.Build(device, shape, maxBatch, needsGradient);
+            shape = BuildChild(name, layer, device, shape, maxBatch, needsGradient);
             // Every layer after the first receives an activation that depends on parameters, so needs its gradient.
             needsGradient = true;
         }

@@ -17,12 +17,12 @@ public sealed record EvaluationResult(double Loss, double Accuracy, ConfusionMat
 /// </summary>
 public sealed class TestCropEvaluator
 {
-    private readonly EnvNetModel _model;
+    private readonly NetworkModel _model;
     private readonly int _crops;
     private readonly float[] _inputs;
     private readonly float[] _logits;
 
-    public TestCropEvaluator(EnvNetModel model, int crops)
+    public TestCropEvaluator(NetworkModel model, int crops)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(crops, 1);
         _model = model;

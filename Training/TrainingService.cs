@@ -39,7 +39,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
     public TrainingOutcome Run()
     {
         var metadata = LoadMetadata(options, log);
-        var config = EnvNetConfig.ByName(options.Model, metadata.ClassCount);
+        var config = ModelRegistry.Config(options.Model, metadata.ClassCount);
 
         using var device = ComputeDevice.Create(options.Accelerator);
         var deviceLog = log.ForContext("Accelerator", device.Description);
@@ -49,8 +49,8 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         WriteRunFile(options);
         deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
             config.Name, config.Classes, config.SampleRate, config.InputLength, device.Description);
-        log.Information("{Epochs} epochs, batch {Batch}, learning rate {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
-            options.Epochs, options.Batch, Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
+        log.Information("{Epochs} epochs, batch {Batch}, {Optimizer}, learning rate {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
+            options.Epochs, options.Batch, options.Optimizer, Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 
         var store = ClipStore.Load(metadata, config.SampleRate, options.CacheDir, options.SkipBad, message => log.Information("{DatasetMessage}", message));
         if (store.SkippedCount > 0)
@@ -98,17 +98,17 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         Directory.Move(temporary, dataDir);
     }
 
-    private void CheckDeviceMemory(ComputeDevice device, EnvNetConfig config)
+    private void CheckDeviceMemory(ComputeDevice device, ModelConfig config)
     {
         if (device.Type == ILGPU.Runtime.AcceleratorType.CPU) return; // host memory, not a fixed device budget
-        var needed = EnvNetModel.EstimateTrainingBytes(config, options.Batch);
+        var needed = NetworkModel.EstimateTrainingBytes(config, options.Batch);
         var available = device.Accelerator.MemorySize;
         if (needed > available)
             throw new UsageException(
                 $"--batch: {options.Batch} needs about {needed / (1 << 20)} MiB of device memory for {config.Name}, {device.Name} has {available / (1 << 20)} MiB; use a smaller batch.");
     }
 
-    private TrainingOutcome TrainFold(ComputeDevice device, EnvNetConfig config, ClipStore store,
+    private TrainingOutcome TrainFold(ComputeDevice device, ModelConfig config, ClipStore store,
         IReadOnlyList<string> classNames, int fold, ILogger foldLog)
     {
         var (train, validation) = store.Split(fold);
@@ -119,7 +119,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         var foldDir = FoldDir(options.OutDir, fold);
         Directory.CreateDirectory(foldDir);
         var seed = FoldSeed(options.Seed, fold);
-        using var model = EnvNetModel.Create(device, config, options.Batch, seed);
+        using var model = NetworkModel.Create(device, config, options.Batch, seed, options.Optimizer);
         var progress = TrainingCheckpoint.TryLoad(foldDir, model, fold, seed) ?? TrainingProgress.Start(fold, seed);
         _metrics.TruncateFold(fold, progress.Epoch);
         if (progress.Epoch >= options.Epochs)
@@ -128,7 +128,11 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             return TrainingOutcome.Completed;
         }
         if (progress.Epoch == 0 && progress.Partial is null)
+        {
             foldLog.Information("Fold {Fold}: {TrainClips} training clips, {ValidationClips} validation clips", fold, train.Count, validation.Count);
+            var start = new FoldStartContext(fold, model, options.OutDir, foldDir, foldLog);
+            foreach (var hook in hooks) hook.BeforeFirstEpoch(start);
+        }
         else
             foldLog.Information("Fold {Fold}: {TrainClips} training clips, {ValidationClips} validation clips; resuming after epoch {Epoch} and {Batches} batches",
                 fold, train.Count, validation.Count, progress.Epoch, progress.Partial?.Batches ?? 0);

@@ -8,7 +8,8 @@ using ILGPU.Runtime;
 namespace EnvNet.Tests;
 
 /// <summary>The containers of parallel branches, Concat and Residual: forward against float64 references built from
-/// their children's references, PyTorch's state names, and finite differences through children and input.</summary>
+/// their children's references, PyTorch's state names, and finite differences through children and input; and the
+/// squeeze that brings a branch's output to the shape the join wants.</summary>
 [TestClass]
 public sealed class BranchTests
 {
@@ -176,6 +177,24 @@ public sealed class BranchTests
         using var block = new Residual([("conv", Conv1d.SamePadding(4, 3))]);
         var error = Assert.ThrowsExactly<ArgumentException>(() => block.Build(TestDevice.Cpu, [2, 10], 1, false));
         StringAssert.Contains(error.Message, "identity shortcut");
+    }
+
+    /// <summary>WaveMsNet's branch ends in squeeze(X, dim=2): a (C,1,L) convolution output becomes a (C,L) signal for
+    /// MaxPool1d; Unsqueeze is the inverse. Both hand on the same values.</summary>
+    [TestMethod]
+    public void SqueezeAndUnsqueezeChangeOnlyTheShape()
+    {
+        using var squeeze = Reshape.Squeeze(1);
+        CollectionAssert.AreEqual(new[] { 32, 441 }, squeeze.Build(TestDevice.Cpu, [32, 1, 441], maxBatch: 2, needsInputGradient: true));
+        using var unsqueeze = Reshape.Unsqueeze(0);
+        CollectionAssert.AreEqual(new[] { 1, 96, 441 }, unsqueeze.Build(TestDevice.Cpu, [96, 441], maxBatch: 2, needsInputGradient: true));
+        var values = TestData.Uniform(new Random(56), 2 * 32 * 441);
+        using var x = KernelCheck.Upload(values);
+        var pass = new Pass(2, Training: true, Step: 0);
+        CollectionAssert.AreEqual(values, Read(squeeze.Forward(x.View, pass)));
+        CollectionAssert.AreEqual(values, Read(squeeze.Backward(x.View, pass)));
+        using var notOne = Reshape.Squeeze(0);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => notOne.Build(TestDevice.Cpu, [3, 4], 1, false)).Message, "size 1");
     }
 
     private static Concat NewConcat(bool stackAsImageRows) => new(

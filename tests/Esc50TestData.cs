@@ -6,18 +6,20 @@ namespace EnvNet.Tests;
 /// <summary>Where the test data is, scratch folders, and WAV files built byte by byte (good and damaged).</summary>
 internal static class Esc50TestData
 {
-    /// <summary>tests/data/esc10-sample in the repository (the folder holding EnvNet.Gpu.sln): ten real ESC-10 clips,
-    /// dog and clock_tick, one of each per fold, with their rows of the real meta/esc50.csv.</summary>
-    public static string SampleDir
+    /// <summary>The repository root: the folder holding EnvNet.Gpu.sln.</summary>
+    public static string RepositoryRoot
     {
         get
         {
             for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "EnvNet.Gpu.sln")))
-                    return Path.Combine(dir.FullName, "tests", "data", "esc10-sample");
+                if (File.Exists(Path.Combine(dir.FullName, "EnvNet.Gpu.sln"))) return dir.FullName;
             throw new DirectoryNotFoundException($"no folder above {AppContext.BaseDirectory} holds EnvNet.Gpu.sln");
         }
     }
+
+    /// <summary>tests/data/esc10-sample in the repository: ten real ESC-10 clips, dog and clock_tick, one of each per
+    /// fold, with their rows of the real meta/esc50.csv.</summary>
+    public static string SampleDir => Path.Combine(RepositoryRoot, "tests", "data", "esc10-sample");
 
     public const short FormatPcm = 1;
     public const short FormatFloat = 3;

@@ -41,6 +41,40 @@ public sealed class EscLearnerModelTests
         Assert.IsTrue(conv1Grad.All(float.IsFinite) && conv1Grad.Any(g => g != 0), "the first convolution gets a gradient");
     }
 
+    /// <summary>The CPU backend runs some of AbdoliNet's layers with its host kernels (ReLU, BatchNorm, Linear,
+    /// dropout) and falls back to the plain ILGPU kernels for the rest (Conv1d, pooling) on the same buffers: a
+    /// training step there must agree with the plain kernels' (the same weights, input and dropout masks), up to
+    /// float32 summation order amplified through four normalisations: 1e-4 relative to each tensor's largest value.</summary>
+    [TestMethod]
+    public void AbdoliNetAgreesOnPlainAndHostKernels()
+    {
+        var input = TestData.Uniform(new Random(5), 2 * AbdoliNetModel.InputLength);
+        var gradOutput = TestData.Uniform(new Random(6), 2 * 10);
+        (float[] Logits, float[][] Gradients) Step(ComputeDevice device)
+        {
+            using var network = AbdoliNetModel.CreateNetwork(classes: 10, seed: 1);
+            network.Build(device, AbdoliNetModel.InputShape, maxBatch: 2, needsInputGradient: false);
+            network.ResetParameters(new Random(2));
+            using var x = KernelCheck.Upload(input);
+            using var dy = KernelCheck.Upload(gradOutput);
+            var pass = new Pass(2, Training: true, Step: 3);
+            var logits = Read(network.Forward(x.View, pass));
+            network.Backward(dy.View, pass);
+            return (logits, network.NamedParameters().Select(p => p.Parameter.Grad.ToArray()).ToArray());
+        }
+        var (plainLogits, plainGradients) = Step(TestDevice.Cpu);
+        var (hostLogits, hostGradients) = Step(TestDevice.Host);
+        AssertCloseRelative("AbdoliNet logits, host vs plain", plainLogits, hostLogits);
+        for (var i = 0; i < plainGradients.Length; i++)
+            AssertCloseRelative($"AbdoliNet gradient {i}, host vs plain", plainGradients[i], hostGradients[i]);
+    }
+
+    private static void AssertCloseRelative(string what, float[] expected, float[] actual)
+    {
+        var scale = expected.Max(Math.Abs);
+        KernelCheck.AssertClose(what, expected.Select(v => (double)v).ToArray(), actual, _ => 1e-4 * scale);
+    }
+
     /// <summary>Built on a shorter waveform (13311 samples, whose three branches all give 88 frames, a fifth of the
     /// real 440) so the test stays small: the names and shapes are esc-learner's but for fc1's input, which follows
     /// the frames (704·4·1 here, 704·4·5 at the real 66150). An eval forward runs through all of it.</summary>

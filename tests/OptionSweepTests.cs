@@ -68,6 +68,7 @@ public sealed class OptionSweepTests
         ("shapes", "--model", ["resnet"]),
         ("shapes", "--classes", ["0", "abc"]),
         ("shapes", "--batch", ["0", "abc"]),
+        ("models", "--markdown", [Flag]),
         ("synth", "--out", ["{file}/synth"]),
         ("synth", "--classes", ["0", "51", "abc"]),
         ("synth", "--clips-per-class-per-fold", ["0", "abc"]),
@@ -106,6 +107,7 @@ public sealed class OptionSweepTests
         "export" => ["--checkpoint", Checkpoint, "--onnx", _root.Sub("tiny.onnx")],
         "report" => [_root.Sub("run"), "--out", "{out}"],
         "shapes" => ["--model", "envnet-tiny"],
+        "models" => [],
         "synth" => ["--out", "{out}", "--classes", "1", "--clips-per-class-per-fold", "1"],
         "freqresp" => ["--checkpoint", Checkpoint, "--out", "{out}", "--accelerator", "cpu"],
         "bench" => ["--model", "envnet-tiny", "--batch", "1", "--steps", "1", "--warmup", "0", "--accelerator", "cpu"],
@@ -125,7 +127,7 @@ public sealed class OptionSweepTests
         SyntheticEsc50.Write(Data, classes: 2, clipsPerClassPerFold: 1, seed: 3);
         File.WriteAllText(_root.Sub("file"), "");
         Directory.CreateDirectory(_root.Sub("empty"));
-        using (var model = EnvNetModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-tiny", 2), maxBatch: 1, seed: 1))
+        using (var model = NetworkModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-tiny", 2), maxBatch: 1, seed: 1))
             ModelCheckpoint.Save(Checkpoint, model,
                 new CheckpointInfo("envnet-tiny", "esc50", Esc50Metadata.Load(Data).ClassNames, Fold: 1, Epoch: 1, Seed: 1, ValidationAccuracy: 0.5));
         Directory.CreateDirectory(_root.Sub("run"));

@@ -1,9 +1,10 @@
+using EnvNet.Network;
 using EnvNet.Training;
 using EnvNet.Training.Cli;
 
 namespace EnvNet.Tests;
 
-/// <summary>The authors' recipe per model, subset and --bc (<see cref="Recipe"/>) as <c>envnet train --data</c>
+/// <summary>The authors' recipe per model, subset and --bc (<see cref="ModelDefinition.RecipeFor"/>) as <c>envnet train --data</c>
 /// resolves it, explicit options over it, and its learning-rate schedule with warm-up.</summary>
 [TestClass]
 public sealed class TrainingRecipeTests
@@ -81,7 +82,7 @@ public sealed class TrainingRecipeTests
     [DataRow(1000, 0.0001)]
     public void EnvNetV2Schedule_WarmsUpThenDividesBy10After30_60_90Percent(int epoch, double expected)
     {
-        var recipe = Recipe.For("envnet-v2", "esc50", betweenClass: false);
+        var recipe = ModelRegistry.Definition("envnet-v2").RecipeFor("esc50", betweenClass: false);
         var schedule = new LearningRateSchedule(recipe.LearningRate, recipe.LearningRateSteps, recipe.Epochs, recipe.WarmupEpochs);
         Assert.AreEqual(expected, schedule.At(epoch), 1e-15);
         Assert.AreEqual("0.1 (epochs 1-10 at 0.01), divided by 10 after 30 %, 60 %, 90 % of 1000 epochs", schedule.Describe());

@@ -37,8 +37,8 @@ public static class AbdoliNetModel
         ("classifier", new Sequential(
         [
             ("flatten", new Flatten()),
-            ("fc5", new LinearBlock(128, 0.5f, EnvNetArchitecture.DeriveSeed(seed, 0))),
-            ("fc6", new LinearBlock(64, 0.5f, EnvNetArchitecture.DeriveSeed(seed, 1))),
+            ("fc5", new LinearBlock(128, 0.5f, LayerSeeds.Derive(seed, 0))),
+            ("fc6", new LinearBlock(64, 0.5f, LayerSeeds.Derive(seed, 1))),
             ("fc7", new Linear(classes)),
         ])),
     ]);

@@ -41,7 +41,7 @@ public static class MultiResCnnModel
             ("feature4", FeatureBlock(256, (20, 88))),
         ])),
         ("flatten", new Flatten()),
-        ("fc1", new LinearBlock(4096, 0.5f, EnvNetArchitecture.DeriveSeed(seed, 0))),
+        ("fc1", new LinearBlock(4096, 0.5f, LayerSeeds.Derive(seed, 0))),
         ("fc2", new Linear(classes)),
     ]);
 

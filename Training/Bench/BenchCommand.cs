@@ -13,7 +13,7 @@ public static class BenchCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var model = new Option<string>("--model") { Description = "envnet, envnet-tiny, envnet-v2 or envnet-v2-tiny.", DefaultValueFactory = _ => "envnet" };
+        var model = new Option<string>("--model") { Description = Cli.ModelsCommand.OptionDescription, DefaultValueFactory = _ => "envnet" };
         var batch = new Option<int>("--batch") { Description = "Samples per training step.", DefaultValueFactory = _ => 64 };
         var accelerator = new Option<string>("--accelerator") { Description = "auto, cuda, opencl, cpu (host kernels) or ilgpu-cpu (ILGPU's simulated GPU).", DefaultValueFactory = _ => "auto" };
         var steps = new Option<int>("--steps") { Description = "Timed samples per figure (the median is reported).", DefaultValueFactory = _ => 20 };
@@ -25,8 +25,7 @@ public static class BenchCommand
         command.SetAction(parsed =>
         {
             var name = parsed.GetValue(model)!;
-            if (!EnvNetConfig.ModelNames.Contains(name))
-                return Usage(error, $"--model: unknown model '{name}'; expected one of {string.Join(", ", EnvNetConfig.ModelNames)}.");
+            if (!ModelRegistry.Contains(name)) return Usage(error, ModelRegistry.UnknownModelMessage("--model", name));
             if (parsed.GetValue(batch) < 1) return Usage(error, "--batch: must be at least 1.");
             if (parsed.GetValue(steps) < 1) return Usage(error, "--steps: must be at least 1.");
             if (parsed.GetValue(warmup) < 0) return Usage(error, "--warmup: must not be negative.");
@@ -77,9 +76,9 @@ public static class BenchCommand
         bool timeLayers = true)
     {
         const int classes = 50, seed = 1;
-        var config = EnvNetConfig.ByName(modelName, classes);
+        var config = ModelRegistry.Config(modelName, classes);
         var before = DeviceTensor.LiveBytes;
-        using var model = EnvNetModel.Create(device, config, batch, seed);
+        using var model = NetworkModel.Create(device, config, batch, seed);
         var modelBytes = DeviceTensor.LiveBytes - before;
         var rng = new Random(seed);
         var inputs = new float[batch * config.InputLength];
@@ -87,8 +86,8 @@ public static class BenchCommand
         var targets = new float[batch * classes];
         for (var n = 0; n < batch; n++) targets[n * classes + rng.Next(classes)] = 1f;
 
-        using var network = EnvNetModel.CreateNetwork(config, seed);
-        int[] inputShape = [1, 1, config.InputLength];
+        using var network = NetworkModel.CreateNetwork(config, seed);
+        var inputShape = config.InputShape;
         network.Build(device, inputShape, batch, needsInputGradient: false);
         network.ResetParameters(new Random(seed));
         var subject = new BenchSubject(modelName, batch, network, inputShape,

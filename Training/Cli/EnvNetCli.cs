@@ -46,6 +46,7 @@ public static class EnvNetCli
             ReportCommand.Create(context),
             InfoCommands.Devices(context),
             InfoCommands.Shapes(context),
+            ModelsCommand.Create(context),
             SynthCommand.Create(context),
             FreqRespCommand.Create(context),
             BenchCommand.Create(context.Out, context.Error),

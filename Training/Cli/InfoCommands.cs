@@ -29,7 +29,7 @@ public static class InfoCommands
 
     public static Command Shapes(CliContext context)
     {
-        var model = new Option<string>("--model") { Description = "envnet, envnet-tiny, envnet-v2 or envnet-v2-tiny.", DefaultValueFactory = _ => "envnet" };
+        var model = new Option<string>("--model") { Description = ModelsCommand.OptionDescription, DefaultValueFactory = _ => "envnet" };
         var classes = new Option<int>("--classes") { Description = "Number of classes.", DefaultValueFactory = _ => 50 };
         var batch = new Option<int>("--batch") { Description = "Batch size for the memory estimate.", DefaultValueFactory = _ => 64 };
         var command = new Command("shapes", "Per-layer output shapes, parameter count and the device memory a training step needs.")
@@ -40,8 +40,7 @@ public static class InfoCommands
         {
             var name = parsed.GetValue(model)!;
             var failures = OptionChecks.Failures(
-                EnvNetConfig.ModelNames.Contains(name) ? null
-                    : $"--model: expected one of {string.Join(", ", EnvNetConfig.ModelNames)}; got '{name}'.",
+                ModelRegistry.Contains(name) ? null : ModelRegistry.UnknownModelMessage("--model", name),
                 OptionChecks.Positive("--classes", parsed.GetValue(classes), "number of classes"),
                 OptionChecks.Positive("--batch", parsed.GetValue(batch), "batch size"));
             if (failures.Count > 0)
@@ -50,17 +49,19 @@ public static class InfoCommands
                 return ExitCodes.Usage;
             }
 
-            var config = EnvNetConfig.ByName(name, parsed.GetValue(classes));
+            var config = ModelRegistry.Config(name, parsed.GetValue(classes));
+            var frontEnds = config.FrontEnds.Select(f => (f.Name, Shape: NetworkModel.FrontEndShape(config, f)))
+                .Select(f => (config.FrontEnds.Count > 1 ? f.Name + " " : "") + $"{f.Shape[0]} x {ShapeUtil.Elements(f.Shape) / f.Shape[0]}");
             context.Out.WriteLine($"{config.Name}: {config.Classes} classes, input {config.InputLength} samples " +
                                   $"({config.InputLength / (double)config.SampleRate:F3} s at {config.SampleRate} Hz), " +
-                                  $"learned spectrogram {config.FeatureFilters} x {config.FeatureFrames}");
-            var layers = EnvNetModel.DescribeLayers(config);
+                                  $"learned spectrogram{(config.FrontEnds.Count > 1 ? "s" : "")} {string.Join(", ", frontEnds)}");
+            var layers = NetworkModel.DescribeLayers(config);
+            var bytes = NetworkModel.EstimateTrainingBytes(config, parsed.GetValue(batch));
             var width = layers.Max(l => l.Name.Length) + 2;
             context.Out.WriteLine($"{"layer".PadRight(width)}output shape (batch 1)");
             foreach (var (layerName, shape) in layers)
                 context.Out.WriteLine($"{layerName.PadRight(width)}[{string.Join(", ", shape)}]");
-            context.Out.WriteLine($"parameters: {EnvNetModel.CountParameters(config):N0}");
-            var bytes = EnvNetModel.EstimateTrainingBytes(config, parsed.GetValue(batch));
+            context.Out.WriteLine($"parameters: {NetworkModel.CountParameters(config):N0}");
             context.Out.WriteLine($"device memory for a training step with batch {parsed.GetValue(batch)}: {bytes / (double)(1 << 20):N0} MiB " +
                                   "(parameters, gradients, momentum and activations)");
             return ExitCodes.Success;

@@ -3,7 +3,7 @@ using EnvNet.Training.FilterBank;
 
 namespace EnvNet.Training.Cli;
 
-/// <summary><c>envnet train</c>: cross-validation on ESC-50 with the authors' recipe for the model (<see cref="Recipe"/>), or the embedded default.</summary>
+/// <summary><c>envnet train</c>: cross-validation on ESC-50 with the model's recipe (<see cref="Network.ModelDefinition.Recipe"/>), or the embedded default.</summary>
 public static class TrainCommand
 {
     public static Command Create(CliContext context)
@@ -12,7 +12,7 @@ public static class TrainCommand
         var subset = new Option<string?>("--subset") { Description = "esc50 (50 classes, default) or esc10 (the 10-class subset)." };
         var folds = new Option<string?>("--folds") { Description = "Validation folds to run, comma separated (default 1,2,3,4,5)." };
         var fold = new Option<int?>("--fold") { Description = "Run one fold only (1-5), e.g. as one job of an array." };
-        var model = new Option<string?>("--model") { Description = "envnet (default), envnet-tiny, envnet-v2 or envnet-v2-tiny." };
+        var model = new Option<string?>("--model") { Description = ModelsCommand.OptionDescription + " Default: envnet." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs per fold (default: the model's recipe; envnet 600, envnet-v2 1000, either on esc10 600; doubled with --bc)." };
         var batch = new Option<int?>("--batch") { Description = "Clips per training batch (default 64)." };
         var learningRate = new Option<double?>("--lr") { Description = "Initial learning rate (default: envnet 0.01, envnet-v2 0.1, either on esc10 0.01)." };

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EnvNet.Esc50Dataset;
 using EnvNet.Kernels;
+using EnvNet.Network;
 
 namespace EnvNet.Training.Cli;
 
@@ -16,14 +17,16 @@ public sealed record TrainOptions
     public int[] Folds { get; init; } = [1, 2, 3, 4, 5];
     public string Model { get; init; } = "envnet";
     public int Epochs { get; init; } = 600;
-    public int Batch { get; init; } = Recipe.Batch;
+    public int Batch { get; init; } = EnvNetModels.Recipe.Batch;
     public double LearningRate { get; init; } = 0.01;
     public double[] LearningRateSteps { get; init; } = [0.5, 0.75];
     /// <summary>The first N epochs train at a tenth of <see cref="LearningRate"/> (EnvNet-v2's recipe: 10).</summary>
     public int WarmupEpochs { get; init; }
-    public double Momentum { get; init; } = Recipe.Momentum;
-    public double WeightDecay { get; init; } = Recipe.WeightDecay;
-    public int TestCrops { get; init; } = Recipe.TestCrops;
+    /// <summary>The update rule, from the model's recipe.</summary>
+    public OptimizerKind Optimizer { get; init; } = EnvNetModels.Recipe.Optimizer;
+    public double Momentum { get; init; } = EnvNetModels.Recipe.Momentum;
+    public double WeightDecay { get; init; } = EnvNetModels.Recipe.WeightDecay;
+    public int TestCrops { get; init; } = EnvNetModels.Recipe.TestCrops;
     /// <summary>Train on between-class mixes of two clips with soft targets (<c>--bc</c>).</summary>
     public bool BetweenClass { get; init; }
     /// <summary>Random time scale and gain on every training example (<c>--strong-augment</c>).</summary>
@@ -82,7 +85,7 @@ public sealed record TrainArguments
 /// <summary>
 /// The embedded default: what <c>envnet train</c> does without <c>--data</c>. It trains the small model on the
 /// synthetic ESC-50 twin so that a fresh clone shows the whole product working in a few minutes on two CPU cores.
-/// Options given explicitly still override these values; <see cref="Recipe"/> does not apply to it.
+/// Options given explicitly still override these values; the model's recipe schedule does not apply to it.
 /// </summary>
 public static class EmbeddedDefault
 {

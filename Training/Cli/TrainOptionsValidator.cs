@@ -30,7 +30,7 @@ public static class TrainOptionsValidator
     }
 
     /// <summary>The options as given, each missing one from the embedded default (without --data) or from the
-    /// authors' <see cref="Recipe"/> for the model, subset and --bc.</summary>
+    /// model's recipe (<see cref="ModelDefinition.RecipeFor"/>) for the subset and --bc.</summary>
     private static TrainOptions? FromArguments(TrainArguments a, DateTime now, List<string> errors)
     {
         var embedded = a.Data is null;
@@ -38,9 +38,19 @@ public static class TrainOptionsValidator
         var model = a.Model ?? (embedded ? EmbeddedDefault.Model : "envnet");
         var subset = a.Subset ?? "esc50";
         var folds = ParseFolds(a, errors) ?? (embedded ? EmbeddedDefault.Folds : [1, 2, 3, 4, 5]);
+        if (!ModelRegistry.Contains(model))
+        {
+            errors.Add(ModelRegistry.UnknownModelMessage("--model", model));
+            return null;
+        }
+        var modelRecipe = ModelRegistry.Definition(model).RecipeFor(subset, a.BetweenClass);
         var recipe = embedded
-            ? new Recipe(EmbeddedDefault.Epochs, EmbeddedDefault.LearningRate, EmbeddedDefault.LearningRateSteps, WarmupEpochs: 0)
-            : Recipe.For(model, subset, a.BetweenClass);
+            ? modelRecipe with
+            {
+                Epochs = EmbeddedDefault.Epochs, LearningRate = EmbeddedDefault.LearningRate,
+                LearningRateSteps = EmbeddedDefault.LearningRateSteps, WarmupEpochs = 0, Batch = EmbeddedDefault.Batch,
+            }
+            : modelRecipe;
         double[]? steps = a.LearningRateSteps is null ? recipe.LearningRateSteps.ToArray() : ParseSteps(a.LearningRateSteps, errors);
         var accelerator = ParseAccelerator(a.Accelerator, errors);
         return new TrainOptions
@@ -51,13 +61,14 @@ public static class TrainOptionsValidator
             Folds = folds,
             Model = model,
             Epochs = a.Epochs ?? recipe.Epochs,
-            Batch = a.Batch ?? (embedded ? EmbeddedDefault.Batch : Recipe.Batch),
+            Batch = a.Batch ?? recipe.Batch,
             LearningRate = a.LearningRate ?? recipe.LearningRate,
             LearningRateSteps = steps ?? [],
             WarmupEpochs = a.WarmupEpochs ?? recipe.WarmupEpochs,
-            Momentum = a.Momentum ?? Recipe.Momentum,
-            WeightDecay = a.WeightDecay ?? Recipe.WeightDecay,
-            TestCrops = a.TestCrops ?? Recipe.TestCrops,
+            Optimizer = recipe.Optimizer,
+            Momentum = a.Momentum ?? recipe.Momentum,
+            WeightDecay = a.WeightDecay ?? recipe.WeightDecay,
+            TestCrops = a.TestCrops ?? recipe.TestCrops,
             FreqRespEvery = a.FreqRespEvery ?? 1,
             Accelerator = accelerator ?? AcceleratorChoice.Auto,
             Seed = a.Seed ?? 0,
@@ -119,8 +130,7 @@ public static class TrainOptionsValidator
         if (!o.Embedded) errors.AddRange(OptionChecks.Failures(OptionChecks.Esc50Folder("--data", o.DataDir)));
         if (!Subsets.Contains(o.Subset))
             errors.Add($"--subset: expected one of {string.Join(", ", Subsets)}; got '{o.Subset}'.");
-        if (!EnvNetConfig.ModelNames.Contains(o.Model))
-            errors.Add($"--model: expected one of {string.Join(", ", EnvNetConfig.ModelNames)}; got '{o.Model}'.");
+        if (!ModelRegistry.Contains(o.Model)) errors.Add(ModelRegistry.UnknownModelMessage("--model", o.Model));
         errors.AddRange(OptionChecks.Failures(
             OptionChecks.Positive("--epochs", o.Epochs, "number of epochs"),
             OptionChecks.Positive("--batch", o.Batch, "batch size"),
@@ -146,7 +156,7 @@ public static class TrainOptionsValidator
     /// resumed run already on disk are replaced in place), counted for the largest class count of the subset.</summary>
     private static void CheckCheckpointSpace(TrainOptions o, List<string> errors)
     {
-        var config = EnvNetConfig.ByName(o.Model, o.Subset == "esc10" ? Esc50Dataset.Esc50Metadata.Esc10ClassCount : Esc50Dataset.Esc50Metadata.MaxTarget + 1);
+        var config = ModelRegistry.Config(o.Model, o.Subset == "esc10" ? Esc50Dataset.Esc50Metadata.Esc10ClassCount : Esc50Dataset.Esc50Metadata.MaxTarget + 1);
         var existing = Directory.EnumerateFiles(o.OutDir, "*.safetensors", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         var needed = Math.Max(0, TrainingCheckpoint.EstimateRunBytes(config, o.Folds.Length) - existing);
         errors.AddRange(OptionChecks.Failures(OptionChecks.FreeSpace("--out", o.OutDir, needed,

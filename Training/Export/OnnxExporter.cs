@@ -28,8 +28,10 @@ public static class OnnxExporter
     public const int MaxOpset = 17;
 
     /// <summary>The ONNX model of <paramref name="model"/>'s layer tree, with <paramref name="metadata"/> as metadata_props.</summary>
-    public static ModelProto Build(EnvNetModel model, IReadOnlyDictionary<string, string> metadata, int opset, OnnxBatch batch) =>
-        Build(model.Network, model.Config.Name, $"{model.Config} Sample rate {model.Config.SampleRate} Hz.", metadata, opset, batch);
+    public static ModelProto Build(NetworkModel model, IReadOnlyDictionary<string, string> metadata, int opset, OnnxBatch batch) =>
+        Build(model.Network, model.Config.Name,
+            $"{model.Config.Name}: {model.Config.Classes} classes, {model.Config.InputLength} samples at {model.Config.SampleRate} Hz.",
+            metadata, opset, batch);
 
     /// <summary>The ONNX model of a built layer tree that takes a waveform (any per-sample input shape, read as
     /// input_length samples) and gives a vector of logits per sample.</summary>
@@ -73,7 +75,7 @@ public static class OnnxExporter
     /// <summary>Exports the checkpoint at <paramref name="checkpointPath"/> to <paramref name="onnxPath"/> (written
     /// atomically). The run's options come from the run.json of the run folder holding the checkpoint (fold-K/..),
     /// when there is one. Returns the model's config and the metadata written.</summary>
-    public static (EnvNetConfig Config, IReadOnlyDictionary<string, string> Metadata) Export(
+    public static (ModelConfig Config, IReadOnlyDictionary<string, string> Metadata) Export(
         string checkpointPath, string onnxPath, int opset, OnnxBatch batch)
     {
         var options = ReadRunOptions(checkpointPath);
@@ -83,7 +85,7 @@ public static class OnnxExporter
         {
             // The checksum of the loaded tensors is the one the file carries (LoadModel verified it).
             var sha256 = SafeTensors.Checksum(ModelCheckpoint.StateTensors(model));
-            var metadata = Metadata(info, model.Config, options?.TestCrops ?? Recipe.TestCrops, sha256, options?.Json);
+            var metadata = Metadata(info, model.Config, options?.TestCrops ?? ModelRegistry.Definition(info.Model).Recipe.TestCrops, sha256, options?.Json);
             var onnx = Build(model, metadata, opset, batch);
             AtomicFile.Write(onnxPath, stream => onnx.WriteTo(stream));
             return (model.Config, metadata);
@@ -91,7 +93,7 @@ public static class OnnxExporter
     }
 
     /// <summary>metadata_props of an export: the model, its input and classes, the test-crop recipe and the run.</summary>
-    public static Dictionary<string, string> Metadata(CheckpointInfo info, EnvNetConfig config, int testCrops,
+    public static Dictionary<string, string> Metadata(CheckpointInfo info, ModelConfig config, int testCrops,
         string checkpointSha256, string? trainingOptionsJson)
     {
         var metadata = new Dictionary<string, string>

@@ -34,6 +34,9 @@ public static class OnnxLayerMappings
             Ints("kernel_shape", pool.Kernel.H, pool.Kernel.W), Ints("strides", pool.Kernel.H, pool.Kernel.W))),
         [typeof(Transpose12)] = (_, path, input, graph) => graph.AddNode("Transpose", path, [input], Ints("perm", 0, 2, 1, 3)),
         [typeof(Flatten)] = (_, path, input, graph) => graph.AddNode("Flatten", path, [input], Int("axis", 1)),
+        // Squeeze and Unsqueeze: the same values in the shape the layer was built to give.
+        [typeof(Reshape)] = (layer, path, input, graph) => graph.AddNode("Reshape", path,
+            [input, graph.AddInt64Initializer(Join(path, "shape"), [-1, .. layer.OutputShape.Select(d => (long)d)])]),
         [typeof(WindowPool)] = Typed<WindowPool>(Pool),
         [typeof(Concat)] = Typed<Concat>(Concatenate),
         [typeof(Residual)] = Typed<Residual>(Residual),

@@ -4,11 +4,11 @@ using EnvNet.Training.Checkpoints;
 
 namespace EnvNet.Training.Prediction;
 
-/// <summary>A checkpoint's model on an ILGPU accelerator, in eval mode (<see cref="EnvNetModel.PredictLogits"/>).</summary>
+/// <summary>A checkpoint's model on an ILGPU accelerator, in eval mode (<see cref="NetworkModel.PredictLogits"/>).</summary>
 public sealed class CheckpointCropClassifier : ICropClassifier
 {
     private readonly ComputeDevice _device;
-    private readonly EnvNetModel _model;
+    private readonly NetworkModel _model;
     private readonly CheckpointInfo _info;
 
     /// <param name="maxBatch">The most crops one forward pass takes.</param>
