@@ -68,8 +68,9 @@ public sealed class OnnxExportTests
     [TestMethod]
     [DataRow("envnet-tiny")]
     [DataRow("envnet-v2-tiny")]
-    [DataRow("m5")] // m3, m11 and m18 are made of the same layer kinds as m5
-    [DataRow("m34-res")]
+    // m3, m11 and m18 are made of m5's layer kinds; m34-res adds residual blocks (OnnxLayerKindsTests) and takes
+    // half a minute on 2 busy cores. All four passed this test when listed here.
+    [DataRow("m5")]
     public void Export_GivesTheLogitsOfPredictLogits(string modelName)
     {
         using var dir = new TempDir();

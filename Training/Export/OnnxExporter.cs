@@ -22,7 +22,8 @@ public static class OnnxExporter
     public const string InputName = "waveform";
     public const string OutputName = "logits";
     public const int DefaultOpset = 17;
-    /// <summary>The oldest opset whose Reshape, BatchNormalization and Gemm take the inputs the mappings write.</summary>
+    /// <summary>The oldest opset whose operators take the inputs and attributes the mappings write (Reshape's shape as
+    /// an input, BatchNormalization without 'spatial').</summary>
     public const int MinOpset = 9;
     /// <summary>The newest opset of the compiled onnx.proto (ONNX 1.12, IR version 8).</summary>
     public const int MaxOpset = 17;
@@ -104,7 +105,8 @@ public static class OnnxExporter
             [OnnxMetadataKeys.InputLength] = Invariant(config.InputLength),
             [OnnxMetadataKeys.TestCrops] = Invariant(testCrops),
             [OnnxMetadataKeys.TestCropRecipe] =
-                $"Resample the clip to sample_rate Hz mono; pad input_length/2 zeros before and after it; take test_crops " +
+                $"Average the clip's channels to mono, cut its leading and trailing exact zeros, resample it to sample_rate Hz " +
+                $"and keep it within [-1, 1]; pad input_length/2 zeros before and after it; take test_crops " +
                 $"windows of input_length samples starting at i*floor((padded_length - input_length)/(test_crops - 1)) " +
                 $"(fewer when the padded clip has fewer distinct starts); average the softmax of their logits; the class " +
                 $"of highest mean probability is the prediction.",
