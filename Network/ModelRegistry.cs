@@ -20,6 +20,7 @@ public static class ModelRegistry
         WaveMxNetModels.M11,
         WaveMxNetModels.M18,
         WaveMxNetModels.M34Res,
+        WaveMsNetModels.WaveMsNet,
     ];
 
     public static IReadOnlyList<string> Names { get; } = Models.Select(m => m.Name).ToArray();

@@ -67,6 +67,7 @@ public sealed class NetworkModel : IDisposable
             _optimizer = optimizer switch
             {
                 OptimizerKind.SgdNesterov => new SgdOptimizer(device, parameters),
+                OptimizerKind.SgdMomentum => new SgdOptimizer(device, parameters, nesterov: false),
                 OptimizerKind.Adam => new AdamOptimizer(device, parameters),
                 _ => throw new ArgumentOutOfRangeException(nameof(optimizer), optimizer, $"Model '{config.Name}': no such optimizer."),
             };

@@ -8,6 +8,9 @@ public enum OptimizerKind
     /// <summary>torch.optim.SGD with Nesterov momentum (<see cref="SgdOptimizer"/>).</summary>
     SgdNesterov,
 
+    /// <summary>torch.optim.SGD with plain (heavy-ball) momentum.</summary>
+    SgdMomentum,
+
     /// <summary>torch.optim.Adam (L2 weight decay added to the gradient, not AdamW).</summary>
     Adam,
 }
@@ -45,7 +48,12 @@ public sealed record TrainingRecipe(
     public override string ToString()
     {
         static string G(double v) => v.ToString("G12", CultureInfo.InvariantCulture);
-        var optimizer = Optimizer == OptimizerKind.Adam ? "Adam" : $"SGD-Nesterov {G(Momentum)}";
+        var optimizer = Optimizer switch
+        {
+            OptimizerKind.Adam => "Adam",
+            OptimizerKind.SgdMomentum => $"SGD momentum {G(Momentum)}",
+            _ => $"SGD-Nesterov {G(Momentum)}",
+        };
         var steps = LearningRateSteps.Count == 0 ? ""
             : " /10 after " + string.Join(", ", LearningRateSteps.Select(s => G(100 * s) + " %"));
         var warmup = WarmupEpochs > 0 ? $", {WarmupEpochs} warm-up epochs at lr/10" : "";

@@ -35,6 +35,9 @@ public sealed class Reshape : Layer
         return _insert ? [.. inputShape[.._axis], 1, .. inputShape[_axis..]] : [.. inputShape[.._axis], .. inputShape[(_axis + 1)..]];
     }
 
+    /// <summary>Nothing: both passes hand on views of their argument.</summary>
+    public override long ActivationElements => 0;
+
     public override ArrayView<float> Forward(ArrayView<float> input, Pass pass)
     {
         LayerGuards.RequireInput(this, pass, input);
