@@ -71,6 +71,7 @@ public sealed class OnnxExportTests
     // m3, m11 and m18 are made of m5's layer kinds; m34-res adds residual blocks (OnnxLayerKindsTests) and takes
     // half a minute on 2 busy cores. All four passed this test when listed here.
     [DataRow("m5")]
+    [DataRow("wavemsnet")]
     public void Export_GivesTheLogitsOfPredictLogits(string modelName)
     {
         using var dir = new TempDir();
