@@ -44,6 +44,8 @@ public sealed class Conv2d : Layer
     }
 
     public Parameter Weight => LayerGuards.Built(_weight, this);
+    public (int H, int W) Stride => (_strideH, _strideW);
+    public (int H, int W) Padding => (_padH, _padW);
 
     /// <summary>Null when the layer has no bias.</summary>
     public Parameter? Bias => _hasBias ? LayerGuards.Built(_bias, this) : null;

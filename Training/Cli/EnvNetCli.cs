@@ -43,6 +43,7 @@ public static class EnvNetCli
             TrainCommand.Create(context),
             EvaluateCommand.Create(context),
             PredictCommand.Create(context),
+            ExportCommand.Create(context),
             ReportCommand.Create(context),
             InfoCommands.Info(context),
             InfoCommands.Devices(context),

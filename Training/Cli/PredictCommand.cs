@@ -3,11 +3,12 @@ using System.Globalization;
 using System.Text.Json;
 using EnvNet.Esc50Dataset;
 using EnvNet.Kernels;
-using EnvNet.Training.Checkpoints;
+using EnvNet.Training.Prediction;
 
 namespace EnvNet.Training.Cli;
 
-/// <summary><c>envnet predict</c>: the most likely classes of WAV files, with one model load for all of them.</summary>
+/// <summary><c>envnet predict</c>: the most likely classes of WAV files, from a checkpoint or an exported ONNX file, with one
+/// model load for all of them.</summary>
 public static class PredictCommand
 {
     public static readonly string[] Formats = ["text", "csv", "jsonl"];
@@ -15,6 +16,7 @@ public static class PredictCommand
     public static Command Create(CliContext context)
     {
         var checkpoint = new Option<string?>("--checkpoint") { HelpName = "FILE", Description = "Weights file written by envnet train." };
+        var onnx = new Option<string?>("--onnx") { HelpName = "FILE", Description = "ONNX file written by envnet export, run by ONNX Runtime on the CPU (instead of --checkpoint)." };
         var wav = new Option<string[]>("--wav")
         {
             HelpName = "FILE|DIR",
@@ -32,9 +34,9 @@ public static class PredictCommand
         var json = new Option<bool>("--json") { Description = "The same as --format jsonl." };
         var testCrops = new Option<int>("--test-crops") { HelpName = "N", Description = "Evenly spaced crops averaged per file.", DefaultValueFactory = _ => 10 };
         var accelerator = CommonOptions.Accelerator();
-        var command = new Command("predict", "Classify WAV files with a checkpoint: top classes with test-crop averaged probabilities.")
+        var command = new Command("predict", "Classify WAV files with a checkpoint or an ONNX export: top classes with test-crop averaged probabilities.")
         {
-            checkpoint, wav, list, top, format, json, testCrops, accelerator,
+            checkpoint, onnx, wav, list, top, format, json, testCrops, accelerator,
         };
         command.SetAction(parsed =>
         {
@@ -42,9 +44,14 @@ public static class PredictCommand
             var choice = TrainOptionsValidator.ParseAccelerator(parsed.GetValue(accelerator), errors);
             var chosenFormat = parsed.GetValue(json) ? "jsonl" : parsed.GetValue(format)!;
             var files = WavFiles(parsed.GetValue(wav) ?? [], parsed.GetValue(list), errors);
+            var onnxPath = parsed.GetValue(onnx);
             var failures = OptionChecks.Failures(
                 [
-                    OptionChecks.ExistingFile("--checkpoint", parsed.GetValue(checkpoint), "a .safetensors checkpoint"),
+                    onnxPath is null
+                        ? OptionChecks.ExistingFile("--checkpoint", parsed.GetValue(checkpoint), "a .safetensors checkpoint (or --onnx)")
+                        : parsed.GetValue(checkpoint) is not null
+                            ? "--onnx: expected either --checkpoint or --onnx; both were given."
+                            : OptionChecks.ExistingFile("--onnx", onnxPath, "an ONNX file written by envnet export"),
                     .. errors,
                     OptionChecks.Positive("--top", parsed.GetValue(top), "number of classes"),
                     Formats.Contains(chosenFormat) ? null : $"--format: expected one of {string.Join(", ", Formats)}; got '{chosenFormat}'.",
@@ -55,8 +62,11 @@ public static class PredictCommand
                 foreach (var failure in failures) context.UsageError(failure);
                 return ExitCodes.Usage;
             }
-            return Run(context, parsed.GetValue(checkpoint)!, files, parsed.GetValue(top), chosenFormat, parsed.GetValue(testCrops),
-                choice ?? AcceleratorChoice.Auto);
+            var crops = parsed.GetValue(testCrops);
+            using ICropClassifier classifier = onnxPath is not null
+                ? new OnnxCropClassifier(onnxPath)
+                : new CheckpointCropClassifier(parsed.GetValue(checkpoint)!, choice ?? AcceleratorChoice.Auto, Math.Min(crops, 64));
+            return Run(context, classifier, files, parsed.GetValue(top), chosenFormat, crops);
         });
         return command;
     }
@@ -99,50 +109,44 @@ public static class PredictCommand
         return files;
     }
 
-    private static int Run(CliContext context, string checkpointPath, IReadOnlyList<string> files, int top, string format, int testCrops,
-        AcceleratorChoice accelerator)
+    private static int Run(CliContext context, ICropClassifier classifier, IReadOnlyList<string> files, int top, string format, int testCrops)
     {
-        using var device = ComputeDevice.Create(accelerator);
-        var (model, info) = ModelCheckpoint.LoadModel(checkpointPath, device, Math.Min(testCrops, 64));
-        using (model)
+        var shown = Math.Min(top, classifier.ClassNames.Count);
+        if (format == "csv")
+            context.Out.WriteLine(string.Join(",", Enumerable.Range(1, shown).SelectMany(k => new[] { $"top{k}", $"p{k}" }).Prepend("file")));
+        var failed = 0;
+        void PredictAll(Action<int> filesDone)
         {
-            var evaluator = new TestCropEvaluator(model, testCrops);
-            var shown = Math.Min(top, info.ClassNames.Count);
-            if (format == "csv")
-                context.Out.WriteLine(string.Join(",", Enumerable.Range(1, shown).SelectMany(k => new[] { $"top{k}", $"p{k}" }).Prepend("file")));
-            var failed = 0;
-            void PredictAll(Action<int> filesDone)
+            for (var i = 0; i < files.Count; i++)
             {
-                for (var i = 0; i < files.Count; i++)
+                try
                 {
-                    try
-                    {
-                        var samples = ClipPreprocessor.Preprocess(files[i], model.Config.SampleRate);
-                        Write(context.Out, format, files[i], info.Model, Predict(evaluator, samples, info.ClassNames, shown));
-                    }
-                    catch (DatasetException e)
-                    {
-                        // One unreadable file does not cost the predictions of the others; the exit code still says so.
-                        context.Error.WriteLine($"error: {e.Message}");
-                        failed++;
-                    }
-                    filesDone(i + 1);
+                    var samples = ClipPreprocessor.Preprocess(files[i], classifier.SampleRate);
+                    Write(context.Out, format, files[i], classifier.Model, Predict(classifier, samples, testCrops, shown));
                 }
+                catch (DatasetException e)
+                {
+                    // One unreadable file does not cost the predictions of the others; the exit code still says so.
+                    context.Error.WriteLine($"error: {e.Message}");
+                    failed++;
+                }
+                filesDone(i + 1);
             }
-            // On a terminal the predictions printed as they come are the progress (a live bar would re-wrap them to
-            // its width); with the output in a file, plain progress lines go to standard error.
-            if (RunConsole.IsInteractive) PredictAll(_ => { });
-            else RunConsole.Phase("predicting", files.Count, context.Error.WriteLine, report => PredictAll(done => report(done, null)));
-            if (failed > 0) context.Error.WriteLine($"error: {Wording.Count(failed, "file")} of {files.Count} could not be read.");
-            return failed == 0 ? ExitCodes.Success : ExitCodes.Failure;
         }
+        // On a terminal the predictions printed as they come are the progress (a live bar would re-wrap them to
+        // its width); with the output in a file, plain progress lines go to standard error.
+        if (RunConsole.IsInteractive) PredictAll(_ => { });
+        else RunConsole.Phase("predicting", files.Count, context.Error.WriteLine, report => PredictAll(done => report(done, null)));
+        if (failed > 0) context.Error.WriteLine($"error: {Wording.Count(failed, "file")} of {files.Count} could not be read.");
+        return failed == 0 ? ExitCodes.Success : ExitCodes.Failure;
     }
 
     private sealed record Prediction(int Crops, IReadOnlyList<RankedClass> Top, IReadOnlyList<float[]> CropLogits);
 
-    private static Prediction Predict(TestCropEvaluator evaluator, float[] samples, IReadOnlyList<string> classNames, int top)
+    private static Prediction Predict(ICropClassifier classifier, float[] samples, int testCrops, int top)
     {
-        var logits = evaluator.CropLogits(samples);
+        var logits = classifier.CropLogits(samples, testCrops);
+        var classNames = classifier.ClassNames;
         var classes = classNames.Count;
         var crops = logits.Length / classes;
         var probabilities = new double[classes];
