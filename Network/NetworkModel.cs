@@ -42,6 +42,9 @@ public sealed class NetworkModel : IDisposable
 
     public long ParameterCount { get; }
 
+    /// <summary>The built layer tree (PyTorch's module tree), for readers of the whole network such as the ONNX export.</summary>
+    public Layer Network => _network;
+
     /// <summary>The filter-bank probe's front ends with their built output sizes.</summary>
     public IReadOnlyList<BuiltFrontEnd> FrontEnds => _frontEnds.Select(f => f.FrontEnd).ToList();
 

@@ -1,6 +1,7 @@
 using EnvNet.Kernels;
 using ILGPU.Runtime;
 using EnvNet.Network;
+using EnvNet.Network.Layers;
 using EnvNet.Tests.References;
 
 namespace EnvNet.Tests;
@@ -43,6 +44,48 @@ public sealed class HostBackendTests
         }
         Assert.AreEqual(0, failures.Count, string.Join("\n", failures));
     }
+
+    /// <summary>The host's fused Conv→BN→ReLU does the three layers' arithmetic in fewer passes: two training steps
+    /// (running statistics move twice), backward and an eval forward give the same bits as the three host layers.</summary>
+    [TestMethod]
+    public void FusedConvBlockGivesTheBitsOfTheThreeLayers()
+    {
+        using var fused = new ConvBatchNormReLU(6, 3, 8);
+        using var layers = new Sequential([("0", new Conv2d(6, 3, 8)), ("1", new BatchNorm2d()), ("2", new ReLU())]);
+        int[] inputShape = [5, 7, 90];
+        fused.Build(TestDevice.Host, inputShape, maxBatch: 4, needsInputGradient: true);
+        layers.Build(TestDevice.Host, inputShape, maxBatch: 4, needsInputGradient: true);
+        Assert.IsTrue(fused.IsFused);
+        fused.ResetParameters(new Random(5));
+        layers.ResetParameters(new Random(5));
+        var rng = new Random(6);
+        var gamma = TestData.Uniform(rng, 6, 0.5f, 1.5f);
+        var beta = TestData.Uniform(rng, 6, -0.5f, 0.5f);
+        foreach (var layer in new Layer[] { fused, layers })
+        {
+            var parameters = layer.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
+            parameters["1.weight"].Value.CopyFrom(gamma);
+            parameters["1.bias"].Value.CopyFrom(beta);
+        }
+        const int batch = 3;
+        using var x = KernelCheck.UploadTo(TestDevice.Host, TestData.Uniform(rng, batch * 5 * 7 * 90));
+        var outputLength = batch * 6 * 5 * 83;
+        using var dy = KernelCheck.UploadTo(TestDevice.Host, TestData.Uniform(rng, outputLength));
+        for (var step = 0; step < 2; step++)
+        {
+            var pass = new Pass(batch, Training: true, Step: (ulong)step);
+            CollectionAssert.AreEqual(Read(layers.Forward(x.View, pass), outputLength), Read(fused.Forward(x.View, pass), outputLength), "output");
+            CollectionAssert.AreEqual(Read(layers.Backward(dy.View, pass), (int)x.Length), Read(fused.Backward(dy.View, pass), (int)x.Length), "input gradient");
+        }
+        var fusedGradients = fused.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Grad.ToArray());
+        foreach (var (name, parameter) in layers.NamedParameters()) CollectionAssert.AreEqual(parameter.Grad.ToArray(), fusedGradients[name], name);
+        var fusedState = fused.StateDict().OfType<TensorState>().ToDictionary(e => e.Name, e => e.Tensor.ToArray());
+        foreach (var entry in layers.StateDict().OfType<TensorState>()) CollectionAssert.AreEqual(entry.Tensor.ToArray(), fusedState[entry.Name], entry.Name);
+        var eval = new Pass(batch, Training: false, Step: 2);
+        CollectionAssert.AreEqual(Read(layers.Forward(x.View, eval), outputLength), Read(fused.Forward(x.View, eval), outputLength), "eval output");
+    }
+
+    private static float[] Read(ILGPU.ArrayView<float> view, int length) => view.SubView(0, length).GetAsArray();
 
     /// <summary>Fixed partitioning and reduction orders: two identical passes give identical bits.</summary>
     [TestMethod]

@@ -21,9 +21,9 @@ public sealed class TrainingCheckpointTests
     }
 
     /// <summary>A tiny model after one SGD step, so momentum, BatchNorm statistics and the step counter are not at their initial values.</summary>
-    private static NetworkModel TrainedModel(int seed = 1)
+    private static NetworkModel TrainedModel(int seed = 1, string kernels = "plain")
     {
-        var model = NetworkModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-tiny", Classes), Batch, seed);
+        var model = NetworkModel.Create(TestDevice.ByKernels(kernels), EnvNetConfig.ByName("envnet-tiny", Classes), Batch, seed);
         var (inputs, targets) = Examples(model.Config, 100);
         model.TrainStep(inputs, targets, Batch, 0.01f, 0.9f, 5e-4f);
         return model;
@@ -86,15 +86,17 @@ public sealed class TrainingCheckpointTests
     /// <summary>Weights, BatchNorm buffers, momentum and the step counter (which drives dropout) are all a run needs:
     /// a model restored from a checkpoint takes the next step exactly as the original does.</summary>
     [TestMethod]
-    public void TrainingCheckpoint_RestoredModelContinuesBitIdentically()
+    [DataRow("plain")]
+    [DataRow("host")]
+    public void TrainingCheckpoint_RestoredModelContinuesBitIdentically(string kernels)
     {
         using var dir = new TempDir();
-        using var original = TrainedModel(seed: 1);
+        using var original = TrainedModel(seed: 1, kernels);
         var progress = new TrainingProgress(Fold: 2, Epoch: 7, Step: original.Step, Seed: 11, BestAccuracy: 0.5, BestEpoch: 6,
             Partial: new PartialEpoch(3, 1.25, 5, 12, 0.5));
         TrainingCheckpoint.Save(dir.Path, original, Info, progress);
 
-        using var restored = NetworkModel.Create(TestDevice.Cpu, original.Config, Batch, seed: 1);
+        using var restored = NetworkModel.Create(TestDevice.ByKernels(kernels), original.Config, Batch, seed: 1);
         Assert.AreEqual(progress, TrainingCheckpoint.TryLoad(dir.Path, restored, fold: 2, seed: 11));
         Assert.AreEqual(original.Step, restored.Step);
 

@@ -1,4 +1,6 @@
 using EnvNet.Kernels;
+using EnvNet.Training;
+using EnvNet.Training.Results;
 using EnvNet.Training.Cli;
 
 using static EnvNet.Tests.EnvNetRuns;
@@ -98,6 +100,21 @@ public sealed class TrainingOptionsTests
         Assert.IsFalse(File.Exists(Path.Combine(dir.Sub("run"), "run.json")), "nothing was started");
     }
 
+    /// <summary>Exit code 2 means nothing was done: no run folder, no cache folder, not even empty ones.</summary>
+    [TestMethod]
+    [DataRow("--batch", "0")]
+    [DataRow("--lr", "-1")]
+    [DataRow("--data", "/nonexistent/ESC-50")]
+    public void RefusedCommandLine_CreatesNoFolder(string option, string value)
+    {
+        using var dir = new TempDir();
+        var (code, _, error) = Cli("train", "--out", dir.Sub("runs/first"), "--cache", dir.Sub("cache"), "--model", "envnet-tiny", option, value);
+
+        Assert.AreEqual(ExitCodes.Usage, code, error);
+        StringAssert.StartsWith(error, $"error: {option}");
+        CollectionAssert.AreEqual(Array.Empty<string>(), Directory.GetFileSystemEntries(dir.Path));
+    }
+
     [TestMethod]
     public void RecipeWarmupLongerThanTheRun_SaysHowToTurnItOff()
     {
@@ -126,7 +143,7 @@ public sealed class TrainingOptionsTests
         var result = TrainOptionsValidator.Validate(new TrainArguments { Data = data, Out = dir.Sub("run"), Cache = dir.Sub("cache"), Accelerator = "cuda" });
 
         Assert.AreEqual(hasCuda, result.IsValid);
-        if (!hasCuda) StringAssert.StartsWith(result.Errors.Single(), "--accelerator: expected a Cuda device, but ILGPU finds none");
+        if (!hasCuda) StringAssert.StartsWith(result.Errors.Single(), "--accelerator: expected a CUDA device, but ILGPU finds none");
     }
 
     [TestMethod]
@@ -160,12 +177,15 @@ public sealed class TrainingOptionsTests
         }).Value!;
         File.WriteAllText(Path.Combine(run, TrainOptions.RunFileName), options.ToJson());
 
-        foreach (var option in new[] { "--epochs 5", "--bc", "--strong-augment", "--warmup-epochs 0" })
+        foreach (var option in new[] { "--bc", "--strong-augment", "--warmup-epochs 0" })
         {
             var (code, _, error) = Cli(["train", "--resume", "--out", run, .. option.Split(' ')]);
             Assert.AreEqual(ExitCodes.Usage, code);
             StringAssert.StartsWith(error, $"error: {option.Split(' ')[0]}: not allowed with --resume");
         }
+        var (shorter, _, shorterError) = Cli("train", "--resume", "--out", run, "--epochs", "5");
+        Assert.AreEqual(ExitCodes.Usage, shorter);
+        Assert.AreEqual("error: --epochs: with --resume, expected more than the run's 2000 epochs to extend it; got 5.", shorterError.Trim());
         var resumed = TrainOptionsValidator.Validate(new TrainArguments { Resume = true, Out = run, Accelerator = "cpu" }).Value!;
         Assert.AreEqual(options with { Accelerator = AcceleratorChoice.Cpu }, resumed with { Folds = options.Folds, LearningRateSteps = options.LearningRateSteps });
         CollectionAssert.AreEqual(options.Folds, resumed.Folds);
@@ -174,6 +194,42 @@ public sealed class TrainingOptionsTests
         var (again, _, againError) = Cli("train", "--data", data, "--out", run, "--cache", dir.Sub("cache"));
         Assert.AreEqual(ExitCodes.Usage, again);
         StringAssert.Contains(againError, "already holds a run; pass --resume");
+    }
+
+    /// <summary>A finished run continues to a larger --epochs: the epochs it had stay as they were, the schedule
+    /// of the new ones is that of the new length, and run.json and the log say so.</summary>
+    [TestMethod]
+    public void ResumeWithMoreEpochs_ExtendsAFinishedRun()
+    {
+        using var dir = new TempDir();
+        var run = dir.Sub("run");
+        foreach (var source in Directory.EnumerateFiles(TinyTrainingRun.Finished, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(run, Path.GetRelativePath(TinyTrainingRun.Finished, source));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(source, target);
+        }
+        var runFile = Path.Combine(run, TrainOptions.RunFileName);
+        var before = File.ReadAllText(runFile);
+
+        var (same, _, sameError) = Cli("train", "--resume", "--out", run, "--epochs", $"{TinyTrainingRun.Epochs}");
+        Assert.AreEqual(ExitCodes.Usage, same, sameError);
+        Assert.AreEqual(before, File.ReadAllText(runFile), "a refused extension changes nothing");
+
+        var (code, _, error) = Cli("train", "--resume", "--out", run, "--epochs", $"{TinyTrainingRun.Epochs + 1}");
+
+        Assert.AreEqual(ExitCodes.Success, code, error);
+        var metrics = Untimed(run);
+        CollectionAssert.AreEqual(Untimed(TinyTrainingRun.Finished), metrics[..TinyTrainingRun.Epochs], "the epochs already trained stay");
+        var added = MetricsFile.Read(Path.Combine(run, MetricsFile.FileName)).Single(r => r.Epoch == TinyTrainingRun.Epochs + 1);
+        Assert.AreEqual(0.001, added.LearningRate, 1e-12, "epoch 3 of 3 runs after 50 % of the new length: 0.01 / 10");
+        var options = TrainOptions.FromJson(File.ReadAllText(runFile), runFile);
+        Assert.AreEqual(TinyTrainingRun.Epochs + 1, options.Epochs);
+        CollectionAssert.AreEqual(new[] { TinyTrainingRun.Epochs }, options.EpochsBeforeExtension);
+        var extension = File.ReadLines(Path.Combine(run, RunConsole.LogFileName)).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Single(e => e.TryGetProperty("EpochsBefore", out _));
+        StringAssert.StartsWith(extension.GetProperty("@mt").GetString(), "Extending the run from {EpochsBefore} to {Epochs} epochs per fold");
+        Assert.AreEqual((TinyTrainingRun.Epochs, TinyTrainingRun.Epochs + 1), (extension.GetProperty("EpochsBefore").GetInt32(), extension.GetProperty("Epochs").GetInt32()));
     }
 
     [TestMethod]

@@ -26,6 +26,9 @@ public sealed class HostKernelBackend(Accelerator accelerator) : KernelBackend(a
     public override IConv2dOp Conv2d(Conv2dShape shape, bool needsInputGradient) =>
         HostTile.Supported && HostConv2dOp.Supports(shape) ? new HostConv2dOp(shape) : base.Conv2d(shape, needsInputGradient);
 
+    public override IConvBatchNormReLUOp? ConvBatchNormReLU(Conv2dShape shape, bool needsInputGradient) =>
+        HostTile.Supported && HostConv2dOp.Supports(shape) ? new HostConvBatchNormReLUOp(Accelerator, shape) : null;
+
     public override ILinearOp Linear(int maxBatch, int inFeatures, int outFeatures, bool needsInputGradient) =>
         HostTile.Supported ? new HostLinearOp(maxBatch, inFeatures, outFeatures) : base.Linear(maxBatch, inFeatures, outFeatures, needsInputGradient);
 }

@@ -13,6 +13,7 @@ public sealed class BatchNorm1d(float eps = 1e-5f, float momentum = 0.1f) : Laye
 {
     private readonly BatchNorm2d _norm = new(eps, momentum);
 
+    public float Eps => _norm.Eps;
     public Parameter Weight => _norm.Weight;
     public Parameter Bias => _norm.Bias;
     public DeviceTensor RunningMean => _norm.RunningMean;

@@ -44,6 +44,8 @@ public sealed class Conv1d : Layer
     }
 
     public Parameter Weight => LayerGuards.Built(_weight, this);
+    public int Stride => _stride;
+    public (int Left, int Right) Padding => (_padLeft, _padRight);
 
     /// <summary>Null when the layer has no bias.</summary>
     public Parameter? Bias => _hasBias ? LayerGuards.Built(_bias, this) : null;

@@ -44,6 +44,8 @@ public sealed class Conv2d : Layer
     }
 
     public Parameter Weight => LayerGuards.Built(_weight, this);
+    public (int H, int W) Stride => (_strideH, _strideW);
+    public (int H, int W) Padding => (_padH, _padW);
 
     /// <summary>The convolution's sizes for one sample, as built.</summary>
     public Conv2dShape SampleShape => MaxBatch > 0 ? _shape.WithBatch(1) : throw new InvalidOperationException("Conv2d is used before Build.");

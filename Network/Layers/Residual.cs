@@ -30,6 +30,12 @@ public sealed class Residual : Layer
         (_shortcut, _reluAfter) = (shortcut, reluAfter);
     }
 
+    /// <summary>The body's layers, named as children of this layer.</summary>
+    public IReadOnlyList<(string Name, Layer Layer)> Body => _body.Layers;
+    /// <summary>Null for the identity.</summary>
+    public (string Name, Layer Layer)? Shortcut => _shortcut;
+    public bool ReluAfter => _reluAfter;
+
     public override IEnumerable<(string Name, Layer Layer)> Children =>
         _shortcut is { } shortcut ? [.. _body.Layers, shortcut] : _body.Layers;
 

@@ -59,6 +59,13 @@ public sealed class WindowPool : Layer
     public static WindowPool GlobalAvgPool() => new(PoolKind.Average, 0, 0, 0, 0, 0, 0, 0, ceilMode: false, global: true);
 
     public PoolKind Kind => _kind;
+    /// <summary>1 or 2 for a windowed pool; 0 for <see cref="GlobalAvgPool"/>, whose window is the whole input.</summary>
+    public int Dimensions => _dimensions;
+    public bool IsGlobal => _global;
+    public (int H, int W) Kernel => (_kernelH, _kernelW);
+    public (int H, int W) Stride => (_strideH, _strideW);
+    public (int H, int W) Padding => (_padH, _padW);
+    public bool CeilMode => _ceilMode;
 
     protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {

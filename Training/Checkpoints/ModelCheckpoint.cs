@@ -6,8 +6,11 @@ using EnvNet.Network;
 namespace EnvNet.Training.Checkpoints;
 
 /// <summary>What a weights file records about the model and the run that produced it.</summary>
+/// <param name="BestEpoch">The fold's epoch of best validation accuracy so far; null in files written without it.</param>
+/// <param name="TrainingOptions">The run's options as in its run.json, so <c>envnet info</c> can show them.</param>
 public sealed record CheckpointInfo(
-    string Model, string Subset, IReadOnlyList<string> ClassNames, int Fold, int Epoch, int Seed, double ValidationAccuracy);
+    string Model, string Subset, IReadOnlyList<string> ClassNames, int Fold, int Epoch, int Seed, double ValidationAccuracy,
+    int? BestEpoch = null, double? BestValidationAccuracy = null, string? TrainingOptions = null);
 
 /// <summary>
 /// Model weights as safetensors with exactly the state_dict of the PyTorch EnvNet in
@@ -29,7 +32,16 @@ public static class ModelCheckpoint
             _ => throw new InvalidOperationException($"Unknown state entry type {entry.GetType().Name}."),
         }).ToList();
 
-    public static Dictionary<string, string> Metadata(CheckpointInfo info, ModelConfig config) => new()
+    public static Dictionary<string, string> Metadata(CheckpointInfo info, ModelConfig config)
+    {
+        var metadata = BaseMetadata(info, config);
+        if (info.BestEpoch is { } bestEpoch) metadata["best_epoch"] = Invariant(bestEpoch);
+        if (info.BestValidationAccuracy is { } best) metadata["best_validation_accuracy"] = best.ToString("R", CultureInfo.InvariantCulture);
+        if (info.TrainingOptions is { } options) metadata["training_options"] = options;
+        return metadata;
+    }
+
+    private static Dictionary<string, string> BaseMetadata(CheckpointInfo info, ModelConfig config) => new()
     {
         ["format"] = "pt", // what safetensors.torch expects to find
         ["model"] = info.Model,
@@ -70,7 +82,10 @@ public static class ModelCheckpoint
         return new CheckpointInfo(
             content.RequireMetadata("model", path), content.RequireMetadata("subset", path), classNames,
             Int("fold"), Int("epoch"), Int("seed"),
-            double.Parse(content.RequireMetadata("validation_accuracy", path), CultureInfo.InvariantCulture));
+            double.Parse(content.RequireMetadata("validation_accuracy", path), CultureInfo.InvariantCulture),
+            content.Metadata.ContainsKey("best_epoch") ? Int("best_epoch") : null,
+            content.Metadata.TryGetValue("best_validation_accuracy", out var best) ? double.Parse(best, CultureInfo.InvariantCulture) : null,
+            content.Metadata.GetValueOrDefault("training_options"));
     }
 
     /// <summary>Creates the model a checkpoint was written for and loads its weights.</summary>

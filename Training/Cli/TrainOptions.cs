@@ -17,6 +17,9 @@ public sealed record TrainOptions
     public int[] Folds { get; init; } = [1, 2, 3, 4, 5];
     public string Model { get; init; } = "envnet";
     public int Epochs { get; init; } = 600;
+    /// <summary>The run's epochs before each extension by <c>train --resume --epochs N</c>, oldest first; null for a
+    /// run never extended. The learning-rate schedule always follows <see cref="Epochs"/>.</summary>
+    public int[]? EpochsBeforeExtension { get; init; }
     public int Batch { get; init; } = EnvNetModels.Recipe.Batch;
     public double LearningRate { get; init; } = 0.01;
     public double[] LearningRateSteps { get; init; } = [0.5, 0.75];
@@ -100,12 +103,32 @@ public static class EmbeddedDefault
     public static readonly int[] Folds = [1];
 
     public static string DataDir(string cacheDir) =>
-        Path.Combine(cacheDir, $"synthetic-esc50-{Classes}c-{ClipsPerClassPerFold}x-seed{DataSeed}");
+        Path.Combine(cacheDir, $"{CacheFolder.SyntheticPrefix}{Classes}c-{ClipsPerClassPerFold}x-seed{DataSeed}");
 }
 
-/// <summary>Where envnet keeps decoded audio and generated data: $ENVNET_CACHE, else the user's cache folder.</summary>
+/// <summary>Where envnet keeps decoded audio and generated data: $ENVNET_CACHE, else the user's cache folder.
+/// Decoded clips go to <c>clips/DATASET-HASH/RATE-hz/</c>, one folder per dataset folder (its name and a hash of
+/// its full path, which <c>clips/DATASET-HASH/source.txt</c> records) and per sample rate; generated data sets to
+/// <c>synthetic-esc50-*</c> beside it.</summary>
 public static class CacheFolder
 {
+    public const string ClipsFolder = "clips";
+    public const string SourceFile = "source.txt";
+    public const string SyntheticPrefix = "synthetic-esc50-";
+
+    /// <summary>The folder of the decoded clips of <paramref name="dataDir"/> at <paramref name="sampleRate"/>,
+    /// created with the dataset's source.txt.</summary>
+    public static string PrepareClips(string cacheDir, string dataDir, int sampleRate)
+    {
+        var source = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDir));
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(source)))[..8];
+        var datasetDir = Path.Combine(cacheDir, ClipsFolder, $"{Path.GetFileName(source)}-{hash}");
+        var clipsDir = Path.Combine(datasetDir, $"{sampleRate}-hz");
+        Directory.CreateDirectory(clipsDir);
+        File.WriteAllText(Path.Combine(datasetDir, SourceFile), source + Environment.NewLine);
+        return clipsDir;
+    }
+
     public static string Default()
     {
         var configured = Environment.GetEnvironmentVariable("ENVNET_CACHE");

@@ -11,10 +11,10 @@ public static class FreqRespCommand
 {
     public static Command Create(CliContext context)
     {
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "Weights file (fold-K/best.safetensors or last.safetensors of a run)." };
-        var output = new Option<string>("--out") { Description = "Folder for freqresp.csv, freqresp_summary.csv and freqresp/*.png|gif.", DefaultValueFactory = _ => "." };
-        var batch = new Option<int>("--batch") { Description = "Tones per forward pass.", DefaultValueFactory = _ => 50 };
-        var accelerator = new Option<string>("--accelerator") { Description = "auto, cuda, opencl, cpu (host kernels) or ilgpu-cpu (ILGPU's simulated GPU).", DefaultValueFactory = _ => "auto" };
+        var checkpoint = new Option<string?>("--checkpoint") { HelpName = "FILE", Description = "Weights file (fold-K/best.safetensors or last.safetensors of a run)." };
+        var output = new Option<string>("--out") { HelpName = "DIR", Description = "Folder for freqresp.csv, freqresp_summary.csv and freqresp/*.png|gif.", DefaultValueFactory = _ => "." };
+        var batch = new Option<int>("--batch") { HelpName = "N", Description = "Tones per forward pass.", DefaultValueFactory = _ => 50 };
+        var accelerator = CommonOptions.Accelerator();
         var command = new Command("freqresp",
             "Frequency response of a checkpoint's learned filter bank (feature_conv) to 200 log-spaced tones: CSV, heatmap, centre frequencies against mel.")
         {
