@@ -24,6 +24,10 @@ public sealed class Concat(IEnumerable<(string Name, Layer Layer)> branches, boo
 
     public override IEnumerable<(string Name, Layer Layer)> Children => _branches;
 
+    /// <summary>The branches' activations, the joined output, the gradient split back per branch and the summed input gradient.</summary>
+    public override long ActivationElements => base.ActivationElements + 2 * ShapeUtil.Elements(OutputShape)
+        + (NeedsInputGradient ? ShapeUtil.Elements(InputShape) : 0);
+
     protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
         if (_branches.Count == 0) throw new ArgumentException("Concat needs at least one branch.");

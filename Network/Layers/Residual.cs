@@ -39,6 +39,10 @@ public sealed class Residual : Layer
     public override IEnumerable<(string Name, Layer Layer)> Children =>
         _shortcut is { } shortcut ? [.. _body.Layers, shortcut] : _body.Layers;
 
+    /// <summary>Both paths' activations, the sum (and with the ReLU its output and gradient) and the summed input gradient.</summary>
+    public override long ActivationElements => base.ActivationElements + (_reluAfter ? 3 : 1) * ShapeUtil.Elements(OutputShape)
+        + (NeedsInputGradient ? ShapeUtil.Elements(InputShape) : 0);
+
     protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
         var bodyShape = _body.Build(device, inputShape, maxBatch, needsInputGradient);
