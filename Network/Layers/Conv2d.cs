@@ -47,6 +47,9 @@ public sealed class Conv2d : Layer
     public (int H, int W) Stride => (_strideH, _strideW);
     public (int H, int W) Padding => (_padH, _padW);
 
+    /// <summary>The convolution's sizes for one sample, as built.</summary>
+    public Conv2dShape SampleShape => MaxBatch > 0 ? _shape.WithBatch(1) : throw new InvalidOperationException("Conv2d is used before Build.");
+
     /// <summary>Null when the layer has no bias.</summary>
     public Parameter? Bias => _hasBias ? LayerGuards.Built(_bias, this) : null;
 

@@ -78,7 +78,7 @@ public static class BenchCommand
                 status("comparing the first kernels");
                 rows = KernelSelfCheck.Run(device, parsed.GetValue(batch), row =>
                     {
-                        print($"{row.Shape,-26} {row.Kernel,-16} max rel error {row.MaxRelativeError:E2} {(row.Passed ? "ok" : "FAILED")}");
+                        print($"{row.Shape,-48} {row.Kernel,-16} max rel error {row.MaxRelativeError:E2} {(row.Passed ? "ok" : "FAILED")}");
                         status($"{Wording.Count(++done, "comparison")} done");
                     },
                     print);

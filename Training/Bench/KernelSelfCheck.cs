@@ -1,5 +1,6 @@
 using EnvNet.Kernels;
 using EnvNet.Network;
+using EnvNet.Network.Layers;
 
 namespace EnvNet.Training.Bench;
 
@@ -9,7 +10,7 @@ public sealed record SelfCheckRow(string Shape, string Kernel, double MaxRelativ
 /// <summary>
 /// <c>envnet selfcheck</c>: runs the tiled convolution kernels and the plain one-thread-per-output kernels (the
 /// references of the test suite) on fresh random data on the chosen accelerator, for the convolutions of EnvNet and
-/// EnvNet-v2 at a small batch, and the tiled GEMM with its K split and fused bias against the naive GEMM for the fully
+/// EnvNet-v2 (read off the registry's models) at a small batch, and the tiled GEMM with its K split and fused bias against the naive GEMM for the fully
 /// connected layers at batch 64 (the split depends on the rows), and reports max |tiled − plain| / max |plain| per kernel. Both are float32 sums of the
 /// same terms in different orders, so they agree to about (terms)·2^-24 relative; <see cref="Tolerance"/> leaves a
 /// wide margin yet fails on any missing or misplaced term. Outputs are poisoned with NaN first, so an element a
@@ -20,33 +21,29 @@ public static class KernelSelfCheck
 {
     public const double Tolerance = 1e-4;
 
-    /// <summary>(name, per-sample shape at batch 1) for EnvNet's and EnvNet-v2's convolutions that take the tiled path.</summary>
-    public static IReadOnlyList<(string Name, Conv2dShape Shape)> Convolutions { get; } =
-    [
-        ("envnet conv1", new Conv2dShape(1, 1, 1, 24014, 40, 1, 8)),
-        ("envnet conv2", new Conv2dShape(1, 40, 1, 24007, 40, 1, 8)),
-        ("envnet conv3", new Conv2dShape(1, 1, 40, 150, 50, 8, 13)),
-        ("envnet conv4", new Conv2dShape(1, 50, 11, 46, 50, 1, 5)),
-        ("envnet-v2 conv1", new Conv2dShape(1, 1, 1, 66650, 32, 1, 64, sw: 2)),
-        ("envnet-v2 conv2", new Conv2dShape(1, 32, 1, 33294, 64, 1, 16, sw: 2)),
-        ("envnet-v2 conv3", new Conv2dShape(1, 1, 64, 260, 32, 8, 8)),
-        ("envnet-v2 conv4", new Conv2dShape(1, 32, 57, 253, 32, 8, 8)),
-        ("envnet-v2 conv5", new Conv2dShape(1, 32, 10, 82, 64, 1, 4)),
-        ("envnet-v2 conv6", new Conv2dShape(1, 64, 10, 79, 64, 1, 4)),
-        ("envnet-v2 conv7", new Conv2dShape(1, 64, 10, 38, 128, 1, 2)),
-        ("envnet-v2 conv8", new Conv2dShape(1, 128, 10, 37, 128, 1, 2)),
-        ("envnet-v2 conv9", new Conv2dShape(1, 128, 10, 18, 256, 1, 2)),
-        ("envnet-v2 conv10", new Conv2dShape(1, 256, 10, 17, 256, 1, 2)),
-    ];
+    /// <summary>The models whose layers the check covers: EnvNet's and EnvNet-v2's, for ESC-50.</summary>
+    private static readonly string[] CheckedModels = ["envnet", "envnet-v2"];
 
-    /// <summary>(name, in, out) of the fully connected layers whose products the GEMM check covers.</summary>
-    public static IReadOnlyList<(string Name, int In, int Out)> FullyConnected { get; } =
-    [
-        ("envnet fc5", 7700, 4096),
-        ("envnet fc6", 4096, 4096),
-        ("envnet fc7", 4096, 50),
-        ("envnet-v2 fc11", 20480, 4096),
-    ];
+    /// <summary>(model and layer name, per-sample shape at batch 1) of every distinct convolution of
+    /// <see cref="CheckedModels"/>, read off their built layers.</summary>
+    public static IReadOnlyList<(string Name, Conv2dShape Shape)> Convolutions => ModelLayers.Value.Convolutions;
+
+    /// <summary>(model and layer name, in, out) of every distinct fully connected layer of <see cref="CheckedModels"/>,
+    /// whose products the GEMM check covers.</summary>
+    public static IReadOnlyList<(string Name, int In, int Out)> FullyConnected => ModelLayers.Value.FullyConnected;
+
+    private static readonly Lazy<(List<(string, Conv2dShape)> Convolutions, List<(string, int, int)> FullyConnected)> ModelLayers = new(() =>
+    {
+        var layers = CheckedModels.SelectMany(model => NetworkModel.Inspect(ModelRegistry.Config(model, 50),
+            network => Descendants(network, model + " ").ToList())).ToList();
+        return (
+            layers.Where(l => l.Layer is Conv2d).Select(l => (l.Name, ((Conv2d)l.Layer).SampleShape)).DistinctBy(l => l.SampleShape).ToList(),
+            layers.Where(l => l.Layer is Linear).Select(l => (l.Name, ((Linear)l.Layer).InFeatures, ((Linear)l.Layer).OutFeatures))
+                .DistinctBy(l => (l.InFeatures, l.OutFeatures)).ToList());
+    });
+
+    private static IEnumerable<(string Name, Layer Layer)> Descendants(Layer layer, string prefix) =>
+        layer.NamedChildren.SelectMany(c => Descendants(c.Layer, $"{prefix}{c.Name}.").Prepend(($"{prefix}{c.Name}", c.Layer)));
 
     /// <summary>Rows of the GEMM check: the training batch, which sets the K split.</summary>
     public const int GemmRows = 64;
