@@ -8,6 +8,8 @@
 #   dotnet pwsh ./build.ps1 bench [ARGS]     # envnet bench ARGS
 #   dotnet pwsh ./build.ps1 publish          # self-contained single-file envnet for linux-x64 and win-x64 in artifacts/
 #   dotnet pwsh ./build.ps1 pack             # the .NET tool package (dotnet tool install envnet) in artifacts/nuget/
+#   dotnet pwsh ./build.ps1 install [ARGS]   # pack, then install (or replace) the envnet .NET tool for this user; ARGS
+#                                            # go to 'dotnet tool install' (e.g. --tool-path DIR instead of --global)
 #   dotnet pwsh ./build.ps1 clean            # build outputs, artifacts/ and TestResults/
 #
 # Arguments after the target go to the command unchanged (no param block, so PowerShell does not try to bind
@@ -59,6 +61,17 @@ switch ($target) {
         Invoke-Dotnet pack $training -c Release -o (Join-Path $artifacts 'nuget') @rest
         Write-Host "install with: dotnet tool install --global --add-source $(Join-Path $artifacts 'nuget') EnvNet.Gpu"
     }
+    'install' {
+        # A version of its own per install, so NuGet's package cache never hands back an earlier build of the same version.
+        $version = "0.1.0-local.$((Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss'))"
+        $feed = Join-Path $artifacts 'nuget'
+        Invoke-Dotnet pack $training -c Release -o $feed "-p:Version=$version"
+        $scope = if ($rest -contains '--tool-path') { @() } else { @('--global') }
+        Write-Host "> dotnet tool uninstall $($scope + $rest -join ' ') EnvNet.Gpu (if installed)" -ForegroundColor DarkGray
+        & dotnet tool uninstall @scope @rest EnvNet.Gpu *> $null
+        Invoke-Dotnet tool install @scope @rest --add-source $feed --version $version EnvNet.Gpu
+        if ($scope) { Write-Host "envnet is in $(Join-Path ([Environment]::GetFolderPath('UserProfile')) '.dotnet' 'tools'); put that folder on PATH if 'envnet' is not found." }
+    }
     'clean' {
         Invoke-Dotnet clean $solution -c Release -v q
         Invoke-Dotnet clean $solution -c Debug -v q
@@ -67,7 +80,7 @@ switch ($target) {
         }
     }
     default {
-        Write-Error "unknown target '$target'; expected build, test, train, bench, publish, pack or clean" -ErrorAction Continue
+        Write-Error "unknown target '$target'; expected build, test, train, bench, publish, pack, install or clean" -ErrorAction Continue
         exit 2
     }
 }

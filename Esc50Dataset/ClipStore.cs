@@ -39,8 +39,9 @@ public sealed class ClipStore
     /// EnvNet-v2), using and filling the cache in <paramref name="cacheDir"/>. <paramref name="trimSilence"/>
     /// (default on, as the recipe) removes leading and trailing exact zeros.
     /// </summary>
+    /// <param name="clipsDone">Called, from the loading threads, with the number of clips done so far (for progress).</param>
     public static ClipStore Load(Esc50Metadata metadata, int sampleRate, string cacheDir, bool skipBad, Action<string>? log = null,
-        bool trimSilence = true)
+        bool trimSilence = true, Action<int>? clipsDone = null)
     {
         ClipPreprocessor.CheckTargetRate(sampleRate);
         var clock = Stopwatch.StartNew();
@@ -56,7 +57,7 @@ public sealed class ClipStore
         var infos = metadata.Clips;
         var loaded = new LoadedClip?[infos.Count];
         var errors = new DatasetException?[infos.Count];
-        int cacheHits = 0;
+        int cacheHits = 0, done = 0;
 
         Parallel.For(0, infos.Count, (i, loop) =>
         {
@@ -86,6 +87,7 @@ public sealed class ClipStore
                 if (!skipBad)
                     loop.Stop();
             }
+            clipsDone?.Invoke(Interlocked.Increment(ref done));
         });
 
         var skipped = new List<string>(metadata.SkippedReasons);

@@ -9,7 +9,7 @@ public sealed record ClipInfo(int Row, string FileName, int Fold, int Target, st
 /// <summary>
 /// The validated contents of an ESC-50 style dataset folder: meta/esc50.csv and audio/*.wav.
 /// Classes are the targets present, in ascending target order: a clip's label is the rank of its target, so the
-/// full ESC-50 keeps its targets 0..49 as labels and a subset (esc50-mini, ESC-10) gets labels 0..K-1.
+/// full ESC-50 keeps its targets 0..49 as labels and a subset (ESC-10, or a sample of a few classes) gets labels 0..K-1.
 /// </summary>
 public sealed class Esc50Metadata
 {

@@ -30,7 +30,8 @@ public static class SyntheticEsc50
     private const double LowestBandHz = 300;
     private const double BandSpanOctaves = 3; // 300 Hz to 2.4 kHz: harmonics stay inside EnvNet's 8 kHz band at 16 kHz
 
-    public static void Write(string outDir, int classes, int clipsPerClassPerFold, int seed)
+    /// <param name="clipsDone">Called, from the writing threads, with the number of clips written so far (for progress).</param>
+    public static void Write(string outDir, int classes, int clipsPerClassPerFold, int seed, Action<int>? clipsDone = null)
     {
         if (classes < 1 || classes > Esc50Metadata.MaxTarget + 1)
             throw new ArgumentOutOfRangeException(nameof(classes), classes, $"expected 1..{Esc50Metadata.MaxTarget + 1}");
@@ -51,11 +52,13 @@ public static class SyntheticEsc50
                         target < Esc50Metadata.Esc10ClassCount, sourceId.ToString(CultureInfo.InvariantCulture), "A"));
                 }
 
+        var written = 0;
         Parallel.For(0, rows.Count, n =>
         {
             // one generator per clip, so the files do not depend on the order they are written in
             var random = ExampleRandom.ForExample(seed, rows[n].Target, n);
             WriteWav(Path.Combine(audioDir, rows[n].FileName), Synthesize(rows[n].Target, classes, ref random));
+            clipsDone?.Invoke(Interlocked.Increment(ref written));
         });
         WriteCsv(Path.Combine(outDir, Esc50Metadata.CsvRelativePath), rows.OrderBy(r => r.FileName, StringComparer.Ordinal));
     }

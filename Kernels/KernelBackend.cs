@@ -28,6 +28,11 @@ public class KernelBackend(Accelerator accelerator)
     public virtual IDropoutOps Dropout => DropoutOps.For(Accelerator);
     public virtual ILossOps Loss => LossOps.For(Accelerator);
     public virtual ISgdOps Sgd => SgdOps.For(Accelerator);
+    public virtual IAdamOps Adam => AdamOps.For(Accelerator);
+    public virtual IConv1dOps Conv1d => Conv1dOps.For(Accelerator);
+    public virtual IChannelBiasOps ChannelBias => ChannelBiasOps.For(Accelerator);
+    public virtual IWindowPoolOps WindowPool => WindowPoolOps.For(Accelerator);
+    public virtual IBranchOps Branch => BranchOps.For(Accelerator);
 
     /// <summary>A convolution for <paramref name="shape"/> (N = the largest batch).</summary>
     public virtual IConv2dOp Conv2d(Conv2dShape shape, bool needsInputGradient) => new PlainConv2dOp(Conv2dOps.For(Accelerator), shape);

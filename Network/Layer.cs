@@ -41,6 +41,10 @@ public abstract class Layer : IDisposable
         MaxBatch = maxBatch;
         NeedsInputGradient = needsInputGradient;
         OutputShape = OnBuild(device, inputShape, maxBatch, needsInputGradient);
+        if (OutputShape.Any(d => d < 1))
+            throw new ArgumentException(
+                $"{GetType().Name} gets input {ShapeUtil.Format(inputShape)} and would output {ShapeUtil.Format(OutputShape)}; " +
+                "the input is too short for this layer's kernels, strides or pools.");
         return OutputShape;
     }
 
@@ -65,15 +69,43 @@ public abstract class Layer : IDisposable
         foreach (var (_, child) in Children) child.ResetParameters(rng);
     }
 
-    /// <summary>Named sub-layers of a container.</summary>
+    /// <summary>Named sub-layers of a container; one named "" lends its children's names to this one (see
+    /// <see cref="StateDict"/>).</summary>
     public virtual IEnumerable<(string Name, Layer Layer)> Children => [];
+
+    /// <summary>Learnable values of this layer and the layers below it (BatchNorm's running statistics are buffers, not
+    /// parameters, as in PyTorch's <c>parameters()</c>).</summary>
+    public long ParameterCount => NamedParameters().Sum(p => ShapeUtil.Elements(p.Parameter.Shape));
+
+    /// <summary>Floats per sample that a built layer keeps for a training step, for the memory estimate: a leaf keeps
+    /// its output and, where it passes one on, its input gradient; a container, what its children keep. A layer that
+    /// keeps less (a view) or more overrides this.</summary>
+    public virtual long ActivationElements => Children.Any()
+        ? Children.Sum(c => c.Layer.ActivationElements)
+        : ShapeUtil.Elements(OutputShape) + (NeedsInputGradient ? ShapeUtil.Elements(InputShape) : 0);
+
+    /// <summary>The layer at a dotted path of child names below this one ("feature_conv", "module.0"), with names as
+    /// in <see cref="StateDict"/> (the children of a child named "" count as this layer's).</summary>
+    public Layer Find(string path)
+    {
+        var layer = this;
+        foreach (var name in path.Split('.'))
+            layer = layer.NamedChildren.FirstOrDefault(c => c.Name == name).Layer
+                ?? throw new ArgumentException(
+                    $"No layer '{path}': '{name}' is not among [{string.Join(", ", layer.NamedChildren.Select(c => c.Name))}].", nameof(path));
+        return layer;
+    }
+
+    /// <summary>The children by the names their state takes: those of a child named "" in its place.</summary>
+    public IEnumerable<(string Name, Layer Layer)> NamedChildren =>
+        Children.SelectMany(c => c.Name.Length == 0 ? c.Layer.NamedChildren : [c]);
 
     /// <summary>All learnable tensors below this layer with their full dotted names.</summary>
     public IEnumerable<(string Name, Parameter Parameter)> NamedParameters(string prefix = "")
     {
         foreach (var (name, p) in LocalParameters) yield return (prefix + name, p);
         foreach (var (name, child) in Children)
-            foreach (var entry in child.NamedParameters(prefix + name + ".")) yield return entry;
+            foreach (var entry in child.NamedParameters(ChildPrefix(prefix, name))) yield return entry;
     }
 
     /// <summary>The state_dict in PyTorch order: for each module its parameters, then its buffers, then its children.</summary>
@@ -82,8 +114,39 @@ public abstract class Layer : IDisposable
         foreach (var (name, p) in LocalParameters) yield return new TensorState(prefix + name, p.Value);
         foreach (var entry in LocalBuffers) yield return entry with { Name = prefix + entry.Name };
         foreach (var (name, child) in Children)
-            foreach (var entry in child.StateDict(prefix + name + ".")) yield return entry;
+            foreach (var entry in child.StateDict(ChildPrefix(prefix, name))) yield return entry;
     }
+
+    /// <summary>Builds one child; a build error names the child's dotted path ("classifier.pool4: MaxPool2d gets ..."),
+    /// so a model that does not fit its input says where.</summary>
+    protected static int[] BuildChild(string name, Layer child, ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
+    {
+        try
+        {
+            return child.Build(device, inputShape, maxBatch, needsInputGradient);
+        }
+        catch (ArgumentException e)
+        {
+            // A child named "" adds no name (as in StateDict).
+            var path = (e.Data[LayerPathKey] as string, name) switch
+            {
+                (null, "") => child.GetType().Name,
+                (null, _) => name,
+                ({ } inner, "") => inner,
+                ({ } inner, _) => $"{name}.{inner}",
+            };
+            var wrapped = new ArgumentException($"{path}: {e.Data[LayerErrorKey] as string ?? e.Message}", e);
+            wrapped.Data[LayerPathKey] = path;
+            wrapped.Data[LayerErrorKey] = e.Data[LayerErrorKey] as string ?? e.Message;
+            throw wrapped;
+        }
+    }
+
+    private const string LayerPathKey = "EnvNet.LayerPath", LayerErrorKey = "EnvNet.LayerError";
+
+    /// <summary>A child named "" adds no name of its own: its state sits under its parent's names, as the tensors of a
+    /// PyTorch forward that calls torch.cat on submodules' outputs without a module for the cat.</summary>
+    private static string ChildPrefix(string prefix, string name) => name.Length == 0 ? prefix : prefix + name + ".";
 
     public virtual void Dispose()
     {
@@ -104,9 +167,9 @@ public class Sequential(IEnumerable<(string Name, Layer Layer)> layers) : Layer
     {
         var shape = inputShape;
         var needsGradient = needsInputGradient;
-        foreach (var (_, layer) in _layers)
+        foreach (var (name, layer) in _layers)
         {
-            shape = layer.Build(device, shape, maxBatch, needsGradient);
+            shape = BuildChild(name, layer, device, shape, maxBatch, needsGradient);
             // Every layer after the first receives an activation that depends on parameters, so needs its gradient.
             needsGradient = true;
         }

@@ -7,7 +7,7 @@ namespace EnvNet.Network;
 /// start at zero, which reproduces PyTorch's first step (buf = g); they are checkpointed as
 /// "&lt;param name&gt;.momentum_buffer". Weight decay applies to every parameter given, as with one PyTorch param group.
 /// </summary>
-public sealed class SgdOptimizer : IDisposable
+public sealed class SgdOptimizer : IOptimizer
 {
     private readonly List<(Parameter Parameter, DeviceTensor Buffer)> _slots = [];
     private readonly List<TensorState> _state = [];
@@ -31,6 +31,8 @@ public sealed class SgdOptimizer : IDisposable
 
     /// <summary>The momentum buffers in parameter order, named "&lt;param name&gt;.momentum_buffer".</summary>
     public IReadOnlyList<TensorState> State => _state;
+
+    IReadOnlyList<StateEntry> IOptimizer.State => _state;
 
     /// <summary>Updates every parameter from its current gradient (one kernel per tensor, no synchronisation).</summary>
     public void Step(float learningRate, float momentum, float weightDecay)

@@ -8,8 +8,8 @@ namespace EnvNet.Training;
 
 /// <summary>
 /// How a run talks to the person watching: readable Serilog lines on the console, the same events as compact JSON
-/// (CLEF, one object per line) in the run folder, and a per-epoch progress bar only on an interactive terminal
-/// (plain lines when output is redirected or CI=true).
+/// (CLEF, one object per line) in the run folder, and progress bars (decoding, each epoch, validation) only on an
+/// interactive terminal (plain lines when output is redirected or CI=true).
 /// </summary>
 public static class RunConsole
 {
@@ -34,28 +34,99 @@ public static class RunConsole
         return configuration.CreateLogger();
     }
 
-    /// <summary>Runs one epoch's batch loop, showing a progress bar where the console is interactive.</summary>
-    /// <param name="body">Runs the batches and calls the action it is given after each, with the running loss.</param>
-    public static void WithProgress(string description, int totalBatches, int completedBatches, Action<Action<double>> body)
+    /// <summary>How long a phase runs before its first plain progress line, and how often lines follow, so that
+    /// CI logs show a long phase moving without a line for every short one.</summary>
+    private static readonly TimeSpan FirstPlainLine = TimeSpan.FromSeconds(1), PlainLineEvery = TimeSpan.FromSeconds(10);
+
+    /// <summary>Runs a phase of <paramref name="total"/> steps: on an interactive terminal a bar with counts, elapsed
+    /// and remaining time; otherwise "description: done/total" through <paramref name="plainLine"/> once the phase
+    /// has run a second, then every 10 s.</summary>
+    /// <param name="body">Does the work and calls the action it is given with the number of steps done (from any
+    /// thread) and, optionally, a new description.</param>
+    public static void Phase(string description, int total, Action<string>? plainLine, Action<Action<int, string?>> body, int alreadyDone = 0)
     {
         if (!IsInteractive)
         {
-            body(_ => { });
+            var plain = new PlainProgress(description, plainLine);
+            body((done, _) => plain.Report($"{done}/{total}"));
             return;
         }
-        AnsiConsole.Progress()
-            .AutoClear(true)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
-                new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(context =>
-            {
-                var task = context.AddTask(description, maxValue: totalBatches);
-                task.Value = completedBatches;
-                body(loss =>
+        try
+        {
+            AnsiConsole.Progress()
+                .AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new CountColumn(), new PercentageColumn(),
+                    new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(context =>
                 {
-                    task.Description = $"{description} loss {loss:F3}";
-                    task.Increment(1);
+                    var task = context.AddTask(Markup.Escape(description), maxValue: total);
+                    task.Value = alreadyDone;
+                    body((done, newDescription) =>
+                    {
+                        if (newDescription is not null) task.Description = Markup.Escape(newDescription);
+                        task.Value = done;
+                    });
                 });
-            });
+        }
+        finally
+        {
+            RestoreTerminal();
+        }
+    }
+
+    /// <summary>Runs work of unknown length: on an interactive terminal a spinner with a status that
+    /// <paramref name="body"/> updates, and the lines it prints above it; otherwise the lines go to
+    /// <paramref name="output"/> and the status, as in <see cref="Phase"/>, to <paramref name="plainLine"/>.</summary>
+    /// <param name="body">Does the work, given an action that sets the status and one that prints a result line.</param>
+    public static void Activity(string description, TextWriter output, Action<string>? plainLine, Action<Action<string>, Action<string>> body)
+    {
+        if (!IsInteractive)
+        {
+            body(new PlainProgress(description, plainLine).Report, output.WriteLine);
+            return;
+        }
+        try
+        {
+            AnsiConsole.Status().Start(Markup.Escape(description), context =>
+                body(status => context.Status(Markup.Escape($"{description}: {status}")), line => AnsiConsole.WriteLine(line)));
+        }
+        finally
+        {
+            RestoreTerminal();
+        }
+    }
+
+    /// <summary>Shows the cursor again, which Spectre's live display hides; called on every way out, a second Ctrl-C
+    /// included, so the terminal is never left without one.</summary>
+    public static void RestoreTerminal()
+    {
+        if (IsInteractive) Console.Write("\u001b[?25h");
+    }
+
+    /// <summary>"description: state" lines, the first once the work has run <see cref="FirstPlainLine"/>, then at
+    /// most one every <see cref="PlainLineEvery"/>; reports from several threads are fine.</summary>
+    private sealed class PlainProgress(string description, Action<string>? plainLine)
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private readonly Lock _gate = new();
+        private TimeSpan _nextLine = FirstPlainLine;
+
+        public void Report(string state)
+        {
+            if (plainLine is null || _clock.Elapsed < _nextLine) return;
+            lock (_gate)
+            {
+                if (_clock.Elapsed < _nextLine) return;
+                _nextLine = _clock.Elapsed + PlainLineEvery;
+                plainLine($"{description}: {state}");
+            }
+        }
+    }
+
+    /// <summary>"done/total" beside the bar.</summary>
+    private sealed class CountColumn : ProgressColumn
+    {
+        public override Spectre.Console.Rendering.IRenderable Render(Spectre.Console.Rendering.RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            new Text($"{task.Value:0}/{task.MaxValue:0}");
     }
 }

@@ -5,7 +5,7 @@ namespace EnvNet.Training;
 /// <summary>
 /// Turns the first Ctrl-C (SIGINT) or SIGTERM into a stop request that the training loop honours at the next
 /// batch boundary, after which it saves a checkpoint and exits with 128 + the signal number. A second signal
-/// terminates the process at once, for when waiting is not wanted.
+/// ends the process at once (same exit code), for when waiting is not wanted, with the terminal's cursor shown.
 /// </summary>
 public sealed class StopSignal : IDisposable
 {
@@ -27,11 +27,26 @@ public sealed class StopSignal : IDisposable
 
     private void OnSignal(PosixSignalContext context)
     {
-        if (Received is not null) return; // second signal: let the default handler terminate the process
+        if (Received is not null)
+        {
+            // Second signal: end at once. Holding the console writer's lock keeps a progress bar's render thread from
+            // hiding the cursor again between showing it and exiting. Environment.Exit would wait for this handler to
+            // return, so on Unix the process ends through _exit; elsewhere the default handler ends it.
+            lock (Console.Out)
+            {
+                RunConsole.RestoreTerminal();
+                Console.Out.Flush();
+                if (!OperatingSystem.IsWindows()) ExitNow(ExitCode);
+            }
+            return;
+        }
         Received = context.Signal;
         context.Cancel = true;
         _stop.Cancel();
     }
+
+    [DllImport("libc", EntryPoint = "_exit")]
+    private static extern void ExitNow(int status);
 
     public void Dispose()
     {

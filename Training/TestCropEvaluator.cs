@@ -17,12 +17,12 @@ public sealed record EvaluationResult(double Loss, double Accuracy, ConfusionMat
 /// </summary>
 public sealed class TestCropEvaluator
 {
-    private readonly EnvNetModel _model;
+    private readonly NetworkModel _model;
     private readonly int _crops;
     private readonly float[] _inputs;
     private readonly float[] _logits;
 
-    public TestCropEvaluator(EnvNetModel model, int crops)
+    public TestCropEvaluator(NetworkModel model, int crops)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(crops, 1);
         _model = model;
@@ -31,7 +31,8 @@ public sealed class TestCropEvaluator
         _logits = new float[model.MaxBatch * model.Config.Classes];
     }
 
-    public EvaluationResult Evaluate(IReadOnlyList<LoadedClip> clips, IReadOnlyList<string> classNames)
+    /// <param name="clipsDone">Called with the number of clips evaluated so far (for progress).</param>
+    public EvaluationResult Evaluate(IReadOnlyList<LoadedClip> clips, IReadOnlyList<string> classNames, Action<int>? clipsDone = null)
     {
         var classes = _model.Config.Classes;
         var inputLength = _model.Config.InputLength;
@@ -58,6 +59,7 @@ public sealed class TestCropEvaluator
                 owners[rows++] = c;
                 if (rows == _model.MaxBatch) Flush();
             }
+            clipsDone?.Invoke(c + 1);
         }
         if (rows > 0) Flush();
 

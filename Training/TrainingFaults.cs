@@ -24,7 +24,7 @@ public sealed class TrainingDivergedException(string message) : Exception(messag
 }
 
 /// <summary>The accelerator ran out of memory while training: the message names the batch size and the memory an
-/// EnvNet training step needs by <see cref="EnvNetModel.EstimateTrainingBytes"/>. Exit code 4.</summary>
+/// EnvNet training step needs by <see cref="NetworkModel.EstimateTrainingBytes"/>. Exit code 4.</summary>
 public sealed class DeviceOutOfMemoryException(string message, Exception inner) : Exception(message, inner)
 {
     /// <summary>Whether <paramref name="error"/> (or an exception inside it) is an allocation failure of the
@@ -39,9 +39,9 @@ public sealed class DeviceOutOfMemoryException(string message, Exception inner) 
         _ => error.InnerException is { } inner && IsOutOfMemory(inner, accelerator),
     };
 
-    public static DeviceOutOfMemoryException For(Exception error, ComputeDevice device, EnvNetConfig config, int batch)
+    public static DeviceOutOfMemoryException For(Exception error, ComputeDevice device, ModelConfig config, int batch)
     {
-        var needed = EnvNetModel.EstimateTrainingBytes(config, batch);
+        var needed = NetworkModel.EstimateTrainingBytes(config, batch);
         // The CPU accelerator reports no limit of its own (long.MaxValue): its memory is the host's.
         var available = device.Type == AcceleratorType.CPU
             ? $"the host has {Mebibytes(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)} MiB"

@@ -23,9 +23,22 @@ public enum TrainingOutcome { Completed, Stopped }
 public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHook> hooks, ILogger log, CancellationToken stop)
 {
     private readonly MetricsFile _metrics = new(Path.Combine(options.OutDir, MetricsFile.FileName));
+    private readonly RunEta _eta = new();
 
     /// <summary>The seed of one fold's model and data stream, fixed across processes and machines.</summary>
     public static int FoldSeed(int seed, int fold) => unchecked(seed * 1_000_003 + fold);
+
+    /// <summary>The update rule for the log, worded as the model table words it (<see cref="TrainingRecipe.ToString"/>).</summary>
+    private static string OptimizerName(TrainOptions options)
+    {
+        var momentum = options.Momentum.ToString("G12", System.Globalization.CultureInfo.InvariantCulture);
+        return options.Optimizer switch
+        {
+            OptimizerKind.Adam => $"Adam (β1 {momentum})",
+            OptimizerKind.SgdMomentum => $"SGD momentum {momentum}",
+            _ => $"SGD-Nesterov {momentum}",
+        };
+    }
 
     public static LearningRateSchedule Schedule(TrainOptions options) =>
         new(options.LearningRate, options.LearningRateSteps, options.Epochs, options.WarmupEpochs);
@@ -39,7 +52,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
     public TrainingOutcome Run()
     {
         var metadata = LoadMetadata(options, log);
-        var config = EnvNetConfig.ByName(options.Model, metadata.ClassCount);
+        var config = ModelRegistry.Config(options.Model, metadata.ClassCount);
 
         using var device = ComputeDevice.Create(options.Accelerator);
         var deviceLog = log.ForContext("Accelerator", device.Description);
@@ -49,19 +62,26 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         WriteRunFile(options);
         deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
             config.Name, config.Classes, config.SampleRate, config.InputLength, device.Description);
-        log.Information("{Epochs} epochs, batch {Batch}, learning rate {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
-            options.Epochs, options.Batch, Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
+        log.Information("{Epochs} {EpochsNoun} per fold, batch {Batch}, {Optimizer}, learning rate: {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
+            options.Epochs, Wording.Noun(options.Epochs, "epoch"), options.Batch,
+            OptimizerName(options),
+            Schedule(options).Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 
-        var store = ClipStore.Load(metadata, config.SampleRate, options.CacheDir, options.SkipBad, message => log.Information("{DatasetMessage}", message));
+        ClipStore store = null!;
+        RunConsole.Phase($"loading clips at {config.SampleRate} Hz", metadata.Clips.Count, line => log.Information("{Progress}", line), report =>
+            store = ClipStore.Load(metadata, config.SampleRate, CacheFolder.PrepareClips(options.CacheDir, options.DataDir, config.SampleRate),
+                options.SkipBad, message => log.Information("{DatasetMessage}", message), clipsDone: done => report(done, null)));
         if (store.SkippedCount > 0)
-            log.Warning("Skipped {Skipped} unreadable clips (--skip-bad): {Reasons}", store.SkippedCount, store.SkippedReasons);
+            log.Warning("Skipped {Skipped} unreadable {ClipsNoun} (--skip-bad): {Reasons}", store.SkippedCount, Wording.Noun(store.SkippedCount, "clip"), store.SkippedReasons);
 
-        foreach (var fold in options.Folds)
+        for (var f = 0; f < options.Folds.Length; f++)
         {
+            var fold = options.Folds[f];
             TrainingOutcome outcome;
             try
             {
-                outcome = TrainFold(device, config, store, metadata.ClassNames, fold, deviceLog.ForContext("Fold", fold));
+                outcome = TrainFold(device, config, store, metadata.ClassNames, fold, foldsAfter: options.Folds.Length - f - 1,
+                    deviceLog.ForContext("Fold", fold));
             }
             catch (Exception e) when (DeviceOutOfMemoryException.IsOutOfMemory(e, device.Type))
             {
@@ -73,8 +93,8 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
         var summary = RunSummary.FromMetrics(_metrics.ReadAll(), options.Epochs);
         var (mean, std) = RunSummary.MeanAndStd(summary.Select(s => s.FinalAccuracy).ToList());
-        deviceLog.Information("Cross-validation finished ({Folds} fold(s)): final validation accuracy {MeanAccuracy:P1}{Spread}; results in {RunDir}",
-            summary.Count, mean, std is { } s ? $" ± {s:P1}" : "", options.OutDir);
+        deviceLog.Information("Cross-validation finished ({Folds} {FoldsNoun}): final validation accuracy {MeanAccuracy:P1}{Spread}; results in {RunDir}",
+            summary.Count, Wording.Noun(summary.Count, "fold"), mean, std is { } s ? $" ± {s:P1}" : "", options.OutDir);
         return TrainingOutcome.Completed;
     }
 
@@ -94,22 +114,26 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, dataDir);
         var temporary = dataDir + $".partial-{Environment.ProcessId}";
         if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
-        SyntheticEsc50.Write(temporary, EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, EmbeddedDefault.DataSeed);
+        var clips = EmbeddedDefault.Classes * EmbeddedDefault.ClipsPerClassPerFold * Esc50Metadata.Folds;
+        RunConsole.Phase("generating synthetic clips", clips, line => log.Information("{Progress}", line), report =>
+            SyntheticEsc50.Write(temporary, EmbeddedDefault.Classes, EmbeddedDefault.ClipsPerClassPerFold, EmbeddedDefault.DataSeed,
+                done => report(done, null)));
         Directory.Move(temporary, dataDir);
     }
 
-    private void CheckDeviceMemory(ComputeDevice device, EnvNetConfig config)
+    private void CheckDeviceMemory(ComputeDevice device, ModelConfig config)
     {
         if (device.Type == ILGPU.Runtime.AcceleratorType.CPU) return; // host memory, not a fixed device budget
-        var needed = EnvNetModel.EstimateTrainingBytes(config, options.Batch);
+        var needed = NetworkModel.EstimateTrainingBytes(config, options.Batch);
         var available = device.Accelerator.MemorySize;
         if (needed > available)
             throw new UsageException(
                 $"--batch: {options.Batch} needs about {needed / (1 << 20)} MiB of device memory for {config.Name}, {device.Name} has {available / (1 << 20)} MiB; use a smaller batch.");
     }
 
-    private TrainingOutcome TrainFold(ComputeDevice device, EnvNetConfig config, ClipStore store,
-        IReadOnlyList<string> classNames, int fold, ILogger foldLog)
+    /// <param name="foldsAfter">Folds of the run still to train after this one, for the time left.</param>
+    private TrainingOutcome TrainFold(ComputeDevice device, ModelConfig config, ClipStore store,
+        IReadOnlyList<string> classNames, int fold, int foldsAfter, ILogger foldLog)
     {
         var (train, validation) = store.Split(fold);
         if (train.Count == 0 || validation.Count == 0)
@@ -119,7 +143,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         var foldDir = FoldDir(options.OutDir, fold);
         Directory.CreateDirectory(foldDir);
         var seed = FoldSeed(options.Seed, fold);
-        using var model = EnvNetModel.Create(device, config, options.Batch, seed);
+        using var model = NetworkModel.Create(device, config, options.Batch, seed, options.Optimizer);
         var progress = TrainingCheckpoint.TryLoad(foldDir, model, fold, seed) ?? TrainingProgress.Start(fold, seed);
         _metrics.TruncateFold(fold, progress.Epoch);
         if (progress.Epoch >= options.Epochs)
@@ -128,7 +152,11 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             return TrainingOutcome.Completed;
         }
         if (progress.Epoch == 0 && progress.Partial is null)
+        {
             foldLog.Information("Fold {Fold}: {TrainClips} training clips, {ValidationClips} validation clips", fold, train.Count, validation.Count);
+            var start = new FoldStartContext(fold, model, options.OutDir, foldDir, foldLog);
+            foreach (var hook in hooks) hook.BeforeFirstEpoch(start);
+        }
         else
             foldLog.Information("Fold {Fold}: {TrainClips} training clips, {ValidationClips} validation clips; resuming after epoch {Epoch} and {Batches} batches",
                 fold, train.Count, validation.Count, progress.Epoch, progress.Partial?.Batches ?? 0);
@@ -136,7 +164,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         var schedule = Schedule(options);
         var augmentation = new TrainingAugmentation(options.BetweenClass, options.StrongAugment);
         var evaluator = new TestCropEvaluator(model, options.TestCrops);
-        var info = new CheckpointInfo(config.Name, options.Subset, classNames, fold, 0, seed, 0);
+        var info = new CheckpointInfo(config.Name, options.Subset, classNames, fold, 0, seed, 0, TrainingOptions: options.ToJson());
 
         for (var epoch = progress.Epoch + 1; epoch <= options.Epochs; epoch++)
         {
@@ -147,10 +175,12 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             var (lossSum, correct, samples, batches) = (done.LossSum, done.Correct, done.Samples, done.Batches);
             var clock = Stopwatch.StartNew();
             var stopped = false;
+            _eta.StartEpoch(options.Epochs - epoch + 1 + foldsAfter * options.Epochs);
             using (var stream = new TrainingBatchStream(train, config.Classes, options.Batch, config.InputLength,
                        config.SampleRate, seed, epoch, augmentation))
             {
-                RunConsole.WithProgress($"fold {fold} epoch {epoch}/{options.Epochs}", stream.BatchCount, batches, advance =>
+                var description = $"fold {fold} epoch {epoch}/{options.Epochs}";
+                RunConsole.Phase(description, stream.BatchCount, line => foldLog.Information("{Progress}", line), advance =>
                 {
                     // The stream is a pure function of (seed, epoch): skipping the batches a stopped run already
                     // trained on puts the resumed run exactly where the stopped one was.
@@ -173,9 +203,10 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
                         correct += result.Correct;
                         samples += batch.Count;
                         batches++;
-                        advance(lossSum / samples);
+                        var eta = _eta.Describe((double)batches / stream.BatchCount);
+                        advance(batches, $"{description} loss {lossSum / samples:F3}{(eta is null ? "" : $", {eta}")}");
                     }
-                });
+                }, alreadyDone: batches);
             }
             var trainSeconds = done.TrainSeconds + clock.Elapsed.TotalSeconds;
 
@@ -183,12 +214,19 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             {
                 var partial = batches > 0 ? new PartialEpoch(batches, lossSum, correct, samples, trainSeconds) : null;
                 // Mid-epoch weights have not been validated: their accuracy is recorded as NaN.
-                TrainingCheckpoint.Save(foldDir, model, info with { Epoch = progress.Epoch, ValidationAccuracy = double.NaN },
+                TrainingCheckpoint.Save(foldDir, model, info with
+                    {
+                        Epoch = progress.Epoch, ValidationAccuracy = double.NaN,
+                        BestEpoch = progress.BestEpoch > 0 ? progress.BestEpoch : null,
+                        BestValidationAccuracy = progress.BestEpoch > 0 ? progress.BestAccuracy : null,
+                    },
                     progress with { Step = model.Step, Partial = partial });
                 return Stop(foldLog, fold, progress.Epoch, batches);
             }
 
-            var evaluation = evaluator.Evaluate(validation, classNames);
+            EvaluationResult evaluation = null!;
+            RunConsole.Phase($"fold {fold} epoch {epoch} validation", validation.Count, line => foldLog.Information("{Progress}", line),
+                report => evaluation = evaluator.Evaluate(validation, classNames, done => report(done, null)));
             if (!double.IsFinite(evaluation.Loss))
                 throw TrainingDivergedException.AtValidation(fold, epoch, evaluation.Loss, learningRate, KeptCheckpoint(progress, foldDir));
             var row = new EpochMetrics
@@ -208,8 +246,13 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             // resumes from the previous checkpoint, drops this row and trains the epoch again to the same result.
             _metrics.Append(row);
             evaluation.Confusion.Write(Path.Combine(foldDir, "confusion.csv"));
-            var epochInfo = info with { Epoch = epoch, ValidationAccuracy = evaluation.Accuracy };
             var isBest = evaluation.Accuracy > progress.BestAccuracy;
+            var epochInfo = info with
+            {
+                Epoch = epoch, ValidationAccuracy = evaluation.Accuracy,
+                BestEpoch = isBest ? epoch : progress.BestEpoch,
+                BestValidationAccuracy = isBest ? evaluation.Accuracy : progress.BestAccuracy,
+            };
             if (isBest) ModelCheckpoint.Save(Path.Combine(foldDir, TrainingCheckpoint.BestFile), model, epochInfo);
             progress = progress with
             {
@@ -223,12 +266,14 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
             foldLog.ForContext("Epoch", epoch).Information(
                 "Fold {Fold} epoch {Epoch}/{Epochs}: lr {LearningRate:G3}, train loss {TrainLoss:F4} accuracy {TrainAccuracy:P1}, " +
-                "validation loss {ValidationLoss:F4} accuracy {ValidationAccuracy:P1}{Best}, {EpochSeconds:F1} s, {SamplesPerSecond:F0} samples/s",
+                "validation loss {ValidationLoss:F4} accuracy {ValidationAccuracy:P1}{Best}, {EpochSeconds:F1} s, {SamplesPerSecond:F0} samples/s{RunLeft}",
                 fold, epoch, options.Epochs, learningRate, row.TrainLoss, row.TrainAccuracy, row.ValidationLoss,
-                row.ValidationAccuracy, isBest ? " (best)" : "", row.EpochSeconds, row.SamplesPerSecond);
+                row.ValidationAccuracy, isBest ? " (best)" : "", row.EpochSeconds, row.SamplesPerSecond,
+                _eta.Describe(1) is { } left && (epoch < options.Epochs || foldsAfter > 0) ? $"; {left}" : "");
 
             var context = new EpochContext(fold, epoch, model, row, options.OutDir, foldDir, foldLog);
             foreach (var hook in hooks) hook.AfterEpoch(context);
+            _eta.FinishEpoch();
         }
         return TrainingOutcome.Completed;
     }
@@ -242,12 +287,23 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
     private TrainingOutcome Stop(ILogger foldLog, int fold, int finishedEpochs, int batchesIntoNextEpoch)
     {
+        // Say only what is on disk: a stop before the first epoch ends has no metrics yet, one before the first
+        // batch not even a checkpoint.
+        var hasCheckpoint = File.Exists(Path.Combine(FoldDir(options.OutDir, fold), TrainingCheckpoint.WeightsFile));
+        var saved = (hasCheckpoint, File.Exists(_metrics.Path)) switch
+        {
+            (true, true) => "checkpoint and metrics are saved in",
+            (true, false) => "the checkpoint is saved (no epoch has finished, so there are no metrics yet) in",
+            (false, true) => "the metrics of earlier folds are saved in",
+            _ => "nothing is saved yet (no batch had finished) in",
+        };
         if (batchesIntoNextEpoch > 0)
-            foldLog.Warning("Stopped in fold {Fold} during epoch {Epoch} after {Batches} of its batches; checkpoint and metrics are saved in {RunDir}",
-                fold, finishedEpochs + 1, batchesIntoNextEpoch, options.OutDir);
+            foldLog.Warning("Stopped in fold {Fold} during epoch {Epoch} after {Batches} of its batches; {Saved} {RunDir}",
+                fold, finishedEpochs + 1, batchesIntoNextEpoch, saved, options.OutDir);
+        else if (finishedEpochs > 0)
+            foldLog.Warning("Stopped in fold {Fold} after epoch {Epoch}; {Saved} {RunDir}", fold, finishedEpochs, saved, options.OutDir);
         else
-            foldLog.Warning("Stopped in fold {Fold} after epoch {Epoch}; checkpoint and metrics are saved in {RunDir}",
-                fold, finishedEpochs, options.OutDir);
+            foldLog.Warning("Stopped in fold {Fold} before its first batch; {Saved} {RunDir}", fold, saved, options.OutDir);
         return TrainingOutcome.Stopped;
     }
 

@@ -26,7 +26,7 @@ public sealed class BenchFlopTests
             ["classifier.fc6.module.0"] = 2L * n * 4096 * 4096,
             ["classifier.fc7"] = 2L * n * 4096 * 50,
         };
-        using var network = EnvNetModel.CreateNetwork(EnvNetConfig.ByName("envnet", 50), seed: 1);
+        using var network = NetworkModel.CreateNetwork(EnvNetConfig.ByName("envnet", 50), seed: 1);
         network.Build(TestDevice.Cpu, [1, 1, 24014], maxBatch: 1, needsInputGradient: false);
 
         long total = 0;

@@ -148,6 +148,34 @@ public sealed class Conv2dTests
         CollectionAssert.AreEqual(expected, parameter.Value.ToArray());
     }
 
+    /// <summary>With a bias (WaveMsNet's convolutions have PyTorch's default one) and padding "same": forward against
+    /// the reference plus the bias, and central differences for input, weight and bias (the linear layer's bound above).</summary>
+    [TestMethod]
+    public void LayerWithBiasAndSamePaddingMatchesReferenceAndFiniteDifferences()
+    {
+        var rng = new Random(5);
+        using var layer = Conv2d.SamePadding(3, 3, 5, bias: true);
+        CollectionAssert.AreEqual(new[] { 3, 4, 9 }, layer.Build(TestDevice.Cpu, [2, 4, 9], maxBatch: 3, needsInputGradient: true));
+        CollectionAssert.AreEqual(new[] { "weight", "bias" }, layer.StateDict().Select(e => e.Name).ToArray());
+        layer.ResetParameters(rng);
+        var input = TestData.Uniform(rng, 2 * 2 * 4 * 9);
+        using var x = KernelCheck.Upload(input);
+        var y = layer.Forward(x.View, new Pass(2, Training: true, Step: 0));
+        var output = new float[y.Length];
+        y.CopyToCPU(output);
+        var shape = new Conv2dShape(2, 2, 4, 9, 3, 3, 5, ph: 1, pw: 2);
+        var (weight, bias) = (layer.Weight.Value.ToArray(), layer.Bias!.Value.ToArray());
+        var expected = Conv2dReference.Forward(shape, input, weight);
+        var terms = Conv2dReference.Forward(shape, Abs(input), Abs(weight));
+        var positions = shape.OutH * shape.OutW;
+        for (var i = 0; i < expected.Length; i++) expected[i] += bias[i / positions % 3];
+        KernelCheck.AssertClose("Conv2d layer forward with bias", expected, output,
+            i => 31 * KernelCheck.Float32Roundoff * (terms[i] + Math.Abs(bias[i / positions % 3])));
+        LayerGradientCheck.Check(layer, input, batch: 2, training: true, rng, step: 0.5, absTolerance: 4e-5, relTolerance: 0,
+            maxChecksPerTensor: 60);
+        Assert.ThrowsExactly<ArgumentException>(() => Conv2d.SamePadding(3, 2, 3));
+    }
+
     [TestMethod]
     public void BuildRejectsAnInputThatIsNotAnImage()
     {

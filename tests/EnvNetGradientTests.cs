@@ -39,7 +39,7 @@ public sealed class EnvNetGradientTests
     public void WholeNetwork_TrainingModeGradients_MatchCentralDifferences()
     {
         var accelerator = TestDevice.Cpu.Accelerator;
-        using var network = EnvNetModel.CreateNetwork(Config, seed: 3);
+        using var network = NetworkModel.CreateNetwork(Config, seed: 3);
         network.Build(TestDevice.Cpu, [1, 1, Config.InputLength], Batch, needsInputGradient: true);
         network.ResetParameters(new Random(3));
         using var loss = new SoftmaxKlLoss(TestDevice.Cpu, Config.Classes, Batch);

@@ -32,7 +32,7 @@ public sealed class EnvNetShapeTests
             ("classifier.flatten", [1, 7700]),
             ("classifier.fc5", [1, 4096]),
             ("classifier.fc6", [1, 4096]),
-            ("classifier.fc7", [1, 50])), EnvNetModel.DescribeLayers(config));
+            ("classifier.fc7", [1, 50])), NetworkModel.DescribeLayers(config));
         Assert.AreEqual((16000, 24014, 40, 150), (config.SampleRate, config.InputLength, config.FeatureFilters, config.FeatureFrames));
     }
 
@@ -61,7 +61,7 @@ public sealed class EnvNetShapeTests
             ("classifier.flatten", [1, 256 * 10 * 8]),
             ("classifier.fc11", [1, 4096]),
             ("classifier.fc12", [1, 4096]),
-            ("classifier.fc13", [1, 50])), EnvNetModel.DescribeLayers(config));
+            ("classifier.fc13", [1, 50])), NetworkModel.DescribeLayers(config));
         Assert.AreEqual((44100, 66650, 64, 260), (config.SampleRate, config.InputLength, config.FeatureFilters, config.FeatureFrames));
     }
 
@@ -71,10 +71,10 @@ public sealed class EnvNetShapeTests
     public void TinyModels_BuiltLayers_HaveTheComputedShapesAndParameterCount(string name)
     {
         var config = EnvNetConfig.ByName(name, 7);
-        using var model = EnvNetModel.Create(TestDevice.Cpu, config, maxBatch: 2, seed: 1);
+        using var model = NetworkModel.Create(TestDevice.Cpu, config, maxBatch: 2, seed: 1);
 
-        AssertLayers(EnvNetModel.DescribeLayers(config).ToArray(), model.DescribeLayers());
-        Assert.AreEqual(EnvNetModel.CountParameters(config), model.ParameterCount);
+        AssertLayers(NetworkModel.DescribeLayers(config).ToArray(), model.DescribeLayers());
+        Assert.AreEqual(NetworkModel.CountParameters(config), model.ParameterCount);
         var transpose = model.DescribeLayers().Single(l => l.Name == "feature_conv.transpose").OutputShape;
         CollectionAssert.AreEqual(new[] { 1, 1, config.FeatureFilters, config.FeatureFrames }, transpose);
     }
@@ -83,7 +83,7 @@ public sealed class EnvNetShapeTests
     public void EnvNet_StateDict_HasPyTorchNamesShapesAndOrder()
     {
         const int classes = 50;
-        using var model = EnvNetModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet", classes), maxBatch: 1, seed: 0);
+        using var model = NetworkModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet", classes), maxBatch: 1, seed: 0);
 
         string[] BatchNorm(string prefix, int channels) =>
         [
@@ -111,7 +111,7 @@ public sealed class EnvNetShapeTests
         var pytorchCount = ConvBlock(1, 40, 1 * 8) + ConvBlock(40, 40, 1 * 8) + ConvBlock(1, 50, 8 * 13) + ConvBlock(50, 50, 1 * 5)
             + Linear(50 * 11 * 14, 4096) + Linear(4096, 4096) + Linear(4096, classes);
         Assert.AreEqual(pytorchCount, model.ParameterCount);
-        Assert.AreEqual(pytorchCount, EnvNetModel.CountParameters(model.Config));
+        Assert.AreEqual(pytorchCount, NetworkModel.CountParameters(model.Config));
 
         var parameterNames = actual.Where(n => !n.Contains("running_") && !n.Contains("num_batches")).ToArray();
         CollectionAssert.AreEqual(
@@ -142,7 +142,7 @@ public sealed class EnvNetShapeTests
     {
         var config = EnvNetConfig.ByName("envnet", 50) with { InputLength = 4814 }; // 30 frames: pool4 would get 2 columns
 
-        var error = Assert.ThrowsExactly<ArgumentException>(() => EnvNetModel.DescribeLayers(config));
+        var error = Assert.ThrowsExactly<ArgumentException>(() => NetworkModel.DescribeLayers(config));
         StringAssert.Contains(error.Message, "classifier.pool4");
     }
 
@@ -150,9 +150,9 @@ public sealed class EnvNetShapeTests
     public void EstimateTrainingBytes_EnvNet_CountsParametersThriceAndGrowsWithTheBatch()
     {
         var config = EnvNetConfig.ByName("envnet", 50);
-        var perSample = EnvNetModel.EstimateTrainingBytes(config, 2) - EnvNetModel.EstimateTrainingBytes(config, 1);
+        var perSample = NetworkModel.EstimateTrainingBytes(config, 2) - NetworkModel.EstimateTrainingBytes(config, 1);
 
-        Assert.AreEqual(3 * 4 * EnvNetModel.CountParameters(config), EnvNetModel.EstimateTrainingBytes(config, 1) - perSample);
+        Assert.AreEqual(3 * 4 * NetworkModel.CountParameters(config), NetworkModel.EstimateTrainingBytes(config, 1) - perSample);
         // At least conv1's and conv2's block outputs (3 tensors each of 40 x 24007 or 40 x 24000 floats) and their gradients.
         Assert.IsTrue(perSample > 4L * 2 * 3 * 40 * 24000 * 2, $"{perSample} bytes per sample");
     }

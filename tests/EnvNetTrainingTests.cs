@@ -36,7 +36,7 @@ public sealed class EnvNetTrainingTests
     public void TrainStep_EightFixedExamples_Overfits(string name, float learningRate)
     {
         var config = EnvNetConfig.ByName(name, Classes);
-        using var model = EnvNetModel.Create(TestDevice.Cpu, config, Examples, seed: 1);
+        using var model = NetworkModel.Create(TestDevice.Cpu, config, Examples, seed: 1);
         var (inputs, targets, labels) = RandomExamples(config, Examples, seed: 2);
 
         var losses = new List<float>();
@@ -61,7 +61,7 @@ public sealed class EnvNetTrainingTests
         var config = EnvNetConfig.ByName("envnet-tiny", Classes);
         int[][] Train(int seed)
         {
-            using var model = EnvNetModel.Create(TestDevice.Cpu, config, maxBatch: 4, seed);
+            using var model = NetworkModel.Create(TestDevice.Cpu, config, maxBatch: 4, seed);
             for (var step = 0; step < 5; step++)
             {
                 var (inputs, targets, _) = RandomExamples(config, 4, seed: 100 + step);
@@ -81,8 +81,8 @@ public sealed class EnvNetTrainingTests
         var second = Train(seed: 7);
 
         for (var i = 0; i < first.Length; i++) CollectionAssert.AreEqual(first[i], second[i], $"state entry {i}");
-        using var otherSeed = EnvNetModel.Create(TestDevice.Cpu, config, maxBatch: 1, seed: 8);
-        using var sameSeed = EnvNetModel.Create(TestDevice.Cpu, config, maxBatch: 1, seed: 7);
+        using var otherSeed = NetworkModel.Create(TestDevice.Cpu, config, maxBatch: 1, seed: 8);
+        using var sameSeed = NetworkModel.Create(TestDevice.Cpu, config, maxBatch: 1, seed: 7);
         CollectionAssert.AreNotEqual(((TensorState)sameSeed.StateDict[0]).Tensor.ToArray(), ((TensorState)otherSeed.StateDict[0]).Tensor.ToArray(),
             "another seed should give other conv1 weights");
     }
@@ -91,7 +91,7 @@ public sealed class EnvNetTrainingTests
     public void PredictLogits_EvalMode_IsRepeatablePerSampleAndLeavesTheStateAlone()
     {
         var config = EnvNetConfig.ByName("envnet-tiny", Classes);
-        using var model = EnvNetModel.Create(TestDevice.Cpu, config, maxBatch: 4, seed: 3);
+        using var model = NetworkModel.Create(TestDevice.Cpu, config, maxBatch: 4, seed: 3);
         var (inputs, targets, _) = RandomExamples(config, 4, seed: 4);
         model.TrainStep(inputs, targets, 4, learningRate: 0.01f, momentum: 0.9f, weightDecay: 0);
         var stateBefore = model.StateDict.OfType<TensorState>().Select(e => e.Tensor.ToArray()).ToList();
@@ -116,11 +116,11 @@ public sealed class EnvNetTrainingTests
     public void FeatureResponse_ReturnsFeatureConvOutput_FiltersByFrames()
     {
         var config = EnvNetConfig.ByName("envnet-tiny", Classes);
-        using var model = EnvNetModel.Create(TestDevice.Cpu, config, maxBatch: 2, seed: 5);
+        using var model = NetworkModel.Create(TestDevice.Cpu, config, maxBatch: 2, seed: 5);
         var (inputs, _, _) = RandomExamples(config, 2, seed: 6);
 
         var features = new float[2 * config.FeatureFilters * config.FeatureFrames];
-        model.FeatureResponse(inputs, 2, features);
+        model.FrontEndResponse(0, inputs, 2, features);
 
         // Max-pooled ReLU outputs: non-negative; random filters on zero-mean noise fire about half the time before pooling.
         Assert.IsTrue(features.All(f => f >= 0));
@@ -131,7 +131,7 @@ public sealed class EnvNetTrainingTests
     public void TrainStep_BadArguments_AreNamed()
     {
         var config = EnvNetConfig.ByName("envnet-tiny", Classes);
-        using var model = EnvNetModel.Create(TestDevice.Cpu, config, maxBatch: 2, seed: 1);
+        using var model = NetworkModel.Create(TestDevice.Cpu, config, maxBatch: 2, seed: 1);
         var (inputs, targets, _) = RandomExamples(config, 2, seed: 2);
 
         var tooLarge = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => model.TrainStep(inputs, targets, 3, 0.01f, 0.9f, 0));

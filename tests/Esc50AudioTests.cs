@@ -84,6 +84,29 @@ public sealed class Esc50AudioTests
         Assert.IsTrue(Decibels(Rms(output, 800, output.Length - 800) / (0.5 / Math.Sqrt(2))) < -60);
     }
 
+    // WaveMxNet's 8 kHz: 5 s of a 1 kHz sine at 44.1 kHz give 40,000 samples at 1 kHz and the same level, and a
+    // 7 kHz tone, above the 4 kHz Nyquist, is filtered out. The filter runs at the input rate, so its transition band
+    // is as wide in Hz as for 16 kHz: the tone lies 3 kHz above Nyquist.
+    [TestMethod]
+    public void ResamplingTo8kHzKeepsFrequencyAndAmplitudeAndRemovesWhatLiesAbove4kHz()
+    {
+        var output = ClipPreprocessor.Resample(Sine(1000, 44100, 220500, 0.5), 44100, 8000);
+        Assert.AreEqual(40000, output.Length);
+        int first = -1, last = -1, crossings = 0;
+        for (int i = 800; i < 39200; i++)
+            if (output[i - 1] < 0 && output[i] >= 0)
+            {
+                if (first < 0) first = i;
+                last = i;
+                crossings++;
+            }
+        Assert.AreEqual(1000, (crossings - 1) * 8000.0 / (last - first), 0.1);
+        Assert.AreEqual(0, Decibels(Rms(output, 800, 39200) / (0.5 / Math.Sqrt(2))), 0.1);
+
+        var above = ClipPreprocessor.Resample(Sine(7000, 44100, 44100, 0.5), 44100, 8000);
+        Assert.IsTrue(Decibels(Rms(above, 400, above.Length - 400) / (0.5 / Math.Sqrt(2))) < -60);
+    }
+
     [TestMethod]
     public void ClipAtTheTargetRateIsNotResampled()
     {

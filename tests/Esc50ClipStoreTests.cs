@@ -9,14 +9,14 @@ public sealed class Esc50ClipStoreTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    // Untrimmed, every 5 s clip of esc50-mini at 16 kHz is 80000 samples: 220500 * 16000 / 44100 exactly, and the
+    // Untrimmed, every 5 s clip of the sample at 16 kHz is 80000 samples: 220500 * 16000 / 44100 exactly, and the
     // resampler returns exactly that many (tolerance 2 samples, for the rounding of other rate ratios).
     [TestMethod]
-    public void MiniClipsResampleToFiveSecondsAtSixteenKilohertz()
+    public void SampleClipsResampleToFiveSecondsAtSixteenKilohertz()
     {
         using var cache = new TempDir();
-        var store = ClipStore.Load(Esc50Metadata.Load(MiniDir), 16000, cache.Path, skipBad: false, trimSilence: false);
-        Assert.AreEqual(100, store.Clips.Count);
+        var store = ClipStore.Load(Esc50Metadata.Load(SampleDir), 16000, cache.Path, skipBad: false, trimSilence: false);
+        Assert.AreEqual(10, store.Clips.Count);
         foreach (var clip in store.Clips)
         {
             Assert.AreEqual(80000, clip.Samples.Length, 2, clip.Info.FileName);
@@ -27,32 +27,32 @@ public sealed class Esc50ClipStoreTests
     // Cold load decodes and resamples every clip; the second load reads the cache only, is a hit for every clip and
     // at least 3x faster (measured about 10x; the margin absorbs a loaded machine).
     [TestMethod]
-    public void MiniLoadsWithLabelsAndFoldsAndSecondLoadHitsTheCache()
+    public void SampleLoadsWithLabelsAndFoldsAndSecondLoadHitsTheCache()
     {
         using var cache = new TempDir();
-        var metadata = Esc50Metadata.Load(MiniDir);
+        var metadata = Esc50Metadata.Load(SampleDir);
         var clock = Stopwatch.StartNew();
         var cold = ClipStore.Load(metadata, 16000, cache.Path, skipBad: false);
         var coldTime = clock.Elapsed;
         clock.Restart();
         var warm = ClipStore.Load(metadata, 16000, cache.Path, skipBad: false);
         var warmTime = clock.Elapsed;
-        TestContext.WriteLine($"esc50-mini at 16 kHz: cold {coldTime.TotalSeconds:F2} s, from cache {warmTime.TotalSeconds:F2} s");
+        TestContext.WriteLine($"sample at 16 kHz: cold {coldTime.TotalSeconds:F2} s, from cache {warmTime.TotalSeconds:F2} s");
 
         Assert.AreEqual(0, cold.CacheHits);
-        Assert.AreEqual(100, warm.CacheHits);
+        Assert.AreEqual(10, warm.CacheHits);
         Assert.IsTrue(warmTime * 3 < coldTime, $"cold {coldTime}, warm {warmTime}");
         for (int i = 0; i < cold.Clips.Count; i++)
             CollectionAssert.AreEqual(cold.Clips[i].Samples, warm.Clips[i].Samples);
 
         Assert.IsTrue(cold.Clips.All(c => c.Samples.Length is > 0 and <= 80000 && c.Samples[0] != 0 && c.Samples[^1] != 0));
-        CollectionAssert.AreEquivalent(Enumerable.Range(0, 10).SelectMany(l => Enumerable.Repeat(l, 10)).ToArray(),
+        CollectionAssert.AreEquivalent(Enumerable.Range(0, 2).SelectMany(l => Enumerable.Repeat(l, 5)).ToArray(),
             cold.Clips.Select(c => c.Label).ToArray());
         var (train, validation) = cold.Split(3);
-        Assert.AreEqual(80, train.Count);
-        Assert.AreEqual(20, validation.Count);
+        Assert.AreEqual(8, train.Count);
+        Assert.AreEqual(2, validation.Count);
         Assert.IsTrue(validation.All(c => c.Info.Fold == 3) && train.All(c => c.Info.Fold != 3));
-        Assert.AreEqual(10, validation.Select(c => c.Label).Distinct().Count());
+        Assert.AreEqual(2, validation.Select(c => c.Label).Distinct().Count());
     }
 
     // A damaged entry (one payload byte flipped) fails its checksum, is logged and rebuilt; a changed source

@@ -9,26 +9,38 @@ public sealed class Esc50MetadataTests
         ["dog", "rooster", "rain", "sea_waves", "crackling_fire", "crying_baby", "sneezing", "clock_tick", "helicopter", "chainsaw"];
 
     [TestMethod]
-    public void MiniDatasetHasTenClassesTwoPerFold()
+    public void SampleHasTwoClassesOnePerFold()
     {
-        var metadata = Esc50Metadata.Load(Esc50TestData.MiniDir);
-        Assert.AreEqual(100, metadata.Clips.Count);
-        Assert.AreEqual(10, metadata.ClassCount);
-        CollectionAssert.AreEqual(Esc10Order, metadata.ClassNames.ToArray());
-        CollectionAssert.AreEqual(new[] { 0, 1, 10, 11, 12, 20, 21, 38, 40, 41 }, metadata.ClassTargets.ToArray());
+        var metadata = Esc50Metadata.Load(Esc50TestData.SampleDir);
+        Assert.AreEqual(10, metadata.Clips.Count);
+        Assert.AreEqual(2, metadata.ClassCount);
+        CollectionAssert.AreEqual(new[] { "dog", "clock_tick" }, metadata.ClassNames.ToArray());
+        CollectionAssert.AreEqual(new[] { 0, 38 }, metadata.ClassTargets.ToArray());
         foreach (var group in metadata.Clips.GroupBy(c => (c.Fold, c.Target)))
-            Assert.AreEqual(2, group.Count(), $"fold {group.Key.Fold} target {group.Key.Target}");
-        Assert.AreEqual(50, metadata.Clips.Select(c => (c.Fold, c.Target)).Distinct().Count());
+            Assert.AreEqual(1, group.Count(), $"fold {group.Key.Fold} target {group.Key.Target}");
+        Assert.AreEqual(10, metadata.Clips.Select(c => (c.Fold, c.Target)).Distinct().Count());
         Assert.AreEqual(0, metadata.SkippedReasons.Count);
         var dog = metadata.Clips.Single(c => c.FileName == "1-100032-A-0.wav");
         Assert.AreEqual(new ClipInfo(2, "1-100032-A-0.wav", 1, 0, "dog", true, "100032", "A"), dog);
+        Assert.AreEqual(1, metadata.LabelOf(metadata.Clips.First(c => c.Category == "clock_tick")), "target 38 is the second class");
     }
 
+    // The ten ESC-10 classes (targets 0..41) among two others: the subset keeps only rows with esc10 = True and
+    // relabels them 0..9 in target order.
     [TestMethod]
     public void Esc10IsRelabelledInTargetOrder()
     {
-        var esc10 = Esc50Metadata.Load(Esc50TestData.MiniDir).Esc10();
+        using var dir = new TempDir();
+        int[] esc10Targets = [0, 1, 10, 11, 12, 20, 21, 38, 40, 41];
+        var rows = esc10Targets.Select((target, i) => $"1-{100 + target}-A-{target}.wav,1,{target},{Esc10Order[i]},True,{100 + target},A")
+            .Concat(["1-102-A-2.wav,1,2,pig,False,102,A", "1-139-A-39.wav,1,39,glass_breaking,False,139,A"]).ToArray();
+        Esc50Folder.Write(dir.Path, rows, rows.Select(row => (row.Split(',')[0], Array.Empty<byte>())));
+        var metadata = Esc50Metadata.Load(dir.Path);
+        Assert.AreEqual(12, metadata.ClassCount);
+
+        var esc10 = metadata.Esc10();
         CollectionAssert.AreEqual(Esc10Order, esc10.ClassNames.ToArray());
+        Assert.AreEqual(10, esc10.Clips.Count);
         Assert.AreEqual(7, esc10.LabelOf(esc10.Clips.First(c => c.Category == "clock_tick")));
     }
 

@@ -39,7 +39,7 @@ public sealed class FilterBankProbeTests
         return h.Select(v => (float)(v * 2 / windowSum)).ToArray();
     }
 
-    private static void Set(EnvNetModel model, string name, float[] values)
+    private static void Set(NetworkModel model, string name, float[] values)
     {
         var entry = model.StateDict.OfType<TensorState>().Single(s => s.Name == name);
         Assert.AreEqual(ShapeUtil.Elements(entry.Shape), values.Length, name);
@@ -47,7 +47,7 @@ public sealed class FilterBankProbeTests
     }
 
     /// <summary>BatchNorm in eval mode with mean 0, variance 1, weight 1, bias 0: y = x / sqrt(1 + 1e-5), identity to 5e-6.</summary>
-    private static void SetIdentityBatchNorm(EnvNetModel model, string block, int channels)
+    private static void SetIdentityBatchNorm(NetworkModel model, string block, int channels)
     {
         Set(model, $"feature_conv.{block}.module.1.weight", Enumerable.Repeat(1f, channels).ToArray());
         Set(model, $"feature_conv.{block}.module.1.bias", new float[channels]);
@@ -59,7 +59,7 @@ public sealed class FilterBankProbeTests
     public void ProbeFindsTheCentresOfKnownBandPassesAndRanksThem()
     {
         double[] centres = [2800, 700, 6500, 1400, 4000]; // original filter order, deliberately unsorted
-        using var model = EnvNetModel.Create(TestDevice.Cpu, BandPassConfig(centres.Length), maxBatch: 64, seed: 1);
+        using var model = NetworkModel.Create(TestDevice.Cpu, BandPassConfig(centres.Length), maxBatch: 64, seed: 1);
         Set(model, "feature_conv.conv1.module.0.weight", [1f, -1f]); // [2, 1, 1, 1]
         var conv2 = new float[centres.Length * 2 * Taps];            // [filters, 2, 1, Taps]
         for (var j = 0; j < centres.Length; j++)
@@ -106,7 +106,7 @@ public sealed class FilterBankProbeTests
     public void RandomNetworkGivesAFiniteResponseOfEveryFilterToEveryToneAndIsLeftUnchanged()
     {
         var config = EnvNetConfig.ByName("envnet-tiny", 10);
-        using var model = EnvNetModel.Create(TestDevice.Cpu, config, maxBatch: 10, seed: 3);
+        using var model = NetworkModel.Create(TestDevice.Cpu, config, maxBatch: 10, seed: 3);
         var before = model.StateDict.OfType<TensorState>().Select(s => s.Tensor.ToArray()).ToList();
         var stepBefore = model.Step;
         // 24 tones: passes of 10, 10 and a partial 4 (the default 200 cost 8x more on the CPU test device).

@@ -5,12 +5,13 @@ using EnvNet.Esc50Dataset;
 namespace EnvNet.Tests;
 
 /// <summary>
-/// Fuzzes <see cref="Esc50Metadata.Load"/> with CsCheck: stacked mutations of esc50-mini's real meta/esc50.csv
-/// (columns dropped, added, renamed, swapped or repeated; fields set to bad numbers, quotes, huge or odd text; rows
-/// dropped, repeated, emptied, shortened or lengthened) followed by byte-level damage (byte order marks, other line
-/// endings, truncation, flipped bytes, inserted text), plus random CSV-like and random Unicode text. Each input, with
-/// and without skipBad, must load to valid metadata or get a <see cref="DatasetException"/> naming the CSV file,
-/// within the bounds of <see cref="FuzzHarness"/>. The seed changes every run; a failure prints what reproduces it.
+/// Fuzzes <see cref="Esc50Metadata.Load"/> with CsCheck: stacked mutations of the real meta/esc50.csv of the test
+/// sample in tests/data (columns dropped, added, renamed, swapped or repeated; fields set to bad numbers, quotes, huge
+/// or odd text; rows dropped, repeated, emptied, shortened or lengthened) followed by byte-level damage (byte order
+/// marks, other line endings, truncation, flipped bytes, inserted text), plus random CSV-like and random Unicode text.
+/// Each input, with and without skipBad, must load to valid metadata or get a <see cref="DatasetException"/> naming
+/// the CSV file, within the bounds of <see cref="FuzzHarness"/>. The seed changes every run; a failure prints what
+/// reproduces it.
 /// </summary>
 [TestClass]
 public sealed class FuzzCsvTests
@@ -52,7 +53,7 @@ public sealed class FuzzCsvTests
     [TestMethod]
     public void MutatedAndRandomCsvFilesLoadOrGetClearErrors()
     {
-        var original = File.ReadAllText(Path.Combine(Esc50TestData.MiniDir, Esc50Metadata.CsvRelativePath));
+        var original = File.ReadAllText(Path.Combine(Esc50TestData.SampleDir, Esc50Metadata.CsvRelativePath));
         var table = original.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(',')).ToArray();
 
         var csvChars = Gen.Char["abcdefgxyz0123456789,,,\"\"\n\r \t.-_AT"];

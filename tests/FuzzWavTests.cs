@@ -8,8 +8,8 @@ namespace EnvNet.Tests;
 /// <summary>
 /// Fuzzes <see cref="WavDecoder"/> and <see cref="ClipPreprocessor"/> with CsCheck: stacked mutations (byte and bit
 /// flips, truncations, header fields set to edge values, chunks inserted with any declared size, ranges removed,
-/// duplicated or overwritten) of three real esc50-mini clips and of small generated files of every encoding, plus
-/// random bytes and random headers. Every input must decode to sane audio or get a <see cref="DatasetException"/>
+/// duplicated or overwritten) of three real ESC-10 clips of tests/data and of small generated files of every
+/// encoding, plus random bytes and random headers. Every input must decode to sane audio or get a <see cref="DatasetException"/>
 /// naming it, within the time and memory bounds of <see cref="FuzzHarness"/>. The seed changes every run; a failure
 /// prints the seed and the shrunk input that reproduce it.
 /// </summary>
@@ -165,7 +165,7 @@ public sealed class FuzzWavTests
     /// <summary>Three real clips and a small file of every encoding the decoder reads (one with an extra chunk).</summary>
     private static List<(string Name, byte[] Bytes)> SeedFiles()
     {
-        var seeds = Directory.GetFiles(Path.Combine(MiniDir, "audio"), "*.wav").Order().Take(3)
+        var seeds = Directory.GetFiles(Path.Combine(SampleDir, "audio"), "*.wav").Order().Take(3)
             .Select(path => (Path.GetFileName(path), File.ReadAllBytes(path))).ToList();
         var rng = new Random(7);
         float[,] Frames(int count, int channels)

@@ -141,7 +141,7 @@ public sealed class HostBackendTests
     /// and backward on a fixed random batch; returns logits, loss gradient, every parameter gradient and every state tensor.</summary>
     private static Dictionary<string, float[]> Pass(ComputeDevice device, EnvNetConfig config)
     {
-        using var network = EnvNetModel.CreateNetwork(config, seed: 3);
+        using var network = NetworkModel.CreateNetwork(config, seed: 3);
         network.Build(device, [1, 1, config.InputLength], Batch, needsInputGradient: false);
         network.ResetParameters(new Random(3));
         using var loss = new SoftmaxKlLoss(device, config.Classes, Batch);

@@ -7,8 +7,9 @@ namespace EnvNet.Tests;
 /// <summary>
 /// Finite-difference check of a built layer's Backward, through the Layer API: with the scalar L = Σ r·Forward(x)
 /// for a fixed random r, Backward(r) must equal the central differences (L(v+h) − L(v−h)) / (v+h − (v−h)) for each
-/// checked input element and parameter element v. L is summed in float64 from the float32 outputs; the denominator
-/// uses the perturbed float32 values actually fed in, so no rounding of v ± h enters the quotient.
+/// checked input element and element v of every parameter below the layer (a container's children included). L is
+/// summed in float64 from the float32 outputs; the denominator uses the perturbed float32 values actually fed in, so
+/// no rounding of v ± h enters the quotient.
 /// </summary>
 public static class LayerGradientCheck
 {
@@ -38,7 +39,7 @@ public static class LayerGradientCheck
         var gradInputView = layer.Backward(gradOutput.View, pass);
         var gradInput = new float[input.Length];
         if (layer.NeedsInputGradient) gradInputView.SubView(0, input.Length).CopyToCPU(gradInput);
-        var parameters = layer.LocalParameters.Select(p => (p.Name, p.Parameter, Grad: p.Parameter.Grad.ToArray())).ToList();
+        var parameters = layer.NamedParameters().Select(p => (p.Name, p.Parameter, Grad: p.Parameter.Grad.ToArray())).ToList();
 
         double worst = 0;
         if (layer.NeedsInputGradient)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using EnvNet.Esc50Dataset;
+using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Training.Checkpoints;
 using EnvNet.Training.Cli;
@@ -53,16 +54,27 @@ public sealed class OptionSweepTests
         ("evaluate", "--cache", ["{file}/cache"]),
         ("evaluate", "--skip-bad", [Flag]),
         ("predict", "--checkpoint", ["/nonexistent.safetensors"]),
+        ("predict", "--onnx", ["/nonexistent.onnx"]),
         ("predict", "--wav", ["/nonexistent.wav", "{empty}"]),
+        ("predict", "--list", ["/nonexistent.txt", "{empty}"]),
+        ("predict", "--format", ["xml"]),
         ("predict", "--top", ["0", "abc"]),
         ("predict", "--json", [Flag]),
         ("predict", "--test-crops", ["0", "abc"]),
         ("predict", "--accelerator", ["tpu"]),
+        ("export", "--checkpoint", ["/nonexistent.safetensors", "{empty}"]),
+        ("export", "--onnx", ["{file}/model.onnx", "{empty}"]),
+        ("export", "--opset", ["8", "18", "abc"]),
+        ("export", "--batch", ["0", "-1", "static", ""]),
         ("report", "RUN_DIR", ["/nonexistent/run", "{empty}"]),
         ("report", "--out", ["{file}/report"]),
+        ("info", "CHECKPOINT", ["/nonexistent.safetensors", "{empty}"]),
+        ("cache", "--cache", ["{file}/cache"]),
+        ("help", "COMMAND", ["frobnicate"]),
         ("shapes", "--model", ["resnet"]),
         ("shapes", "--classes", ["0", "abc"]),
         ("shapes", "--batch", ["0", "abc"]),
+        ("models", "--markdown", [Flag]),
         ("synth", "--out", ["{file}/synth"]),
         ("synth", "--classes", ["0", "51", "abc"]),
         ("synth", "--clips-per-class-per-fold", ["0", "abc"]),
@@ -98,8 +110,13 @@ public sealed class OptionSweepTests
             "--out", "{out}", "--cache", _root.Sub("cache")],
         "predict" => ["--checkpoint", Checkpoint, "--wav", Directory.EnumerateFiles(Path.Combine(Data, "audio")).First(), "--test-crops", "1",
             "--accelerator", "cpu"],
+        "export" => ["--checkpoint", Checkpoint, "--onnx", _root.Sub("tiny.onnx")],
         "report" => [_root.Sub("run"), "--out", "{out}"],
+        "info" => [Checkpoint],
+        "cache" => ["--cache", "{out}"],
+        "help" => ["train"],
         "shapes" => ["--model", "envnet-tiny"],
+        "models" => [],
         "synth" => ["--out", "{out}", "--classes", "1", "--clips-per-class-per-fold", "1"],
         "freqresp" => ["--checkpoint", Checkpoint, "--out", "{out}", "--accelerator", "cpu"],
         "bench" => ["--model", "envnet-tiny", "--batch", "1", "--steps", "1", "--warmup", "0", "--accelerator", "cpu"],
@@ -119,7 +136,7 @@ public sealed class OptionSweepTests
         SyntheticEsc50.Write(Data, classes: 2, clipsPerClassPerFold: 1, seed: 3);
         File.WriteAllText(_root.Sub("file"), "");
         Directory.CreateDirectory(_root.Sub("empty"));
-        using (var model = EnvNetModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-tiny", 2), maxBatch: 1, seed: 1))
+        using (var model = NetworkModel.Create(TestDevice.Cpu, ModelRegistry.Config("envnet-tiny", 2), maxBatch: 1, seed: 1))
             ModelCheckpoint.Save(Checkpoint, model,
                 new CheckpointInfo("envnet-tiny", "esc50", Esc50Metadata.Load(Data).ClassNames, Fold: 1, Epoch: 1, Seed: 1, ValidationAccuracy: 0.5));
         Directory.CreateDirectory(_root.Sub("run"));
@@ -142,6 +159,27 @@ public sealed class OptionSweepTests
         TestContext.WriteLine($"{swept.Length} options and arguments of {root.Subcommands.Count} commands, {Cases.Count()} bad values");
     }
 
+    /// <summary>Every command's --accelerator takes the same values, ilgpu-cpu included, and a refused value lists them.</summary>
+    [TestMethod]
+    public void AcceleratorValues_AreAcceptedAndListedByEveryCommand()
+    {
+        foreach (var value in CommonOptions.AcceleratorValues.Split('|'))
+        {
+            var errors = new List<string>();
+            Assert.IsNotNull(TrainOptionsValidator.ParseAccelerator(value, errors), value);
+            Assert.IsEmpty(errors, value);
+        }
+        var refused = new List<string>();
+        TrainOptionsValidator.ParseAccelerator("tpu", refused);
+        Assert.AreEqual("--accelerator: expected one of auto, cpu, cuda, ilgpu-cpu, opencl; got 'tpu'.", refused.Single());
+        Assert.AreEqual(AcceleratorChoice.IlgpuCpu, TrainOptionsValidator.ParseAccelerator("ilgpu-cpu", []));
+        var root = EnvNetCli.CreateRoot(new CliContext(TextWriter.Null, TextWriter.Null));
+        var withAccelerator = root.Subcommands.Where(c => c.Options.Any(o => o.Name == "--accelerator")).Select(c => c.Name).Order().ToArray();
+        CollectionAssert.AreEqual(new[] { "bench", "evaluate", "freqresp", "predict", "selfcheck", "train" }, withAccelerator);
+        foreach (var command in withAccelerator)
+            StringAssert.Contains(Cli(command, "--help").Out, "ilgpu-cpu", $"envnet {command} --help");
+    }
+
     [TestMethod]
     [DynamicData(nameof(Cases))]
     public void BadValue_IsRefusedWithOneLineNamingTheOptionAndExitCode2(string command, string option, string value)
@@ -149,7 +187,7 @@ public sealed class OptionSweepTests
         var outDir = _root.Sub($"out-{Interlocked.Increment(ref _case)}");
         var bad = value.Replace("{file}", _root.Sub("file")).Replace("{empty}", _root.Sub("empty"));
         var args = ValidArguments(command).Select(a => a == "{out}" ? outDir : a).ToList();
-        if (option == "RUN_DIR")
+        if (!option.StartsWith("--", StringComparison.Ordinal)) // an argument: RUN_DIR, CHECKPOINT, COMMAND
             args[0] = bad;
         else if (value == Flag)
             args.Add(option + Flag);

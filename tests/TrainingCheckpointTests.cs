@@ -11,7 +11,7 @@ public sealed class TrainingCheckpointTests
 
     private static readonly CheckpointInfo Info = new("envnet-tiny", "esc50", ["dog", "rain", "saw"], Fold: 2, Epoch: 7, Seed: 11, ValidationAccuracy: 0.5);
 
-    private static (float[] Inputs, float[] Targets) Examples(EnvNetConfig config, int seed)
+    private static (float[] Inputs, float[] Targets) Examples(ModelConfig config, int seed)
     {
         var rng = new Random(seed);
         var inputs = Enumerable.Range(0, Batch * config.InputLength).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
@@ -21,23 +21,24 @@ public sealed class TrainingCheckpointTests
     }
 
     /// <summary>A tiny model after one SGD step, so momentum, BatchNorm statistics and the step counter are not at their initial values.</summary>
-    private static EnvNetModel TrainedModel(int seed = 1, string kernels = "plain")
+    private static NetworkModel TrainedModel(int seed = 1, string kernels = "plain")
     {
-        var model = EnvNetModel.Create(TestDevice.ByKernels(kernels), EnvNetConfig.ByName("envnet-tiny", Classes), Batch, seed);
+        var model = NetworkModel.Create(TestDevice.ByKernels(kernels), EnvNetConfig.ByName("envnet-tiny", Classes), Batch, seed);
         var (inputs, targets) = Examples(model.Config, 100);
         model.TrainStep(inputs, targets, Batch, 0.01f, 0.9f, 5e-4f);
         return model;
     }
 
-    private static float[] Logits(EnvNetModel model)
+    private static float[] Logits(NetworkModel model)
     {
         var logits = new float[Batch * Classes];
         model.PredictLogits(Examples(model.Config, 7).Inputs, Batch, logits);
         return logits;
     }
 
-    /// <summary>The state_dict of the PyTorch EnvNet of the seed write-up built with envnet-tiny's sizes: ConvBlock =
-    /// Sequential(Conv2d(bias=False), BatchNorm2d, ReLU) as "module", LinearBlock = Sequential(Linear, ReLU, Dropout).</summary>
+    /// <summary>The state_dict of the PyTorch EnvNet (bench/reference/envnet_reference.py) built with envnet-tiny's
+    /// sizes: ConvBlock = Sequential(Conv2d(bias=False), BatchNorm2d, ReLU) as "module", LinearBlock =
+    /// Sequential(Linear, ReLU, Dropout).</summary>
     private static readonly (string Name, string DType, int[] Shape)[] PyTorchStateDict =
     [
         .. ConvBlock("feature_conv.conv1", [8, 1, 1, 32]),
@@ -95,7 +96,7 @@ public sealed class TrainingCheckpointTests
             Partial: new PartialEpoch(3, 1.25, 5, 12, 0.5));
         TrainingCheckpoint.Save(dir.Path, original, Info, progress);
 
-        using var restored = EnvNetModel.Create(TestDevice.ByKernels(kernels), original.Config, Batch, seed: 1);
+        using var restored = NetworkModel.Create(TestDevice.ByKernels(kernels), original.Config, Batch, seed: 1);
         Assert.AreEqual(progress, TrainingCheckpoint.TryLoad(dir.Path, restored, fold: 2, seed: 11));
         Assert.AreEqual(original.Step, restored.Step);
 
@@ -122,7 +123,7 @@ public sealed class TrainingCheckpointTests
         File.Move(statePath, AtomicFile.TemporaryPath(statePath));
         File.WriteAllBytes(statePath, epochOneState);
 
-        using var restored = EnvNetModel.Create(TestDevice.Cpu, model.Config, Batch, seed: 1);
+        using var restored = NetworkModel.Create(TestDevice.Cpu, model.Config, Batch, seed: 1);
         Assert.AreEqual(2, TrainingCheckpoint.TryLoad(dir.Path, restored, 2, 11)!.Epoch);
         Assert.IsFalse(File.Exists(AtomicFile.TemporaryPath(statePath)));
         CollectionAssert.AreEqual(Logits(model), Logits(restored));
@@ -142,7 +143,7 @@ public sealed class TrainingCheckpointTests
         ModelCheckpoint.Save(path, model, Info);
         var bytes = File.ReadAllBytes(path);
 
-        string Refusal(string name, byte[] content, EnvNetModel target)
+        string Refusal(string name, byte[] content, NetworkModel target)
         {
             var file = dir.Sub(name);
             File.WriteAllBytes(file, content);
@@ -164,9 +165,9 @@ public sealed class TrainingCheckpointTests
                 "tensor 'feature_conv.conv1.module.0.weight' has shape [8,1,32,1], envnet-tiny expects [8,1,1,32]");
         }
 
-        using var otherClasses = EnvNetModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-tiny", 5), Batch, 1);
+        using var otherClasses = NetworkModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-tiny", 5), Batch, 1);
         StringAssert.Contains(Refusal("classes.safetensors", bytes, otherClasses), "'classifier.fc7.weight' has shape [3,256], envnet-tiny expects [5,256]");
-        using var otherModel = EnvNetModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-v2-tiny", Classes), Batch, 1);
+        using var otherModel = NetworkModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-v2-tiny", Classes), Batch, 1);
         StringAssert.Contains(Refusal("model.safetensors", bytes, otherModel), "holds a 'envnet-tiny' model, expected 'envnet-v2-tiny'");
     }
 }

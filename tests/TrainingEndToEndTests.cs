@@ -130,10 +130,10 @@ public sealed class TrainingEndToEndTests
     }
 
     [TestMethod]
-    public void Predict_OnAClipOfTheMiniSet_PrintsTopClassesAndCropLogits()
+    public void Predict_OnARealClip_PrintsTopClassesAndCropLogits()
     {
         var checkpoint = Path.Combine(RunDir(1), "fold-1", "best.safetensors");
-        var wav = Directory.EnumerateFiles(Path.Combine(Esc50TestData.MiniDir, "audio"), "*.wav").Order().First();
+        var wav = Directory.EnumerateFiles(Path.Combine(Esc50TestData.SampleDir, "audio"), "*.wav").Order().First();
 
         var (code, output, error) = Cli("predict", "--checkpoint", checkpoint, "--wav", wav, "--top", "2", "--test-crops", "4", "--accelerator", "cpu");
         Assert.AreEqual(ExitCodes.Success, code, error);

@@ -94,7 +94,7 @@ public sealed class TrainingFaultTests
         var (code, _, _) = Cli(FreshRun(run, ("--batch", $"{int.MaxValue}")));
 
         Assert.AreEqual(ExitCodes.DeviceOutOfMemory, code);
-        var needed = EnvNetModel.EstimateTrainingBytes(EnvNetConfig.ByName("envnet-tiny", Classes), int.MaxValue);
+        var needed = NetworkModel.EstimateTrainingBytes(EnvNetConfig.ByName("envnet-tiny", Classes), int.MaxValue);
         var message = LastError(run);
         StringAssert.StartsWith(message, $"out of memory on CPU CPUAccelerator with --batch {int.MaxValue}: envnet-tiny needs about {(needed + (1 << 20) - 1) >> 20} MiB");
         StringAssert.EndsWith(message, "Use a smaller --batch.");
@@ -202,7 +202,7 @@ public sealed class TrainingFaultTests
                 var content = SafeTensors.Read(new MemoryStream(bytes), "last");
                 return Written(content.Tensors.Select(t => t.Name == "classifier.fc7.weight" ? t with { Shape = [256, Classes] } : t).ToList(), content.Metadata);
             case "another model":
-                using (var other = EnvNetModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-v2-tiny", Classes), maxBatch: 1, seed: 1))
+                using (var other = NetworkModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet-v2-tiny", Classes), maxBatch: 1, seed: 1))
                 {
                     var info = new CheckpointInfo("envnet-v2-tiny", "esc50", ["dog", "rooster"], Fold: 1, Epoch: 1, Seed: 1, ValidationAccuracy: 0.5);
                     return Written(ModelCheckpoint.StateTensors(other), ModelCheckpoint.Metadata(info, other.Config));

@@ -1,4 +1,6 @@
 using EnvNet.Kernels;
+using EnvNet.Training;
+using EnvNet.Training.Results;
 using EnvNet.Training.Cli;
 
 using static EnvNet.Tests.EnvNetRuns;
@@ -12,7 +14,8 @@ public sealed class TrainingOptionsTests
     public void WithData_DefaultsAreTheEnvNetRecipe()
     {
         using var dir = new TempDir();
-        var result = TrainOptionsValidator.Validate(new TrainArguments { Data = Esc50TestData.MiniDir, Out = dir.Sub("run"), Cache = dir.Sub("cache") });
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
+        var result = TrainOptionsValidator.Validate(new TrainArguments { Data = data, Out = dir.Sub("run"), Cache = dir.Sub("cache") });
 
         Assert.IsTrue(result.IsValid, string.Join("\n", result.Errors));
         var o = result.Value!;
@@ -38,14 +41,15 @@ public sealed class TrainingOptionsTests
     public void ListsAndSingleFoldParse()
     {
         using var dir = new TempDir();
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
         var o = TrainOptionsValidator.Validate(new TrainArguments
         {
-            Data = Esc50TestData.MiniDir, Out = dir.Sub("run"), Cache = dir.Sub("cache"), Folds = "4, 2", LearningRateSteps = "0.3,0.6,0.9", Accelerator = "CPU",
+            Data = data, Out = dir.Sub("run"), Cache = dir.Sub("cache"), Folds = "4, 2", LearningRateSteps = "0.3,0.6,0.9", Accelerator = "CPU",
         }).Value!;
         CollectionAssert.AreEqual(new[] { 4, 2 }, o.Folds);
         CollectionAssert.AreEqual(new[] { 0.3, 0.6, 0.9 }, o.LearningRateSteps);
         Assert.AreEqual(AcceleratorChoice.Cpu, o.Accelerator);
-        var single = TrainOptionsValidator.Validate(new TrainArguments { Data = Esc50TestData.MiniDir, Out = dir.Sub("run2"), Cache = dir.Sub("cache"), Fold = 3, LearningRateSteps = "none" }).Value!;
+        var single = TrainOptionsValidator.Validate(new TrainArguments { Data = data, Out = dir.Sub("run2"), Cache = dir.Sub("cache"), Fold = 3, LearningRateSteps = "none" }).Value!;
         CollectionAssert.AreEqual(new[] { 3 }, single.Folds);
         Assert.AreEqual(0, single.LearningRateSteps.Length);
     }
@@ -78,9 +82,10 @@ public sealed class TrainingOptionsTests
     public void InvalidOption_GetsOneLineNamingItAndExitCode2(string option, string value)
     {
         using var dir = new TempDir();
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
         File.WriteAllText(dir.Sub("file"), "");
         value = value.Replace("{tmp}", dir.Path).Replace("{file}", dir.Sub("file"));
-        var given = new Dictionary<string, string> { ["--data"] = Esc50TestData.MiniDir, ["--out"] = dir.Sub("run"), ["--cache"] = dir.Sub("cache") };
+        var given = new Dictionary<string, string> { ["--data"] = data, ["--out"] = dir.Sub("run"), ["--cache"] = dir.Sub("cache") };
         given[option] = value;
         string[] args = ["train", .. given.SelectMany(g => new[] { g.Key, g.Value })];
 
@@ -95,11 +100,27 @@ public sealed class TrainingOptionsTests
         Assert.IsFalse(File.Exists(Path.Combine(dir.Sub("run"), "run.json")), "nothing was started");
     }
 
+    /// <summary>Exit code 2 means nothing was done: no run folder, no cache folder, not even empty ones.</summary>
+    [TestMethod]
+    [DataRow("--batch", "0")]
+    [DataRow("--lr", "-1")]
+    [DataRow("--data", "/nonexistent/ESC-50")]
+    public void RefusedCommandLine_CreatesNoFolder(string option, string value)
+    {
+        using var dir = new TempDir();
+        var (code, _, error) = Cli("train", "--out", dir.Sub("runs/first"), "--cache", dir.Sub("cache"), "--model", "envnet-tiny", option, value);
+
+        Assert.AreEqual(ExitCodes.Usage, code, error);
+        StringAssert.StartsWith(error, $"error: {option}");
+        CollectionAssert.AreEqual(Array.Empty<string>(), Directory.GetFileSystemEntries(dir.Path));
+    }
+
     [TestMethod]
     public void RecipeWarmupLongerThanTheRun_SaysHowToTurnItOff()
     {
         using var dir = new TempDir();
-        var (code, output, error) = Cli("train", "--data", Esc50TestData.MiniDir, "--model", "envnet-v2", "--epochs", "5",
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
+        var (code, output, error) = Cli("train", "--data", data, "--model", "envnet-v2", "--epochs", "5",
             "--out", dir.Sub("run"), "--cache", dir.Sub("cache"));
 
         Assert.AreEqual(ExitCodes.Usage, code, error);
@@ -108,7 +129,7 @@ public sealed class TrainingOptionsTests
         Assert.AreEqual("", output);
         var withoutWarmup = TrainOptionsValidator.Validate(new TrainArguments
         {
-            Data = Esc50TestData.MiniDir, Model = "envnet-v2", Epochs = 5, WarmupEpochs = 0, Out = dir.Sub("run"), Cache = dir.Sub("cache"),
+            Data = data, Model = "envnet-v2", Epochs = 5, WarmupEpochs = 0, Out = dir.Sub("run"), Cache = dir.Sub("cache"),
         });
         Assert.IsTrue(withoutWarmup.IsValid, string.Join("\n", withoutWarmup.Errors));
     }
@@ -117,11 +138,12 @@ public sealed class TrainingOptionsTests
     public void ExplicitAccelerator_MustBeOneIlgpuSees()
     {
         using var dir = new TempDir();
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
         var hasCuda = ComputeDevice.ListDevices().Any(d => d.Type == ILGPU.Runtime.AcceleratorType.Cuda);
-        var result = TrainOptionsValidator.Validate(new TrainArguments { Data = Esc50TestData.MiniDir, Out = dir.Sub("run"), Cache = dir.Sub("cache"), Accelerator = "cuda" });
+        var result = TrainOptionsValidator.Validate(new TrainArguments { Data = data, Out = dir.Sub("run"), Cache = dir.Sub("cache"), Accelerator = "cuda" });
 
         Assert.AreEqual(hasCuda, result.IsValid);
-        if (!hasCuda) StringAssert.StartsWith(result.Errors.Single(), "--accelerator: expected a Cuda device, but ILGPU finds none");
+        if (!hasCuda) StringAssert.StartsWith(result.Errors.Single(), "--accelerator: expected a CUDA device, but ILGPU finds none");
     }
 
     [TestMethod]
@@ -143,6 +165,7 @@ public sealed class TrainingOptionsTests
     public void Resume_NeedsARunFolderAndTakesOnlyTheAccelerator()
     {
         using var dir = new TempDir();
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
         StringAssert.Contains(Cli("train", "--resume").Error, "--resume: expected --out DIR");
         StringAssert.Contains(Cli("train", "--resume", "--out", dir.Path).Error, "run.json");
 
@@ -150,31 +173,71 @@ public sealed class TrainingOptionsTests
         Directory.CreateDirectory(run);
         var options = TrainOptionsValidator.Validate(new TrainArguments
         {
-            Data = Esc50TestData.MiniDir, Out = run, Cache = dir.Sub("cache"), Fold = 2, Model = "envnet-v2", BetweenClass = true, StrongAugment = true,
+            Data = data, Out = run, Cache = dir.Sub("cache"), Fold = 2, Model = "envnet-v2", BetweenClass = true, StrongAugment = true,
         }).Value!;
         File.WriteAllText(Path.Combine(run, TrainOptions.RunFileName), options.ToJson());
 
-        foreach (var option in new[] { "--epochs 5", "--bc", "--strong-augment", "--warmup-epochs 0" })
+        foreach (var option in new[] { "--bc", "--strong-augment", "--warmup-epochs 0" })
         {
             var (code, _, error) = Cli(["train", "--resume", "--out", run, .. option.Split(' ')]);
             Assert.AreEqual(ExitCodes.Usage, code);
             StringAssert.StartsWith(error, $"error: {option.Split(' ')[0]}: not allowed with --resume");
         }
+        var (shorter, _, shorterError) = Cli("train", "--resume", "--out", run, "--epochs", "5");
+        Assert.AreEqual(ExitCodes.Usage, shorter);
+        Assert.AreEqual("error: --epochs: with --resume, expected more than the run's 2000 epochs to extend it; got 5.", shorterError.Trim());
         var resumed = TrainOptionsValidator.Validate(new TrainArguments { Resume = true, Out = run, Accelerator = "cpu" }).Value!;
         Assert.AreEqual(options with { Accelerator = AcceleratorChoice.Cpu }, resumed with { Folds = options.Folds, LearningRateSteps = options.LearningRateSteps });
         CollectionAssert.AreEqual(options.Folds, resumed.Folds);
         Assert.AreEqual((true, true, 10, 2000), (resumed.BetweenClass, resumed.StrongAugment, resumed.WarmupEpochs, resumed.Epochs), "run.json keeps the recipe and augmentation");
 
-        var (again, _, againError) = Cli("train", "--data", Esc50TestData.MiniDir, "--out", run, "--cache", dir.Sub("cache"));
+        var (again, _, againError) = Cli("train", "--data", data, "--out", run, "--cache", dir.Sub("cache"));
         Assert.AreEqual(ExitCodes.Usage, again);
         StringAssert.Contains(againError, "already holds a run; pass --resume");
+    }
+
+    /// <summary>A finished run continues to a larger --epochs: the epochs it had stay as they were, the schedule
+    /// of the new ones is that of the new length, and run.json and the log say so.</summary>
+    [TestMethod]
+    public void ResumeWithMoreEpochs_ExtendsAFinishedRun()
+    {
+        using var dir = new TempDir();
+        var run = dir.Sub("run");
+        foreach (var source in Directory.EnumerateFiles(TinyTrainingRun.Finished, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(run, Path.GetRelativePath(TinyTrainingRun.Finished, source));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(source, target);
+        }
+        var runFile = Path.Combine(run, TrainOptions.RunFileName);
+        var before = File.ReadAllText(runFile);
+
+        var (same, _, sameError) = Cli("train", "--resume", "--out", run, "--epochs", $"{TinyTrainingRun.Epochs}");
+        Assert.AreEqual(ExitCodes.Usage, same, sameError);
+        Assert.AreEqual(before, File.ReadAllText(runFile), "a refused extension changes nothing");
+
+        var (code, _, error) = Cli("train", "--resume", "--out", run, "--epochs", $"{TinyTrainingRun.Epochs + 1}");
+
+        Assert.AreEqual(ExitCodes.Success, code, error);
+        var metrics = Untimed(run);
+        CollectionAssert.AreEqual(Untimed(TinyTrainingRun.Finished), metrics[..TinyTrainingRun.Epochs], "the epochs already trained stay");
+        var added = MetricsFile.Read(Path.Combine(run, MetricsFile.FileName)).Single(r => r.Epoch == TinyTrainingRun.Epochs + 1);
+        Assert.AreEqual(0.001, added.LearningRate, 1e-12, "epoch 3 of 3 runs after 50 % of the new length: 0.01 / 10");
+        var options = TrainOptions.FromJson(File.ReadAllText(runFile), runFile);
+        Assert.AreEqual(TinyTrainingRun.Epochs + 1, options.Epochs);
+        CollectionAssert.AreEqual(new[] { TinyTrainingRun.Epochs }, options.EpochsBeforeExtension);
+        var extension = File.ReadLines(Path.Combine(run, RunConsole.LogFileName)).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Single(e => e.TryGetProperty("EpochsBefore", out _));
+        StringAssert.StartsWith(extension.GetProperty("@mt").GetString(), "Extending the run from {EpochsBefore} to {Epochs} epochs per fold");
+        Assert.AreEqual((TinyTrainingRun.Epochs, TinyTrainingRun.Epochs + 1), (extension.GetProperty("EpochsBefore").GetInt32(), extension.GetProperty("Epochs").GetInt32()));
     }
 
     [TestMethod]
     public void OtherCommands_ValidateTheirOptionsWithExitCode2()
     {
         using var dir = new TempDir();
-        Assert.AreEqual(ExitCodes.Usage, Cli("evaluate", "--checkpoint", dir.Sub("none.safetensors"), "--data", Esc50TestData.MiniDir).Code);
+        var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
+        Assert.AreEqual(ExitCodes.Usage, Cli("evaluate", "--checkpoint", dir.Sub("none.safetensors"), "--data", data).Code);
         Assert.AreEqual(ExitCodes.Usage, Cli("predict", "--checkpoint", dir.Sub("none.safetensors"), "--wav", dir.Sub("none.wav")).Code);
         Assert.AreEqual(ExitCodes.Usage, Cli("report", dir.Sub("no-run")).Code);
         Assert.AreEqual(ExitCodes.Usage, Cli("report").Code);

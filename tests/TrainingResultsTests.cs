@@ -28,11 +28,24 @@ public sealed class TrainingResultsTests
     }
 
     [TestMethod]
-    public void LearningRate_StepsAfterTheFractionalEpoch()
+    public void LearningRate_StepsOnceTheFinishedEpochsReachTheFraction()
     {
         var schedule = new LearningRateSchedule(1, [0.5, 0.75], 5);
-        CollectionAssert.AreEqual(new[] { 1, 1, 0.1, 0.01, 0.01 }, Enumerable.Range(1, 5).Select(e => Math.Round(schedule.At(e), 12)).ToArray(),
-            "milestones 2.5 and 3.75 epochs: epoch 3 is the first past the first");
+        CollectionAssert.AreEqual(new[] { 1, 1, 1, 0.1, 0.01 }, Enumerable.Range(1, 5).Select(e => Math.Round(schedule.At(e), 12)).ToArray(),
+            "milestones 2.5 and 3.75 epochs: epoch 4 is the first after 2.5 finished epochs, epoch 5 the first after 3.75");
+    }
+
+    [TestMethod]
+    public void LearningCurves_MarkTheSinglePointOfAOneEpochRun()
+    {
+        var oneEpoch = LearningCurvePlot.Build([Row(1, 1, 0.3)], "tiny");
+        var curves = oneEpoch.Subplots.GetPlots().SelectMany(p => p.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()).ToList();
+        Assert.HasCount(4, curves, "train and validation, loss and accuracy");
+        Assert.IsTrue(curves.All(c => c.MarkerSize > 0), "a single point has no line to show it");
+
+        var threeEpochs = LearningCurvePlot.Build([Row(1, 1, 0.3), Row(1, 2, 0.4), Row(1, 3, 0.5)], "tiny");
+        Assert.IsTrue(threeEpochs.Subplots.GetPlots().SelectMany(p => p.GetPlottables().OfType<ScottPlot.Plottables.Scatter>())
+            .All(c => c.MarkerSize == 0 && c.LineWidth > 0), "longer runs are lines");
     }
 
     [TestMethod]

@@ -31,6 +31,7 @@ public sealed class BatchNorm2d : Layer
         (_eps, _momentum) = (eps, momentum);
     }
 
+    public float Eps => _eps;
     public Parameter Weight => LayerGuards.Built(_weight, this);
     public Parameter Bias => LayerGuards.Built(_bias, this);
     public DeviceTensor RunningMean => LayerGuards.Built(_runningMean, this);

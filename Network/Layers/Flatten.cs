@@ -17,6 +17,9 @@ public sealed class Flatten : Layer
         return [checked((int)ShapeUtil.Elements(inputShape))];
     }
 
+    /// <summary>Nothing: both passes hand on views of their argument.</summary>
+    public override long ActivationElements => 0;
+
     public override ArrayView<float> Forward(ArrayView<float> input, Pass pass)
     {
         LayerGuards.RequireInput(this, pass, input);

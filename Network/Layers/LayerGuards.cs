@@ -15,6 +15,15 @@ internal static class LayerGuards
         return (inputShape[0], inputShape[1], inputShape[2]);
     }
 
+    /// <summary>The per-sample input shape as (C, L), a signal of C channels; other ranks are a build error.</summary>
+    public static (int C, int L) RequireSignal(string layer, int[] inputShape)
+    {
+        if (inputShape.Length != 2 || inputShape.Any(d => d < 1))
+            throw new ArgumentException(
+                $"{layer} expects a per-sample input shape (C,L) of positive sizes; got {ShapeUtil.Format(inputShape)}.");
+        return (inputShape[0], inputShape[1]);
+    }
+
     /// <summary>Forward's checks: the layer is built, the batch fits its buffers, the input holds the batch.</summary>
     public static void RequireInput(Layer layer, Pass pass, ArrayView<float> input)
     {

@@ -22,6 +22,8 @@ public sealed class MaxPool2d : Layer
         (_kernelH, _kernelW) = (kernelH, kernelW);
     }
 
+    public (int H, int W) Kernel => (_kernelH, _kernelW);
+
     protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
         var accelerator = device.Accelerator;

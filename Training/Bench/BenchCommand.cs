@@ -13,35 +13,45 @@ public static class BenchCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var model = new Option<string>("--model") { Description = "envnet, envnet-tiny, envnet-v2 or envnet-v2-tiny.", DefaultValueFactory = _ => "envnet" };
-        var batch = new Option<int>("--batch") { Description = "Samples per training step.", DefaultValueFactory = _ => 64 };
-        var accelerator = new Option<string>("--accelerator") { Description = "auto, cuda, opencl, cpu (host kernels) or ilgpu-cpu (ILGPU's simulated GPU).", DefaultValueFactory = _ => "auto" };
-        var steps = new Option<int>("--steps") { Description = "Timed samples per figure (the median is reported).", DefaultValueFactory = _ => 20 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed calls before each figure.", DefaultValueFactory = _ => 3 };
-        var json = new Option<string?>("--json") { Description = "Also write the figures to this JSON file." };
+        var model = Cli.CommonOptions.Model("envnet");
+        var batch = new Option<int>("--batch") { HelpName = "N", Description = "Samples per training step.", DefaultValueFactory = _ => 64 };
+        var accelerator = Cli.CommonOptions.Accelerator();
+        var steps = new Option<int>("--steps") { HelpName = "N", Description = "Timed samples per figure (the median is reported).", DefaultValueFactory = _ => 20 };
+        var warmup = new Option<int>("--warmup") { HelpName = "N", Description = "Untimed calls before each figure.", DefaultValueFactory = _ => 3 };
+        var json = new Option<string?>("--json") { HelpName = "FILE", Description = "Also write the figures to this JSON file." };
         var plainKernels = new Option<bool>("--plain-kernels") { Description = "Time the plain ILGPU kernels (one output per grid-stride iteration) instead of the device's best (the 'before' figures)." };
         var stepOnly = new Option<bool>("--step-only") { Description = "Time only the training step, not each layer (a third of the time on a slow device)." };
         var command = new Command("bench", "Time EnvNet's layers and training step on one accelerator.") { model, batch, accelerator, steps, warmup, json, plainKernels, stepOnly };
         command.SetAction(parsed =>
         {
             var name = parsed.GetValue(model)!;
-            if (!EnvNetConfig.ModelNames.Contains(name))
-                return Usage(error, $"--model: unknown model '{name}'; expected one of {string.Join(", ", EnvNetConfig.ModelNames)}.");
-            if (parsed.GetValue(batch) < 1) return Usage(error, "--batch: must be at least 1.");
-            if (parsed.GetValue(steps) < 1) return Usage(error, "--steps: must be at least 1.");
-            if (parsed.GetValue(warmup) < 0) return Usage(error, "--warmup: must not be negative.");
+            if (!ModelRegistry.Contains(name)) return Usage(error, ModelRegistry.UnknownModelMessage("--model", name));
+            if (Cli.OptionChecks.Positive("--batch", parsed.GetValue(batch), "batch size") is { } badBatch) return Usage(error, badBatch);
+            if (Cli.OptionChecks.Positive("--steps", parsed.GetValue(steps), "number of timed samples") is { } badSteps) return Usage(error, badSteps);
+            if (parsed.GetValue(warmup) < 0) return Usage(error, $"--warmup: expected 0 or a positive number of calls; got {parsed.GetValue(warmup)}.");
+            if (Accelerator(parsed.GetValue(accelerator), error) is not { } choice) return Cli.ExitCodes.Usage;
             if (parsed.GetValue(json) is { } jsonPath)
             {
                 if (Directory.Exists(jsonPath)) return Usage(error, $"--json: expected a file to write; '{jsonPath}' is a folder.");
                 if (Cli.OptionChecks.WritableFolder("--json", Path.GetDirectoryName(Path.GetFullPath(jsonPath))!) is { } unwritable)
                     return Usage(error, unwritable);
             }
-            if (ParseAccelerator(parsed.GetValue(accelerator), error) is not { } choice) return 2;
             using var device = ComputeDevice.Create(choice, parsed.GetValue(plainKernels) ? KernelChoice.Plain : KernelChoice.Best);
-            var result = Run(device, name, parsed.GetValue(batch), parsed.GetValue(steps), parsed.GetValue(warmup), output.WriteLine,
-                timeLayers: !parsed.GetValue(stepOnly));
+            BenchResult result = null!;
+            // The per-layer lines as they are measured are progress; the table below is the result, printed once.
+            RunConsole.Activity("timing layers and the training step", output, error.WriteLine, (status, _) =>
+                result = Run(device, name, parsed.GetValue(batch), parsed.GetValue(steps), parsed.GetValue(warmup),
+                    layer => status($"measured {layer.Trim()}"), timeLayers: !parsed.GetValue(stepOnly)));
             Print(output, result);
-            if (parsed.GetValue(json) is { } path) File.WriteAllText(path, result.ToJson());
+            if (parsed.GetValue(plainKernels))
+                output.WriteLine($"kernels: {device.Kernels.Name}, as asked (--plain-kernels).");
+            else if (device.Type != ILGPU.Runtime.AcceleratorType.Cuda)
+                output.WriteLine($"kernels: {device.Kernels.Name}; the tiled kernels are CUDA-only (they rely on warp shuffles), so {device.Type} runs these.");
+            if (parsed.GetValue(json) is { } path)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+                File.WriteAllText(path, result.ToJson());
+            }
             return 0;
         });
         return command;
@@ -49,21 +59,30 @@ public static class BenchCommand
 
     public static Command CreateSelfCheck(TextWriter output, TextWriter error)
     {
-        var batch = new Option<int>("--batch") { Description = "Samples per convolution.", DefaultValueFactory = _ => 2 };
-        var accelerator = new Option<string>("--accelerator") { Description = "auto, cuda, opencl, cpu (host kernels) or ilgpu-cpu (ILGPU's simulated GPU).", DefaultValueFactory = _ => "auto" };
+        var batch = new Option<int>("--batch") { HelpName = "N", Description = "Samples per convolution.", DefaultValueFactory = _ => 2 };
+        var accelerator = Cli.CommonOptions.Accelerator();
         var command = new Command("selfcheck", "Compare the tiled convolution kernels and the split GEMM with the plain ones on random data (max relative error).")
         {
             batch, accelerator,
         };
         command.SetAction(parsed =>
         {
-            if (parsed.GetValue(batch) < 1) return Usage(error, "--batch: must be at least 1.");
-            if (ParseAccelerator(parsed.GetValue(accelerator), error) is not { } choice) return 2;
+            if (Cli.OptionChecks.Positive("--batch", parsed.GetValue(batch), "batch size") is { } badBatch) return Usage(error, badBatch);
+            if (Accelerator(parsed.GetValue(accelerator), error) is not { } choice) return Cli.ExitCodes.Usage;
             using var device = ComputeDevice.Create(choice);
             output.WriteLine($"selfcheck on {device.Type} {device.Name}, tolerance {KernelSelfCheck.Tolerance:E0}");
-            var rows = KernelSelfCheck.Run(device, parsed.GetValue(batch),
-                row => output.WriteLine($"{row.Shape,-26} {row.Kernel,-16} max rel error {row.MaxRelativeError:E2} {(row.Passed ? "ok" : "FAILED")}"),
-                output.WriteLine);
+            IReadOnlyList<SelfCheckRow> rows = [];
+            RunConsole.Activity("selfcheck", output, error.WriteLine, (status, print) =>
+            {
+                var done = 0;
+                status("comparing the first kernels");
+                rows = KernelSelfCheck.Run(device, parsed.GetValue(batch), row =>
+                    {
+                        print($"{row.Shape,-26} {row.Kernel,-16} max rel error {row.MaxRelativeError:E2} {(row.Passed ? "ok" : "FAILED")}");
+                        status($"{Wording.Count(++done, "comparison")} done");
+                    },
+                    print);
+            });
             var failed = rows.Count(r => !r.Passed);
             output.WriteLine(failed == 0 ? $"selfcheck: all {rows.Count} comparisons within tolerance" : $"selfcheck: {failed} of {rows.Count} FAILED");
             return failed == 0 ? 0 : 1;
@@ -77,9 +96,9 @@ public static class BenchCommand
         bool timeLayers = true)
     {
         const int classes = 50, seed = 1;
-        var config = EnvNetConfig.ByName(modelName, classes);
+        var config = ModelRegistry.Config(modelName, classes);
         var before = DeviceTensor.LiveBytes;
-        using var model = EnvNetModel.Create(device, config, batch, seed);
+        using var model = NetworkModel.Create(device, config, batch, seed);
         var modelBytes = DeviceTensor.LiveBytes - before;
         var rng = new Random(seed);
         var inputs = new float[batch * config.InputLength];
@@ -87,8 +106,8 @@ public static class BenchCommand
         var targets = new float[batch * classes];
         for (var n = 0; n < batch; n++) targets[n * classes + rng.Next(classes)] = 1f;
 
-        using var network = EnvNetModel.CreateNetwork(config, seed);
-        int[] inputShape = [1, 1, config.InputLength];
+        using var network = NetworkModel.CreateNetwork(config, seed);
+        var inputShape = config.InputShape;
         network.Build(device, inputShape, batch, needsInputGradient: false);
         network.ResetParameters(new Random(seed));
         var subject = new BenchSubject(modelName, batch, network, inputShape,
@@ -106,6 +125,10 @@ public static class BenchCommand
                          (r.StepCpuMs is { } cpu ? $" ({cpu:F0} ms of CPU time)" : "") + ", " +
                          $"{Figure(r.SamplesPerSecond)} samples/s, {Figure(r.StepGflops)} GFLOP/s, model buffers {r.ModelBytes / (double)(1 << 30):F2} GiB" +
                          (r.DeviceUsedBytes is { } used ? $", device memory in use {used / (double)(1 << 30):F2} GiB" : ""));
+        if (r.Layers.Count > 0)
+            output.WriteLine("Each layer is timed alone (the median of repeated calls on its own input), so the layer times do not add up to " +
+                             "the training step: the step also copies the batch to the device, computes the loss, updates the weights " +
+                             "and reads the loss back, one launch after another.");
     }
 
     private static string Rate(double? gflops) => gflops is { } g ? Figure(g) : "-";
@@ -113,17 +136,17 @@ public static class BenchCommand
     /// <summary>Whole numbers from 10 up, two decimals below (the CPU accelerator's rates are around 1).</summary>
     private static string Figure(double value) => value >= 10 ? value.ToString("F0") : value.ToString("F2");
 
-    private static AcceleratorChoice? ParseAccelerator(string? text, TextWriter error)
+    private static int Usage(TextWriter error, string message)
+    {
+        error.WriteLine($"error: {message}");
+        return Cli.ExitCodes.Usage;
+    }
+
+    private static AcceleratorChoice? Accelerator(string? text, TextWriter error)
     {
         var errors = new List<string>();
         var choice = Cli.TrainOptionsValidator.ParseAccelerator(text, errors);
         foreach (var message in errors) Usage(error, message);
         return choice;
-    }
-
-    private static int Usage(TextWriter error, string message)
-    {
-        error.WriteLine($"error: {message}");
-        return 2;
     }
 }

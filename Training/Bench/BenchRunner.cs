@@ -121,16 +121,17 @@ public static class BenchRunner
         return timings;
     }
 
-    /// <summary>The timed units of a network in execution order with dotted names: leaves, and fused blocks whole.</summary>
+    /// <summary>The timed units of a network in execution order with dotted names: the layers of every
+    /// <see cref="Sequential"/>, one after another; fused blocks and layers that run their children otherwise (branches
+    /// joined, residual sums) whole, so each unit's input is the previous unit's output.</summary>
     public static IEnumerable<(string Name, Layer Layer)> Leaves(Layer layer, string name)
     {
-        var children = layer.Children.ToList();
-        if (children.Count == 0 || layer is ConvBatchNormReLU { IsFused: true })
+        if (layer is not Sequential sequential || layer is ConvBatchNormReLU { IsFused: true })
         {
             yield return (name, layer);
             yield break;
         }
-        foreach (var (childName, child) in children)
+        foreach (var (childName, child) in sequential.Layers)
             foreach (var leaf in Leaves(child, name.Length == 0 ? childName : name + "." + childName))
                 yield return leaf;
     }
@@ -172,28 +173,33 @@ public static class BenchRunner
 
 /// <summary>
 /// FLOPs counted per layer, as bench/reference/envnet_reference.py counts them: a convolution's forward is 2·(output
-/// elements)·Cin·KH·KW, a fully connected layer's 2·batch·in·out; the backward counts the weight gradient (as much as
+/// elements)·Cin·(kernel elements), 1-D or 2-D, a fully connected layer's 2·batch·in·out; the backward counts the weight gradient (as much as
 /// the forward) plus the input gradient (as much again) where the layer passes a gradient on. Element-wise layers,
-/// BatchNorm and pooling count nothing (they are reported by time). Recognised from the "weight" parameter's rank.
+/// BatchNorm and pooling count nothing (they are reported by time). Recognised from the "weight" parameter's rank; a
+/// container timed whole (branches joined, a residual block) counts what the layers below it count.
 /// </summary>
 public static class FlopCount
 {
-    public static long Forward(Layer layer, int batch)
+    public static long Forward(Layer layer, int batch) => Count(layer, batch, backward: false);
+
+    public static long Backward(Layer layer, int batch) => Count(layer, batch, backward: true);
+
+    private static long Count(Layer layer, int batch, bool backward)
     {
+        if (layer is not ConvBatchNormReLU && layer.Children.Any()) return layer.Children.Sum(c => Count(c.Layer, batch, backward));
         var weight = Weight(layer);
         if (weight is null) return 0;
-        if (weight.Length == 4)
-            return 2L * batch * ShapeUtil.Elements(layer.OutputShape) * weight[1] * weight[2] * weight[3];
-        if (weight.Length == 2) return 2L * batch * weight[0] * weight[1];
-        return 0;
+        // A convolution's weight is [out, in, kernel...]: each output element takes in x kernel multiply-adds.
+        var forward = weight.Length >= 3
+            ? 2L * batch * ShapeUtil.Elements(layer.OutputShape) * ShapeUtil.Elements(weight.AsSpan(1))
+            : 2L * batch * weight[0] * weight[1];
+        return backward && layer.NeedsInputGradient ? 2 * forward : forward;
     }
-
-    public static long Backward(Layer layer, int batch) => Forward(layer, batch) * (layer.NeedsInputGradient ? 2 : 1);
 
     /// <summary>The weight of a convolution or linear layer, or of the convolution inside a fused block.</summary>
     private static int[]? Weight(Layer layer)
     {
         var parameters = layer is ConvBatchNormReLU block ? block.Conv.LocalParameters : layer.LocalParameters;
-        return parameters.Where(p => p.Name == "weight").Select(p => p.Parameter.Shape).FirstOrDefault(s => s.Length is 2 or 4);
+        return parameters.Where(p => p.Name == "weight").Select(p => p.Parameter.Shape).FirstOrDefault(s => s.Length >= 2);
     }
 }

@@ -6,26 +6,42 @@ using EnvNet.Network;
 namespace EnvNet.Training.Checkpoints;
 
 /// <summary>What a weights file records about the model and the run that produced it.</summary>
+/// <param name="BestEpoch">The fold's epoch of best validation accuracy so far; null in files written without it.</param>
+/// <param name="TrainingOptions">The run's options as in its run.json, so <c>envnet info</c> can show them.</param>
 public sealed record CheckpointInfo(
-    string Model, string Subset, IReadOnlyList<string> ClassNames, int Fold, int Epoch, int Seed, double ValidationAccuracy);
+    string Model, string Subset, IReadOnlyList<string> ClassNames, int Fold, int Epoch, int Seed, double ValidationAccuracy,
+    int? BestEpoch = null, double? BestValidationAccuracy = null, string? TrainingOptions = null);
 
 /// <summary>
-/// Model weights as safetensors with exactly the PyTorch state_dict of the seed write-up's EnvNet: same names,
-/// shapes and order, F32 tensors and int64 scalar <c>num_batches_tracked</c>, so
-/// <c>model.load_state_dict(safetensors.torch.load_file(path))</c> works with strict loading. Everything else
+/// Model weights as safetensors with exactly the state_dict of the PyTorch EnvNet in
+/// bench/reference/envnet_reference.py: same names, shapes and order, F32 tensors and int64 scalar
+/// <c>num_batches_tracked</c>, so <c>model.load_state_dict(safetensors.torch.load_file(path))</c> works with strict
+/// loading. Everything else
 /// (model name, class names, fold, epoch) is string metadata, which load_state_dict never sees.
 /// </summary>
 public static class ModelCheckpoint
 {
-    public static IReadOnlyList<SafeTensor> StateTensors(EnvNetModel model) =>
-        model.StateDict.Select(entry => entry switch
+    public static IReadOnlyList<SafeTensor> StateTensors(NetworkModel model) => ToSafeTensors(model.StateDict);
+
+    /// <summary>State entries as safetensors: float tensors as F32, counters as I64 scalars.</summary>
+    public static IReadOnlyList<SafeTensor> ToSafeTensors(IEnumerable<StateEntry> entries) =>
+        entries.Select(entry => entry switch
         {
             TensorState t => SafeTensor.FromFloats(t.Name, t.Shape, ReadTensor(t.Tensor, t.Shape)),
             CounterState c => SafeTensor.FromInt64(c.Name, c.Get()),
             _ => throw new InvalidOperationException($"Unknown state entry type {entry.GetType().Name}."),
         }).ToList();
 
-    public static Dictionary<string, string> Metadata(CheckpointInfo info, EnvNetConfig config) => new()
+    public static Dictionary<string, string> Metadata(CheckpointInfo info, ModelConfig config)
+    {
+        var metadata = BaseMetadata(info, config);
+        if (info.BestEpoch is { } bestEpoch) metadata["best_epoch"] = Invariant(bestEpoch);
+        if (info.BestValidationAccuracy is { } best) metadata["best_validation_accuracy"] = best.ToString("R", CultureInfo.InvariantCulture);
+        if (info.TrainingOptions is { } options) metadata["training_options"] = options;
+        return metadata;
+    }
+
+    private static Dictionary<string, string> BaseMetadata(CheckpointInfo info, ModelConfig config) => new()
     {
         ["format"] = "pt", // what safetensors.torch expects to find
         ["model"] = info.Model,
@@ -41,7 +57,7 @@ public static class ModelCheckpoint
     };
 
     /// <summary>Writes the weights atomically; returns the data checksum.</summary>
-    public static string Save(string path, EnvNetModel model, CheckpointInfo info)
+    public static string Save(string path, NetworkModel model, CheckpointInfo info)
     {
         var tensors = StateTensors(model);
         SafeTensors.WriteFile(path, tensors, Metadata(info, model.Config));
@@ -66,23 +82,20 @@ public static class ModelCheckpoint
         return new CheckpointInfo(
             content.RequireMetadata("model", path), content.RequireMetadata("subset", path), classNames,
             Int("fold"), Int("epoch"), Int("seed"),
-            double.Parse(content.RequireMetadata("validation_accuracy", path), CultureInfo.InvariantCulture));
+            double.Parse(content.RequireMetadata("validation_accuracy", path), CultureInfo.InvariantCulture),
+            content.Metadata.ContainsKey("best_epoch") ? Int("best_epoch") : null,
+            content.Metadata.TryGetValue("best_validation_accuracy", out var best) ? double.Parse(best, CultureInfo.InvariantCulture) : null,
+            content.Metadata.GetValueOrDefault("training_options"));
     }
 
     /// <summary>Creates the model a checkpoint was written for and loads its weights.</summary>
-    public static (EnvNetModel Model, CheckpointInfo Info) LoadModel(string path, EnvNet.Kernels.ComputeDevice device, int maxBatch)
+    public static (NetworkModel Model, CheckpointInfo Info) LoadModel(string path, EnvNet.Kernels.ComputeDevice device, int maxBatch)
     {
         var (info, content) = Read(path);
-        EnvNetConfig config;
-        try
-        {
-            config = EnvNetConfig.ByName(info.Model, info.ClassNames.Count);
-        }
-        catch (ArgumentException e)
-        {
-            throw new CheckpointException($"{path}: model '{info.Model}' is not one envnet knows ({e.Message}).");
-        }
-        var model = EnvNetModel.Create(device, config, maxBatch, info.Seed);
+        if (!ModelRegistry.Contains(info.Model))
+            throw new CheckpointException($"{path}: model '{info.Model}' is not one envnet knows ({ModelRegistry.UnknownModelMessage("metadata 'model'", info.Model)})");
+        var config = ModelRegistry.Config(info.Model, info.ClassNames.Count);
+        var model = NetworkModel.Create(device, config, maxBatch, info.Seed);
         try
         {
             Load(content, path, model);
@@ -97,7 +110,7 @@ public static class ModelCheckpoint
 
     /// <summary>Copies the tensors of a verified file into <paramref name="model"/>, refusing any mismatch of
     /// model name, tensor names, dtypes or shapes with a message naming the tensor.</summary>
-    public static void Load(SafeTensorsContent content, string path, EnvNetModel model)
+    public static void Load(SafeTensorsContent content, string path, NetworkModel model)
     {
         var fileModel = content.RequireMetadata("model", path);
         if (fileModel != model.Config.Name)
@@ -121,20 +134,23 @@ public static class ModelCheckpoint
                     $"{path}: tensor '{entry.Name}' has shape {SafeTensor.FormatShape(tensor.Shape)}, {model.Config.Name} expects {SafeTensor.FormatShape(entry.Shape)}.");
         }
 
-        foreach (var entry in expected)
+        foreach (var entry in expected) CopyInto(entry, byName[entry.Name], path);
+    }
+
+    /// <summary>Copies a file's tensor into a state entry of the same name and shape: F32 into a tensor, an I64
+    /// scalar into a counter.</summary>
+    public static void CopyInto(StateEntry entry, SafeTensor tensor, string path)
+    {
+        switch (entry)
         {
-            var tensor = byName[entry.Name];
-            switch (entry)
-            {
-                case TensorState t:
-                    t.Tensor.CopyFrom(RequireF32(tensor, path));
-                    break;
-                case CounterState c:
-                    c.Set(tensor.DType == SafeTensorDType.I64
-                        ? tensor.ToInt64()
-                        : throw new CheckpointException($"{path}: tensor '{entry.Name}' is {tensor.DType}, expected an I64 scalar."));
-                    break;
-            }
+            case TensorState t:
+                t.Tensor.CopyFrom(RequireF32(tensor, path));
+                break;
+            case CounterState c:
+                c.Set(tensor.DType == SafeTensorDType.I64
+                    ? tensor.ToInt64()
+                    : throw new CheckpointException($"{path}: tensor '{entry.Name}' is {tensor.DType}, expected an I64 scalar."));
+                break;
         }
     }
 

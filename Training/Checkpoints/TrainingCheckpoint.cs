@@ -15,7 +15,7 @@ public sealed record TrainingProgress(int Fold, int Epoch, ulong Step, int Seed,
 
 /// <summary>
 /// The resumable checkpoint of a fold: <c>last.safetensors</c> (weights, loadable by PyTorch, see
-/// <see cref="ModelCheckpoint"/>) and beside it <c>last.state.safetensors</c> with the SGD momentum buffers and,
+/// <see cref="ModelCheckpoint"/>) and beside it <c>last.state.safetensors</c> with the optimiser state (SGD momentum buffers, Adam moments) and,
 /// as metadata, the optimiser step, fold, epoch, seed, best accuracy and the checksum of the weights file it belongs
 /// to. The data stream is a function of (seed, epoch) and dropout of (seed, step), so these restore a run exactly.
 /// <para>Both files are written to temporary files first and then renamed weights-first; a run killed between the
@@ -37,31 +37,29 @@ public static class TrainingCheckpoint
     /// The most disk space a run's files take: for each fold last, last.state and best (4 bytes per parameter each),
     /// the temporary copies of last and last.state while one fold's checkpoint is rewritten, and the result files.
     /// </summary>
-    public static long EstimateRunBytes(EnvNetConfig config, int folds) =>
-        (3L * folds + 2) * (sizeof(float) * EnvNetModel.CountParameters(config) + FileOverheadBytes) + ResultFilesBytes;
+    public static long EstimateRunBytes(ModelConfig config, int folds) =>
+        (3L * folds + 2) * (sizeof(float) * NetworkModel.CountParameters(config) + FileOverheadBytes) + ResultFilesBytes;
 
-    public static void Save(string foldDir, EnvNetModel model, CheckpointInfo info, TrainingProgress progress)
+    public static void Save(string foldDir, NetworkModel model, CheckpointInfo info, TrainingProgress progress)
     {
         var weights = ModelCheckpoint.StateTensors(model);
         var weightsChecksum = SafeTensors.Checksum(weights);
-        var momentum = model.OptimizerState
-            .Select(t => SafeTensor.FromFloats(t.Name, t.Shape, ModelCheckpoint.ReadTensor(t.Tensor, t.Shape)))
-            .ToList();
+        var optimizerState = ModelCheckpoint.ToSafeTensors(model.OptimizerState);
 
         var weightsPath = Path.Combine(foldDir, WeightsFile);
         var statePath = Path.Combine(foldDir, StateFile);
         var weightsTemporary = AtomicFile.WriteTemporary(weightsPath,
             s => SafeTensors.Write(s, weights, ModelCheckpoint.Metadata(info, model.Config)));
         var stateTemporary = AtomicFile.WriteTemporary(statePath,
-            s => SafeTensors.Write(s, momentum, StateMetadata(model.Config.Name, progress, weightsChecksum)));
+            s => SafeTensors.Write(s, optimizerState, StateMetadata(model.Config.Name, progress, weightsChecksum)));
         AtomicFile.Commit(weightsTemporary, weightsPath);
         AtomicFile.Commit(stateTemporary, statePath);
     }
 
-    /// <summary>Restores weights, BatchNorm buffers, momentum and step into <paramref name="model"/> from the fold's
+    /// <summary>Restores weights, BatchNorm buffers, optimiser state and step into <paramref name="model"/> from the fold's
     /// last checkpoint; null when the fold has none yet. Throws <see cref="CheckpointException"/> when the files are
     /// damaged or belong to another model, fold or seed.</summary>
-    public static TrainingProgress? TryLoad(string foldDir, EnvNetModel model, int fold, int seed)
+    public static TrainingProgress? TryLoad(string foldDir, NetworkModel model, int fold, int seed)
     {
         var weightsPath = Path.Combine(foldDir, WeightsFile);
         var statePath = Path.Combine(foldDir, StateFile);
@@ -87,11 +85,11 @@ public static class TrainingCheckpoint
         foreach (var target in model.OptimizerState)
         {
             if (!buffers.TryGetValue(target.Name, out var tensor))
-                throw new CheckpointException($"{statePath}: no momentum buffer '{target.Name}'.");
+                throw new CheckpointException($"{statePath}: no optimizer state '{target.Name}'.");
             if (!tensor.Shape.SequenceEqual(target.Shape))
                 throw new CheckpointException(
-                    $"{statePath}: momentum buffer '{target.Name}' has shape {SafeTensor.FormatShape(tensor.Shape)}, expected {SafeTensor.FormatShape(target.Shape)}.");
-            target.Tensor.CopyFrom(ModelCheckpoint.RequireF32(tensor, statePath));
+                    $"{statePath}: optimizer state '{target.Name}' has shape {SafeTensor.FormatShape(tensor.Shape)}, expected {SafeTensor.FormatShape(target.Shape)}.");
+            ModelCheckpoint.CopyInto(target, tensor, statePath);
         }
         model.Step = progress.Step;
         return progress;

@@ -36,20 +36,45 @@ public sealed record CliContext(TextWriter Out, TextWriter Error)
 public static class EnvNetCli
 {
     /// <summary>Every command and its options, writing to <paramref name="context"/>.</summary>
-    public static RootCommand CreateRoot(CliContext context) =>
-        new("envnet: train, evaluate and inspect EnvNet (end-to-end environmental sound classification) on ESC-50 with ILGPU.")
+    public static RootCommand CreateRoot(CliContext context)
+    {
+        var root = new RootCommand("envnet: train, evaluate and inspect EnvNet (end-to-end environmental sound classification) on ESC-50 with ILGPU.")
         {
             TrainCommand.Create(context),
             EvaluateCommand.Create(context),
             PredictCommand.Create(context),
+            ExportCommand.Create(context),
             ReportCommand.Create(context),
+            InfoCommands.Info(context),
             InfoCommands.Devices(context),
             InfoCommands.Shapes(context),
+            ModelsCommand.Create(context),
+            CacheCommand.Create(context),
             SynthCommand.Create(context),
             FreqRespCommand.Create(context),
             BenchCommand.Create(context.Out, context.Error),
             BenchCommand.CreateSelfCheck(context.Out, context.Error),
         };
+        root.Subcommands.Add(HelpCommand(root, context));
+        return root;
+    }
+
+    /// <summary><c>envnet help [COMMAND]</c>: the same text as <c>envnet [COMMAND] --help</c>.</summary>
+    private static Command HelpCommand(RootCommand root, CliContext context)
+    {
+        var name = new Argument<string?>("COMMAND") { Description = "The command to explain; without it, the list of commands.", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("help", "Show the help of envnet, or of one command (the same as --help).") { name };
+        command.SetAction(parsed =>
+        {
+            var target = parsed.GetValue(name);
+            var commands = root.Subcommands.Where(c => c != command).ToList();
+            if (target is not null && !commands.Any(c => c.Name == target || c.Aliases.Contains(target)))
+                return context.UsageError($"COMMAND: expected one of {string.Join(", ", commands.Select(c => c.Name))}; got '{target}'.");
+            string[] helpArgs = target is null ? ["--help"] : [target, "--help"];
+            return root.Parse(helpArgs).Invoke(new InvocationConfiguration { Output = context.Out, Error = context.Error });
+        });
+        return command;
+    }
 
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
@@ -86,6 +111,10 @@ public static class EnvNetCli
         {
             context.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.Failure;
+        }
+        finally
+        {
+            RunConsole.RestoreTerminal();
         }
     }
 

@@ -10,14 +10,14 @@ public static class EvaluateCommand
 {
     public static Command Create(CliContext context)
     {
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "Weights file (fold-K/best.safetensors or last.safetensors of a run)." };
-        var data = new Option<string?>("--data") { Description = "ESC-50 folder (meta/esc50.csv, audio/)." };
-        var fold = new Option<int?>("--fold") { Description = "Fold to evaluate (1-5); the checkpoint's own validation fold when omitted." };
-        var testCrops = new Option<int>("--test-crops") { Description = "Evenly spaced crops averaged per clip.", DefaultValueFactory = _ => 10 };
-        var batch = new Option<int>("--batch") { Description = "Crops per forward pass.", DefaultValueFactory = _ => 64 };
-        var accelerator = new Option<string>("--accelerator") { Description = "auto, cuda, opencl, cpu (host kernels) or ilgpu-cpu (ILGPU's simulated GPU).", DefaultValueFactory = _ => "auto" };
-        var output = new Option<string>("--out") { Description = "Folder for confusion-fold-K.csv.", DefaultValueFactory = _ => "." };
-        var cache = new Option<string?>("--cache") { Description = "Cache for decoded audio (default $ENVNET_CACHE or ~/.cache/envnet)." };
+        var checkpoint = new Option<string?>("--checkpoint") { HelpName = "FILE", Description = "Weights file (fold-K/best.safetensors or last.safetensors of a run)." };
+        var data = new Option<string?>("--data") { HelpName = "DIR", Description = "ESC-50 folder (meta/esc50.csv, audio/)." };
+        var fold = new Option<int?>("--fold") { HelpName = "K", Description = $"Fold to evaluate (1-5). {CommonOptions.Default("the fold the checkpoint validated on")}" };
+        var testCrops = new Option<int>("--test-crops") { HelpName = "N", Description = "Evenly spaced crops averaged per clip.", DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch") { HelpName = "N", Description = "Crops per forward pass.", DefaultValueFactory = _ => 64 };
+        var accelerator = CommonOptions.Accelerator();
+        var output = new Option<string>("--out") { HelpName = "DIR", Description = "Folder for confusion-fold-K.csv.", DefaultValueFactory = _ => "." };
+        var cache = CommonOptions.Cache();
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable audio files instead of stopping." };
         var command = new Command("evaluate", "Evaluate a checkpoint on one fold of ESC-50: accuracy, loss and confusion matrix.")
         {
@@ -62,11 +62,17 @@ public static class EvaluateCommand
                     $"{checkpointPath}: trained on {info.ClassNames.Count} classes ({string.Join(", ", info.ClassNames.Take(3))}, ...) " +
                     $"that differ from the {metadata.ClassCount} classes of {dataDir}.");
             var validationFold = fold ?? info.Fold;
-            var store = ClipStore.Load(metadata, model.Config.SampleRate, cacheDir, skipBad);
+            ClipStore store = null!;
+            RunConsole.Phase($"loading clips at {model.Config.SampleRate} Hz", metadata.Clips.Count, context.Error.WriteLine, report =>
+                store = ClipStore.Load(metadata, model.Config.SampleRate, CacheFolder.PrepareClips(cacheDir, dataDir, model.Config.SampleRate),
+                    skipBad, clipsDone: done => report(done, null)));
             var (_, validation) = store.Split(validationFold);
             if (validation.Count == 0) throw new InvalidDataException($"{dataDir}: fold {validationFold} has no clips.");
 
-            var result = new TestCropEvaluator(model, testCrops).Evaluate(validation, info.ClassNames);
+            EvaluationResult result = null!;
+            RunConsole.Phase($"evaluating fold {validationFold}", validation.Count, context.Error.WriteLine, report =>
+                result = new TestCropEvaluator(model, testCrops).Evaluate(validation, info.ClassNames, done => report(done, null)));
+            Directory.CreateDirectory(outDir);
             var confusionPath = Path.GetFullPath(Path.Combine(outDir, $"confusion-fold-{validationFold}.csv"));
             result.Confusion.Write(confusionPath);
             var correct = Enumerable.Range(0, info.ClassNames.Count).Sum(i => result.Confusion[i, i]);

@@ -24,14 +24,15 @@ public static class OptionChecks
     public static string? Positive(string option, int value, string what) =>
         value > 0 ? null : $"{option}: expected a positive {what}; got {value}.";
 
-    /// <summary>Creates the folder if needed and writes and deletes a probe file, so a read-only or impossible
-    /// path fails before any work rather than after the first epoch.</summary>
+    /// <summary>Whether <paramref name="path"/> is, or can be created as, a folder this process writes to. It
+    /// creates nothing: it writes and deletes a probe file in the nearest folder that exists, so a read-only or
+    /// impossible path fails before any work and a refused command line leaves no empty folder behind.</summary>
     public static string? WritableFolder(string option, string path)
     {
         try
         {
-            Directory.CreateDirectory(path);
-            var probe = Path.Combine(path, $".envnet-write-probe-{Environment.ProcessId}");
+            var existing = NearestExistingFolder(path);
+            var probe = Path.Combine(existing, $".envnet-write-probe-{Environment.ProcessId}");
             File.WriteAllText(probe, "");
             File.Delete(probe);
             return null;
@@ -42,11 +43,24 @@ public static class OptionChecks
         }
     }
 
-    /// <summary>Whether the file system holding <paramref name="path"/> has <paramref name="neededBytes"/> free for
-    /// <paramref name="what"/>, so a run does not fail at its first checkpoint hours in.</summary>
+    /// <summary><paramref name="path"/> itself if it is a folder, else the closest folder above it; an
+    /// <see cref="IOException"/> when a file is in the way.</summary>
+    public static string NearestExistingFolder(string path)
+    {
+        for (var candidate = Path.GetFullPath(path); candidate is not null; candidate = Path.GetDirectoryName(candidate))
+        {
+            if (Directory.Exists(candidate)) return candidate;
+            if (File.Exists(candidate)) throw new IOException($"'{candidate}' is a file");
+        }
+        throw new IOException($"no folder above '{path}' exists"); // a drive or share that is not there
+    }
+
+    /// <summary>Whether the file system holding <paramref name="path"/> (or the folder it would be created in) has
+    /// <paramref name="neededBytes"/> free for <paramref name="what"/>, so a run does not fail at its first
+    /// checkpoint hours in.</summary>
     public static string? FreeSpace(string option, string path, long neededBytes, string what)
     {
-        var free = new DriveInfo(Path.GetFullPath(path)).AvailableFreeSpace;
+        var free = new DriveInfo(NearestExistingFolder(path)).AvailableFreeSpace;
         return free >= neededBytes ? null
             : $"{option}: expected a folder with {Mebibytes(neededBytes)} MiB free for {what}; '{path}' has {Mebibytes(free)} MiB free.";
     }

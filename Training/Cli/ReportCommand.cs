@@ -9,7 +9,7 @@ public static class ReportCommand
     public static Command Create(CliContext context)
     {
         var runs = new Argument<string[]>("RUN_DIR") { Description = "Run folders (each with run.json and metrics.csv).", Arity = ArgumentArity.OneOrMore };
-        var output = new Option<string>("--out") { Description = "Folder for the merged metrics.csv, summary.csv, confusion.csv and plot.", DefaultValueFactory = _ => "report" };
+        var output = new Option<string>("--out") { HelpName = "DIR", Description = "Folder for the merged metrics.csv, summary.csv, confusion.csv and plot.", DefaultValueFactory = _ => "report" };
         var command = new Command("report", "Merge the folds of several runs (e.g. one fold per job) into one summary.") { runs, output };
         command.SetAction(parsed =>
         {

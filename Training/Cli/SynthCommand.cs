@@ -8,10 +8,10 @@ public static class SynthCommand
 {
     public static Command Create(CliContext context)
     {
-        var output = new Option<string?>("--out") { Description = "Folder to create (meta/esc50.csv and audio/)." };
-        var classes = new Option<int>("--classes") { Description = "Number of classes (1-50).", DefaultValueFactory = _ => 50 };
-        var clips = new Option<int>("--clips-per-class-per-fold") { Description = "Clips of each class in each of the 5 folds (ESC-50 has 8).", DefaultValueFactory = _ => 8 };
-        var seed = new Option<int>("--seed") { Description = "Seed of the generated sounds.", DefaultValueFactory = _ => 0 };
+        var output = new Option<string?>("--out") { HelpName = "DIR", Description = "Folder to create (meta/esc50.csv and audio/)." };
+        var classes = new Option<int>("--classes") { HelpName = "N", Description = "Number of classes (1-50).", DefaultValueFactory = _ => 50 };
+        var clips = new Option<int>("--clips-per-class-per-fold") { HelpName = "N", Description = "Clips of each class in each of the 5 folds (ESC-50 has 8).", DefaultValueFactory = _ => 8 };
+        var seed = new Option<int>("--seed") { HelpName = "N", Description = "Seed of the generated sounds.", DefaultValueFactory = _ => 0 };
         var command = new Command("synth", "Generate a synthetic ESC-50 twin: same folder layout and metadata, 5 s 44.1 kHz WAVs of generated sounds.")
         {
             output, classes, clips, seed,
@@ -28,8 +28,10 @@ public static class SynthCommand
                 foreach (var failure in failures) context.UsageError(failure);
                 return ExitCodes.Usage;
             }
-            SyntheticEsc50.Write(outDir!, parsed.GetValue(classes), parsed.GetValue(clips), parsed.GetValue(seed));
-            context.Out.WriteLine($"wrote {parsed.GetValue(classes) * parsed.GetValue(clips) * 5} clips of {parsed.GetValue(classes)} classes to {Path.GetFullPath(outDir!)}");
+            var total = parsed.GetValue(classes) * parsed.GetValue(clips) * Esc50Metadata.Folds;
+            RunConsole.Phase("generating synthetic clips", total, context.Error.WriteLine, report =>
+                SyntheticEsc50.Write(outDir!, parsed.GetValue(classes), parsed.GetValue(clips), parsed.GetValue(seed), done => report(done, null)));
+            context.Out.WriteLine($"wrote {Wording.Count(total, "clip")} of {Wording.Count(parsed.GetValue(classes), "class", "classes")} to {Path.GetFullPath(outDir!)}");
             return ExitCodes.Success;
         });
         return command;

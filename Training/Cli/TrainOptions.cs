@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EnvNet.Esc50Dataset;
 using EnvNet.Kernels;
+using EnvNet.Network;
 
 namespace EnvNet.Training.Cli;
 
@@ -16,14 +17,19 @@ public sealed record TrainOptions
     public int[] Folds { get; init; } = [1, 2, 3, 4, 5];
     public string Model { get; init; } = "envnet";
     public int Epochs { get; init; } = 600;
-    public int Batch { get; init; } = Recipe.Batch;
+    /// <summary>The run's epochs before each extension by <c>train --resume --epochs N</c>, oldest first; null for a
+    /// run never extended. The learning-rate schedule always follows <see cref="Epochs"/>.</summary>
+    public int[]? EpochsBeforeExtension { get; init; }
+    public int Batch { get; init; } = EnvNetModels.Recipe.Batch;
     public double LearningRate { get; init; } = 0.01;
     public double[] LearningRateSteps { get; init; } = [0.5, 0.75];
     /// <summary>The first N epochs train at a tenth of <see cref="LearningRate"/> (EnvNet-v2's recipe: 10).</summary>
     public int WarmupEpochs { get; init; }
-    public double Momentum { get; init; } = Recipe.Momentum;
-    public double WeightDecay { get; init; } = Recipe.WeightDecay;
-    public int TestCrops { get; init; } = Recipe.TestCrops;
+    /// <summary>The update rule, from the model's recipe.</summary>
+    public OptimizerKind Optimizer { get; init; } = EnvNetModels.Recipe.Optimizer;
+    public double Momentum { get; init; } = EnvNetModels.Recipe.Momentum;
+    public double WeightDecay { get; init; } = EnvNetModels.Recipe.WeightDecay;
+    public int TestCrops { get; init; } = EnvNetModels.Recipe.TestCrops;
     /// <summary>Train on between-class mixes of two clips with soft targets (<c>--bc</c>).</summary>
     public bool BetweenClass { get; init; }
     /// <summary>Random time scale and gain on every training example (<c>--strong-augment</c>).</summary>
@@ -82,7 +88,7 @@ public sealed record TrainArguments
 /// <summary>
 /// The embedded default: what <c>envnet train</c> does without <c>--data</c>. It trains the small model on the
 /// synthetic ESC-50 twin so that a fresh clone shows the whole product working in a few minutes on two CPU cores.
-/// Options given explicitly still override these values; <see cref="Recipe"/> does not apply to it.
+/// Options given explicitly still override these values; the model's recipe schedule does not apply to it.
 /// </summary>
 public static class EmbeddedDefault
 {
@@ -97,12 +103,32 @@ public static class EmbeddedDefault
     public static readonly int[] Folds = [1];
 
     public static string DataDir(string cacheDir) =>
-        Path.Combine(cacheDir, $"synthetic-esc50-{Classes}c-{ClipsPerClassPerFold}x-seed{DataSeed}");
+        Path.Combine(cacheDir, $"{CacheFolder.SyntheticPrefix}{Classes}c-{ClipsPerClassPerFold}x-seed{DataSeed}");
 }
 
-/// <summary>Where envnet keeps decoded audio and generated data: $ENVNET_CACHE, else the user's cache folder.</summary>
+/// <summary>Where envnet keeps decoded audio and generated data: $ENVNET_CACHE, else the user's cache folder.
+/// Decoded clips go to <c>clips/DATASET-HASH/RATE-hz/</c>, one folder per dataset folder (its name and a hash of
+/// its full path, which <c>clips/DATASET-HASH/source.txt</c> records) and per sample rate; generated data sets to
+/// <c>synthetic-esc50-*</c> beside it.</summary>
 public static class CacheFolder
 {
+    public const string ClipsFolder = "clips";
+    public const string SourceFile = "source.txt";
+    public const string SyntheticPrefix = "synthetic-esc50-";
+
+    /// <summary>The folder of the decoded clips of <paramref name="dataDir"/> at <paramref name="sampleRate"/>,
+    /// created with the dataset's source.txt.</summary>
+    public static string PrepareClips(string cacheDir, string dataDir, int sampleRate)
+    {
+        var source = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDir));
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(source)))[..8];
+        var datasetDir = Path.Combine(cacheDir, ClipsFolder, $"{Path.GetFileName(source)}-{hash}");
+        var clipsDir = Path.Combine(datasetDir, $"{sampleRate}-hz");
+        Directory.CreateDirectory(clipsDir);
+        File.WriteAllText(Path.Combine(datasetDir, SourceFile), source + Environment.NewLine);
+        return clipsDir;
+    }
+
     public static string Default()
     {
         var configured = Environment.GetEnvironmentVariable("ENVNET_CACHE");

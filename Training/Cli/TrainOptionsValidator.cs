@@ -30,7 +30,7 @@ public static class TrainOptionsValidator
     }
 
     /// <summary>The options as given, each missing one from the embedded default (without --data) or from the
-    /// authors' <see cref="Recipe"/> for the model, subset and --bc.</summary>
+    /// model's recipe (<see cref="ModelDefinition.RecipeFor"/>) for the subset and --bc.</summary>
     private static TrainOptions? FromArguments(TrainArguments a, DateTime now, List<string> errors)
     {
         var embedded = a.Data is null;
@@ -38,9 +38,19 @@ public static class TrainOptionsValidator
         var model = a.Model ?? (embedded ? EmbeddedDefault.Model : "envnet");
         var subset = a.Subset ?? "esc50";
         var folds = ParseFolds(a, errors) ?? (embedded ? EmbeddedDefault.Folds : [1, 2, 3, 4, 5]);
+        if (!ModelRegistry.Contains(model))
+        {
+            errors.Add(ModelRegistry.UnknownModelMessage("--model", model));
+            return null;
+        }
+        var modelRecipe = ModelRegistry.Definition(model).RecipeFor(subset, a.BetweenClass);
         var recipe = embedded
-            ? new Recipe(EmbeddedDefault.Epochs, EmbeddedDefault.LearningRate, EmbeddedDefault.LearningRateSteps, WarmupEpochs: 0)
-            : Recipe.For(model, subset, a.BetweenClass);
+            ? modelRecipe with
+            {
+                Epochs = EmbeddedDefault.Epochs, LearningRate = EmbeddedDefault.LearningRate,
+                LearningRateSteps = EmbeddedDefault.LearningRateSteps, WarmupEpochs = 0, Batch = EmbeddedDefault.Batch,
+            }
+            : modelRecipe;
         double[]? steps = a.LearningRateSteps is null ? recipe.LearningRateSteps.ToArray() : ParseSteps(a.LearningRateSteps, errors);
         var accelerator = ParseAccelerator(a.Accelerator, errors);
         return new TrainOptions
@@ -51,13 +61,14 @@ public static class TrainOptionsValidator
             Folds = folds,
             Model = model,
             Epochs = a.Epochs ?? recipe.Epochs,
-            Batch = a.Batch ?? (embedded ? EmbeddedDefault.Batch : Recipe.Batch),
+            Batch = a.Batch ?? recipe.Batch,
             LearningRate = a.LearningRate ?? recipe.LearningRate,
             LearningRateSteps = steps ?? [],
             WarmupEpochs = a.WarmupEpochs ?? recipe.WarmupEpochs,
-            Momentum = a.Momentum ?? Recipe.Momentum,
-            WeightDecay = a.WeightDecay ?? Recipe.WeightDecay,
-            TestCrops = a.TestCrops ?? Recipe.TestCrops,
+            Optimizer = recipe.Optimizer,
+            Momentum = a.Momentum ?? recipe.Momentum,
+            WeightDecay = a.WeightDecay ?? recipe.WeightDecay,
+            TestCrops = a.TestCrops ?? recipe.TestCrops,
             FreqRespEvery = a.FreqRespEvery ?? 1,
             Accelerator = accelerator ?? AcceleratorChoice.Auto,
             Seed = a.Seed ?? 0,
@@ -69,7 +80,8 @@ public static class TrainOptionsValidator
         };
     }
 
-    /// <summary>--resume: the options of the run folder's run.json; only the accelerator may be changed.</summary>
+    /// <summary>--resume: the options of the run folder's run.json; only the accelerator may be changed, and --epochs
+    /// may extend the run to more epochs (its schedule recomputed for the new length).</summary>
     private static TrainOptions? FromRunFolder(TrainArguments a, List<string> errors)
     {
         if (a.Out is null)
@@ -80,7 +92,7 @@ public static class TrainOptionsValidator
         var given = new (string Name, bool Given)[]
         {
             ("--data", a.Data is not null), ("--subset", a.Subset is not null), ("--folds", a.Folds is not null),
-            ("--fold", a.Fold is not null), ("--model", a.Model is not null), ("--epochs", a.Epochs is not null),
+            ("--fold", a.Fold is not null), ("--model", a.Model is not null),
             ("--batch", a.Batch is not null), ("--lr", a.LearningRate is not null), ("--lr-steps", a.LearningRateSteps is not null),
             ("--warmup-epochs", a.WarmupEpochs is not null), ("--momentum", a.Momentum is not null), ("--weight-decay", a.WeightDecay is not null),
             ("--test-crops", a.TestCrops is not null), ("--seed", a.Seed is not null), ("--cache", a.Cache is not null),
@@ -88,7 +100,7 @@ public static class TrainOptionsValidator
             ("--skip-bad", a.SkipBad), ("--bc", a.BetweenClass), ("--strong-augment", a.StrongAugment),
         };
         foreach (var (name, _) in given.Where(g => g.Given))
-            errors.Add($"{name}: not allowed with --resume; the run's options come from {Path.Combine(a.Out, TrainOptions.RunFileName)} (only --accelerator may change).");
+            errors.Add($"{name}: not allowed with --resume; the run's options come from {Path.Combine(a.Out, TrainOptions.RunFileName)} (only --accelerator may change, and --epochs grow).");
 
         var runFile = Path.Combine(Path.GetFullPath(a.Out), TrainOptions.RunFileName);
         if (!File.Exists(runFile))
@@ -107,10 +119,14 @@ public static class TrainOptionsValidator
             return null;
         }
         var accelerator = ParseAccelerator(a.Accelerator, errors);
+        if (a.Epochs is { } epochs && epochs <= options.Epochs)
+            errors.Add($"--epochs: with --resume, expected more than the run's {Wording.Count(options.Epochs, "epoch")} to extend it; got {epochs}.");
         return options with
         {
             OutDir = Path.GetFullPath(a.Out),
             Accelerator = accelerator ?? options.Accelerator,
+            Epochs = a.Epochs ?? options.Epochs,
+            EpochsBeforeExtension = a.Epochs is null ? options.EpochsBeforeExtension : [.. options.EpochsBeforeExtension ?? [], options.Epochs],
         };
     }
 
@@ -119,8 +135,7 @@ public static class TrainOptionsValidator
         if (!o.Embedded) errors.AddRange(OptionChecks.Failures(OptionChecks.Esc50Folder("--data", o.DataDir)));
         if (!Subsets.Contains(o.Subset))
             errors.Add($"--subset: expected one of {string.Join(", ", Subsets)}; got '{o.Subset}'.");
-        if (!EnvNetConfig.ModelNames.Contains(o.Model))
-            errors.Add($"--model: expected one of {string.Join(", ", EnvNetConfig.ModelNames)}; got '{o.Model}'.");
+        if (!ModelRegistry.Contains(o.Model)) errors.Add(ModelRegistry.UnknownModelMessage("--model", o.Model));
         errors.AddRange(OptionChecks.Failures(
             OptionChecks.Positive("--epochs", o.Epochs, "number of epochs"),
             OptionChecks.Positive("--batch", o.Batch, "batch size"),
@@ -146,11 +161,13 @@ public static class TrainOptionsValidator
     /// resumed run already on disk are replaced in place), counted for the largest class count of the subset.</summary>
     private static void CheckCheckpointSpace(TrainOptions o, List<string> errors)
     {
-        var config = EnvNetConfig.ByName(o.Model, o.Subset == "esc10" ? Esc50Dataset.Esc50Metadata.Esc10ClassCount : Esc50Dataset.Esc50Metadata.MaxTarget + 1);
-        var existing = Directory.EnumerateFiles(o.OutDir, "*.safetensors", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        var config = ModelRegistry.Config(o.Model, o.Subset == "esc10" ? Esc50Dataset.Esc50Metadata.Esc10ClassCount : Esc50Dataset.Esc50Metadata.MaxTarget + 1);
+        var existing = Directory.Exists(o.OutDir)
+            ? Directory.EnumerateFiles(o.OutDir, "*.safetensors", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length)
+            : 0;
         var needed = Math.Max(0, TrainingCheckpoint.EstimateRunBytes(config, o.Folds.Length) - existing);
         errors.AddRange(OptionChecks.Failures(OptionChecks.FreeSpace("--out", o.OutDir, needed,
-            $"the checkpoints of {o.Folds.Length} fold(s) of {o.Model}")));
+            $"the checkpoints of {Wording.Count(o.Folds.Length, "fold")} of {o.Model}")));
     }
 
     /// <summary>An explicit CUDA or OpenCL choice must name a device ILGPU can see; auto and cpu always work.</summary>
@@ -163,7 +180,7 @@ public static class TrainOptionsValidator
             _ => (ILGPU.Runtime.AcceleratorType?)null,
         };
         if (type is { } wanted && ComputeDevice.ListDevices().All(d => d.Type != wanted))
-            errors.Add($"--accelerator: expected a {choice} device, but ILGPU finds none ('envnet devices' lists what it finds; 'auto' falls back to the CPU).");
+            errors.Add($"--accelerator: expected a {choice.DisplayName()} device, but ILGPU finds none ('envnet devices' lists what it finds; 'auto' falls back to the CPU).");
     }
 
     private static void CheckOutputFolder(string outDir, bool resume, List<string> errors)
@@ -238,7 +255,7 @@ public static class TrainOptionsValidator
             case "cpu": return AcceleratorChoice.Cpu;
             case "ilgpu-cpu": return AcceleratorChoice.IlgpuCpu;
             default:
-                errors.Add($"--accelerator: expected one of auto, cuda, opencl, cpu, ilgpu-cpu; got '{text}'.");
+                errors.Add($"--accelerator: expected one of {string.Join(", ", CommonOptions.AcceleratorValues.Split('|'))}; got '{text}'.");
                 return null;
         }
     }

@@ -14,16 +14,20 @@ public sealed class FilterBankRecorder
     public const string CentresFileName = "centres-vs-mel.png";
 
     /// <summary>The animation holds at most this many frames, spread evenly over the recorded epochs (always the first
-    /// and the last), as the 150-epoch figure of the seed write-up: each frame costs ~1 MB of memory and ~70 ms to
-    /// encode, so a 600-epoch run would otherwise need 600 MB and 40 s per rewrite.</summary>
+    /// and the last): each frame costs ~1 MB of memory and ~70 ms to encode, so a 600-epoch run would otherwise need
+    /// 600 MB and 40 s per rewrite.</summary>
     public const int MaxAnimationFrames = 150;
 
     private readonly FrequencyResponseLog _log;
+    private readonly string? _frontEnd;
     private readonly Dictionary<int, SortedDictionary<int, FilterBankResponse>> _history = [];
 
-    public FilterBankRecorder(string runDir)
+    /// <param name="frontEnd">For a model with several front ends, the one this recorder keeps (its CSV files get the
+    /// name as a suffix, its pictures a subfolder); null for a model with one.</param>
+    public FilterBankRecorder(string runDir, string? frontEnd = null)
     {
-        _log = new FrequencyResponseLog(runDir); // first: it cuts a line torn by a killed process
+        _frontEnd = frontEnd;
+        _log = new FrequencyResponseLog(runDir, frontEnd); // first: it cuts a line torn by a killed process
         if (new FileInfo(_log.ResponsePath) is { Exists: true, Length: > 0 })
             foreach (var (fold, epoch, response) in FrequencyResponseLog.ReadResponses(_log.ResponsePath))
                 EpochsOf(fold)[epoch] = response;
@@ -32,21 +36,26 @@ public sealed class FilterBankRecorder
     public string ResponsePath => _log.ResponsePath;
     public string SummaryPath => _log.SummaryPath;
 
-    public static string PicturesDir(string foldDir) => Path.Combine(foldDir, PicturesFolder);
+    public static string PicturesDir(string foldDir, string? frontEnd = null) =>
+        frontEnd is null ? Path.Combine(foldDir, PicturesFolder) : Path.Combine(foldDir, PicturesFolder, frontEnd);
 
-    public static string HeatmapPath(string foldDir, int epoch) => Path.Combine(PicturesDir(foldDir), $"epoch-{epoch:D3}.png");
+    public static string HeatmapPath(string foldDir, int epoch, string? frontEnd = null) =>
+        Path.Combine(PicturesDir(foldDir, frontEnd), $"epoch-{epoch:D3}.png");
 
-    /// <summary>Appends the epoch to the CSV files and draws its heatmap and centre-frequency plot.</summary>
+    /// <summary>Appends the epoch to the CSV files, its summary beside the fold's initial bank (epoch 0) where that
+    /// was recorded, and draws its heatmap and centre-frequency plot.</summary>
     public FilterBankSummary Record(int fold, int epoch, FilterBankResponse response, string foldDir)
     {
-        var summary = FilterBankSummary.Of(fold, epoch, response);
+        var epochs = EpochsOf(fold);
+        epochs[epoch] = response;
+        var summary = FilterBankSummary.Of(fold, epoch, response, epochs.GetValueOrDefault(0));
         _log.Append(fold, epoch, response, summary);
-        EpochsOf(fold)[epoch] = response;
 
-        Directory.CreateDirectory(PicturesDir(foldDir));
+        var pictures = PicturesDir(foldDir, _frontEnd);
+        Directory.CreateDirectory(pictures);
         var title = Title(summary);
-        FilterBankPictures.WriteHeatmap(HeatmapPath(foldDir, epoch), response, title);
-        FilterBankPictures.WriteCentresVersusMel(Path.Combine(PicturesDir(foldDir), CentresFileName), response, title);
+        FilterBankPictures.WriteHeatmap(HeatmapPath(foldDir, epoch, _frontEnd), response, title);
+        FilterBankPictures.WriteCentresVersusMel(Path.Combine(pictures, CentresFileName), response, title);
         return summary;
     }
 
@@ -55,8 +64,8 @@ public sealed class FilterBankRecorder
     {
         var recorded = EpochsOf(fold);
         if (recorded.Count == 0) throw new InvalidOperationException($"Fold {fold} has no recorded epoch to animate.");
-        Directory.CreateDirectory(PicturesDir(foldDir));
-        var path = Path.Combine(PicturesDir(foldDir), AnimationFileName);
+        Directory.CreateDirectory(PicturesDir(foldDir, _frontEnd));
+        var path = Path.Combine(PicturesDir(foldDir, _frontEnd), AnimationFileName);
         FilterBankPictures.WriteAnimation(path, AnimationEpochs(recorded.Keys.ToList(), MaxAnimationFrames)
             .Select(epoch => (recorded[epoch], Title(FilterBankSummary.Of(fold, epoch, recorded[epoch])))));
         return path;

@@ -8,6 +8,8 @@ namespace EnvNet.Training.FilterBank;
 /// </summary>
 /// <param name="MelCorrelation">Pearson correlation of the ranked log centre frequencies with the log mel band centres
 /// (1 = the same shape of spacing up to scale and offset; NaN when every centre is the same or there is one filter).</param>
+/// <param name="InitialMelCorrelation">The same for the fold's initial bank (epoch 0, the random weights), so each
+/// row shows how far training moved the bank from where it started; NaN where epoch 0 was not recorded.</param>
 /// <param name="MelRmsOctaves">Root mean square distance, in octaves, between the centre at each rank and the mel band
 /// centre of that index: also sees offsets and scale, which the correlation ignores.</param>
 /// <param name="LowestCentreHz">Lowest centre frequency.</param>
@@ -21,6 +23,7 @@ public sealed partial record FilterBankSummary(
     [CsvColumn("fold")] int Fold,
     [CsvColumn("epoch")] int Epoch,
     [CsvColumn("mel_correlation")] double MelCorrelation,
+    [CsvColumn("initial_mel_correlation")] double InitialMelCorrelation,
     [CsvColumn("mel_rms_octaves")] double MelRmsOctaves,
     [CsvColumn("lowest_centre_hz")] double LowestCentreHz,
     [CsvColumn("median_centre_hz")] double MedianCentreHz,
@@ -28,7 +31,8 @@ public sealed partial record FilterBankSummary(
     [CsvColumn("centre_spread_octaves")] double CentreSpreadOctaves,
     [CsvColumn("flat_filters")] int FlatFilters)
 {
-    public static FilterBankSummary Of(int fold, int epoch, FilterBankResponse response)
+    /// <param name="initial">The fold's bank at epoch 0, or null where it was not recorded.</param>
+    public static FilterBankSummary Of(int fold, int epoch, FilterBankResponse response, FilterBankResponse? initial = null)
     {
         var ranked = response.RankedCentresHz();
         var mel = MelScale.BandCentresHz(response.Filters, response.FrequenciesHz[0], response.FrequenciesHz[^1]);
@@ -41,7 +45,11 @@ public sealed partial record FilterBankSummary(
         var n = ranked.Length;
         var median = n % 2 == 1 ? ranked[n / 2] : Math.Sqrt(ranked[n / 2 - 1] * ranked[n / 2]); // geometric: log scale
 
-        return new FilterBankSummary(fold, epoch, PearsonCorrelation(rankedOctaves, melOctaves), Math.Sqrt(squaredDistance),
+        var melCorrelation = PearsonCorrelation(rankedOctaves, melOctaves);
+        var initialMelCorrelation = initial is null ? double.NaN
+            : ReferenceEquals(initial, response) ? melCorrelation
+            : Of(fold, 0, initial).MelCorrelation;
+        return new FilterBankSummary(fold, epoch, melCorrelation, initialMelCorrelation, Math.Sqrt(squaredDistance),
             ranked[0], median, ranked[^1], Math.Sqrt(variance), response.IsFlat.Count(f => f));
     }
 

@@ -26,17 +26,23 @@ public sealed class FrequencyResponseLog
     private readonly AppendingCsv<FrequencyResponseRow> _responses;
     private readonly AppendingCsv<FilterBankSummary> _summaries;
 
-    public FrequencyResponseLog(string directory)
+    /// <param name="frontEnd">For a model with several front ends, the one recorded: its files are
+    /// freqresp-NAME.csv and freqresp_summary-NAME.csv. Null for a model with one.</param>
+    public FrequencyResponseLog(string directory, string? frontEnd = null)
     {
         Directory.CreateDirectory(directory);
-        ResponsePath = Path.Combine(directory, ResponseFileName);
-        SummaryPath = Path.Combine(directory, SummaryFileName);
+        ResponsePath = Path.Combine(directory, FileName(ResponseFileName, frontEnd));
+        SummaryPath = Path.Combine(directory, FileName(SummaryFileName, frontEnd));
         _responses = new AppendingCsv<FrequencyResponseRow>(ResponsePath);
         _summaries = new AppendingCsv<FilterBankSummary>(SummaryPath);
     }
 
     public string ResponsePath { get; }
     public string SummaryPath { get; }
+
+    /// <summary>freqresp.csv, or freqresp-NAME.csv for front end NAME of a model with several.</summary>
+    public static string FileName(string fileName, string? frontEnd) =>
+        frontEnd is null ? fileName : $"{Path.GetFileNameWithoutExtension(fileName)}-{frontEnd}{Path.GetExtension(fileName)}";
 
     public void Append(int fold, int epoch, FilterBankResponse response, FilterBankSummary summary)
     {

@@ -4,8 +4,8 @@ namespace EnvNet.Training.FilterBank;
 
 /// <summary>
 /// Measures the learned filter bank: feeds every tone of a <see cref="ToneSweep"/> through the model's feature_conv
-/// (conv1, conv2, pool2) in eval mode, <see cref="EnvNetModel.MaxBatch"/> tones per pass, and averages each
-/// filter's (filters × frames) output over the frames. The weights and <see cref="EnvNetModel.Step"/> are untouched.
+/// (conv1, conv2, pool2) in eval mode, <see cref="NetworkModel.MaxBatch"/> tones per pass, and averages each
+/// filter's (filters × frames) output over the frames. The weights and <see cref="NetworkModel.Step"/> are untouched.
 /// <para>Cost: one feature_conv forward pass per tone. For envnet, 200 × 315 M multiply-adds = 63 G, against 3.5 T for
 /// an ESC-50 epoch (1600 training clips at ~3 forward passes of 393 M each, 400 validation clips × 10 crops): 1.8 %.
 /// envnet-v2: 123 G against 14.2 T, 0.9 %. On the embedded default's small synthetic set (160 training clips, 40
@@ -15,9 +15,10 @@ public static class FrequencyResponseProbe
 {
     /// <summary>The default sweep for a model: 200 log-spaced tones from 10 Hz to its Nyquist frequency, each a full
     /// input window at its sample rate, amplitude <see cref="ToneSweep.DefaultAmplitude"/>.</summary>
-    public static ToneSweep DefaultSweep(EnvNetConfig config) => ToneSweep.LogSpaced(config.SampleRate, config.InputLength);
+    public static ToneSweep DefaultSweep(ModelConfig config) => ToneSweep.LogSpaced(config.SampleRate, config.InputLength);
 
-    public static FilterBankResponse Measure(EnvNetModel model, ToneSweep sweep)
+    /// <param name="frontEnd">Which of the model's <see cref="NetworkModel.FrontEnds"/> to measure.</param>
+    public static FilterBankResponse Measure(NetworkModel model, ToneSweep sweep, int frontEnd = 0)
     {
         var config = model.Config;
         if (sweep.SampleRate != config.SampleRate || sweep.InputLength != config.InputLength)
@@ -25,7 +26,8 @@ public static class FrequencyResponseProbe
                 $"The sweep has {sweep.InputLength} samples at {sweep.SampleRate} Hz; {config.Name} takes {config.InputLength} at {config.SampleRate} Hz.",
                 nameof(sweep));
 
-        int filters = config.FeatureFilters, frames = config.FeatureFrames, batch = model.MaxBatch;
+        var built = model.FrontEnds[frontEnd];
+        int filters = built.Filters, frames = built.Frames, batch = model.MaxBatch;
         var inputs = new float[batch * config.InputLength];
         var features = new float[batch * filters * frames];
         var response = new float[filters * sweep.Count];
@@ -33,7 +35,7 @@ public static class FrequencyResponseProbe
         {
             var tones = Math.Min(batch, sweep.Count - first);
             sweep.Write(first, tones, inputs);
-            model.FeatureResponse(inputs.AsSpan(0, tones * config.InputLength), tones, features.AsSpan(0, tones * filters * frames));
+            model.FrontEndResponse(frontEnd, inputs.AsSpan(0, tones * config.InputLength), tones, features.AsSpan(0, tones * filters * frames));
             for (var t = 0; t < tones; t++)
                 for (var i = 0; i < filters; i++)
                 {

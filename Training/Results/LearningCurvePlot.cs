@@ -3,12 +3,19 @@ using ScottPlot;
 namespace EnvNet.Training.Results;
 
 /// <summary>learning-curves.png: loss (left) and accuracy (right) per epoch, one colour per fold, training as a
-/// solid line and validation (test-crop averaged) dashed.</summary>
+/// solid line and validation (test-crop averaged) dashed. A fold with a single epoch has no line to draw, so its
+/// point is a marker: filled for training, open for validation.</summary>
 public static class LearningCurvePlot
 {
     public const string FileName = "learning-curves.png";
 
     public static void Write(string path, IReadOnlyList<EpochMetrics> rows, string title)
+    {
+        Build(rows, title).SavePng(path + ".tmp", 1400, 520);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    public static Multiplot Build(IReadOnlyList<EpochMetrics> rows, string title)
     {
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);
@@ -23,10 +30,10 @@ public static class LearningCurvePlot
             var fold = folds[i].OrderBy(r => r.Epoch).ToList();
             var color = palette.GetColor(i);
             var epochs = fold.Select(r => (double)r.Epoch).ToArray();
-            AddLine(loss, epochs, fold.Select(r => r.TrainLoss), color, $"fold {folds[i].Key} train", LinePattern.Solid);
-            AddLine(loss, epochs, fold.Select(r => r.ValidationLoss), color, $"fold {folds[i].Key} validation", LinePattern.Dashed);
-            AddLine(accuracy, epochs, fold.Select(r => r.TrainAccuracy), color, $"fold {folds[i].Key} train", LinePattern.Solid);
-            AddLine(accuracy, epochs, fold.Select(r => r.ValidationAccuracy), color, $"fold {folds[i].Key} validation", LinePattern.Dashed);
+            AddLine(loss, epochs, fold.Select(r => r.TrainLoss), color, $"fold {folds[i].Key} train", validation: false);
+            AddLine(loss, epochs, fold.Select(r => r.ValidationLoss), color, $"fold {folds[i].Key} validation", validation: true);
+            AddLine(accuracy, epochs, fold.Select(r => r.TrainAccuracy), color, $"fold {folds[i].Key} train", validation: false);
+            AddLine(accuracy, epochs, fold.Select(r => r.ValidationAccuracy), color, $"fold {folds[i].Key} validation", validation: true);
         }
 
         loss.Title($"{title}: loss");
@@ -43,15 +50,19 @@ public static class LearningCurvePlot
             plot.Legend.FontSize = 11;
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         }
-        multiplot.SavePng(path + ".tmp", 1400, 520);
-        File.Move(path + ".tmp", path, overwrite: true);
+        return multiplot;
     }
 
-    private static void AddLine(Plot plot, double[] xs, IEnumerable<double> ys, Color color, string label, LinePattern pattern)
+    private static void AddLine(Plot plot, double[] xs, IEnumerable<double> ys, Color color, string label, bool validation)
     {
         var line = plot.Add.ScatterLine(xs, ys.ToArray(), color);
         line.LegendText = label;
-        line.LinePattern = pattern;
+        line.LinePattern = validation ? LinePattern.Dashed : LinePattern.Solid;
         line.LineWidth = 2;
+        if (xs.Length == 1)
+        {
+            line.MarkerSize = 10;
+            line.MarkerShape = validation ? MarkerShape.OpenCircle : MarkerShape.FilledCircle;
+        }
     }
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch reference of EnvNet and EnvNet-v2 for side-by-side runs with `envnet bench`.
 
-Same model (module names as the seed write-up, so its state_dict matches EnvNet.Gpu's safetensors checkpoints),
-same batch, same figures: per-layer forward and backward time, training step time (forward, backward, SGD Nesterov
-update), samples per second, FLOPs per layer and the GFLOP/s they reach, peak device memory.
+Same model (ConvBlock and LinearBlock hold their layers in a Sequential named `module`, so its state_dict matches
+EnvNet.Gpu's safetensors checkpoints), same batch, same figures: per-layer forward and backward time, training step
+time (forward, backward, SGD Nesterov update), samples per second, FLOPs per layer and the GFLOP/s they reach, peak
+device memory.
 
   python3 bench/reference/envnet_reference.py --model envnet --batch 64 --steps 50 [--tf32] [--compile] [--json F]
   python3 bench/reference/envnet_reference.py --model envnet --batch 64 --device cpu --threads 2 [--json F]
