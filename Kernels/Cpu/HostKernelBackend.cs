@@ -23,6 +23,8 @@ public sealed class HostKernelBackend(Accelerator accelerator) : KernelBackend(a
     public override IDropoutOps Dropout { get; } = new HostDropoutOps();
     public override ILossOps Loss { get; } = new HostLossOps();
     public override ISgdOps Sgd { get; } = new HostSgdOps();
+    public override IAdamOps Adam { get; } = new HostAdamOps();
+    public override IBranchOps Branch { get; } = new HostBranchOps();
     public override IWindowPoolOps WindowPool { get; } = new HostWindowPoolOps();
     public override IChannelBiasOps ChannelBias { get; } = new HostChannelBiasOps();
     public override IConv1dOps Conv1d => _conv1d ??= HostTile.Supported ? new HostConv1dOps(base.Conv1d) : base.Conv1d;
