@@ -92,6 +92,9 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         _weightItem = WeightItem;
     }
 
+    /// <summary>The largest batch the scratch buffers hold.</summary>
+    public int Batch => _s.N;
+
     /// <summary>Whether the host convolution covers <paramref name="shape"/> (a vertical stride does not occur in the models).</summary>
     public static bool Supports(Conv2dShape shape) => shape.SH == 1;
 
