@@ -19,11 +19,13 @@ public sealed class BranchTests
     /// 2 channels. Each part keeps its own rounding bound (γ_L·Σ|terms| for the convolutions, (K + 1)·u·Σ|terms| for
     /// the average); the join copies.</summary>
     [TestMethod]
-    public void ConcatJoinsBranchOutputsAlongChannels()
+    [DataRow("plain")]
+    [DataRow("host")]
+    public void ConcatJoinsBranchOutputsAlongChannels(string kernels)
     {
         var rng = new Random(51);
         using var concat = NewConcat(stackAsImageRows: false);
-        CollectionAssert.AreEqual(new[] { 9, 11 }, concat.Build(TestDevice.Cpu, [2, 11], maxBatch: 3, needsInputGradient: false));
+        CollectionAssert.AreEqual(new[] { 9, 11 }, concat.Build(TestDevice.ByKernels(kernels), [2, 11], maxBatch: 3, needsInputGradient: false));
         CollectionAssert.AreEqual(new[] { "narrow.weight", "narrow.bias", "wide.weight", "wide.bias" },
             concat.StateDict().Select(e => e.Name).ToArray());
         concat.ResetParameters(rng);
@@ -47,7 +49,7 @@ public sealed class BranchTests
             WindowPoolReference.AverageForward(averageShape, Abs(input)).Select(t => 4 * U * t).ToArray());
         var expected = BranchReference.ConcatChannels(2, 11, (narrowPart.Item1, 3), (widePart.Item1, 4), (averagePart.Item1, 2));
         var tolerance = BranchReference.ConcatChannels(2, 11, (narrowPart.Item2, 3), (widePart.Item2, 4), (averagePart.Item2, 2));
-        KernelCheck.AssertClose("Concat forward", expected, y, i => tolerance[i]);
+        KernelCheck.AssertClose($"Concat forward {kernels}", expected, y, i => tolerance[i]);
     }
 
     /// <summary>WaveMsNet's layout: (C_i, L) branch outputs stacked as the rows of one (1, ΣC_i, L) image, the same
@@ -72,11 +74,13 @@ public sealed class BranchTests
     /// <summary>Central differences through the three branches: each gets its channels of the gradient, and the input
     /// gradient is the sum of theirs. All branches are linear, so Conv1dTests' bound holds.</summary>
     [TestMethod]
-    public void ConcatBackwardMatchesFiniteDifferences()
+    [DataRow("plain")]
+    [DataRow("host")]
+    public void ConcatBackwardMatchesFiniteDifferences(string kernels)
     {
         var rng = new Random(53);
         using var concat = NewConcat(stackAsImageRows: false);
-        concat.Build(TestDevice.Cpu, [2, 11], maxBatch: 3, needsInputGradient: true);
+        concat.Build(TestDevice.ByKernels(kernels), [2, 11], maxBatch: 3, needsInputGradient: true);
         concat.ResetParameters(rng);
         LayerGradientCheck.Check(concat, TestData.Uniform(rng, 2 * 2 * 11), batch: 2, training: true, rng, step: 0.5,
             absTolerance: 4e-5, relTolerance: 0, maxChecksPerTensor: 12);
@@ -93,15 +97,17 @@ public sealed class BranchTests
     /// <summary>ReLU(conv(x) + x) with the identity shortcut and ReLU(conv(x) + conv1x1(x)) with a projection, against
     /// the float64 convolution reference: each sum adds one rounding to the convolutions' γ_L bound.</summary>
     [TestMethod]
-    [DataRow(false)]
-    [DataRow(true)]
-    public void ResidualAddsBodyAndShortcut(bool projection)
+    [DataRow(false, "plain")]
+    [DataRow(true, "plain")]
+    [DataRow(false, "host")]
+    [DataRow(true, "host")]
+    public void ResidualAddsBodyAndShortcut(bool projection, string kernels)
     {
         var rng = new Random(54);
         var channels = projection ? 3 : 2;
         using var block = new Residual([("conv", Conv1d.SamePadding(channels, 3))],
             projection ? ("downsample", new Conv1d(3, 1, bias: false)) : null);
-        CollectionAssert.AreEqual(new[] { channels, 13 }, block.Build(TestDevice.Cpu, [2, 13], maxBatch: 3, needsInputGradient: false));
+        CollectionAssert.AreEqual(new[] { channels, 13 }, block.Build(TestDevice.ByKernels(kernels), [2, 13], maxBatch: 3, needsInputGradient: false));
         CollectionAssert.AreEqual(projection ? new[] { "conv.weight", "conv.bias", "downsample.weight" } : new[] { "conv.weight", "conv.bias" },
             block.StateDict().Select(e => e.Name).ToArray());
         block.ResetParameters(rng);
@@ -123,7 +129,7 @@ public sealed class BranchTests
             shortcutTerms = Conv1dReference.Forward(shortcutShape, Abs(input), Abs(projectionWeight), null);
         }
         else (shortcut, shortcutTerms) = (input.Select(v => (double)v).ToArray(), Abs(input).Select(v => (double)v).ToArray());
-        KernelCheck.AssertClose($"Residual forward (projection {projection})", BranchReference.Residual(body, shortcut, reluAfter: true), y,
+        KernelCheck.AssertClose($"Residual forward (projection {projection}, {kernels})", BranchReference.Residual(body, shortcut, reluAfter: true), y,
             i => 8 * U * bodyTerms[i] + 2 * U * shortcutTerms[i]);
     }
 
@@ -135,7 +141,9 @@ public sealed class BranchTests
     /// 0.5 to 1), so a step of 0.05 crosses no kink and the linear block's differences are exact but for rounding.
     /// </summary>
     [TestMethod]
-    public void ResidualBackwardMatchesFiniteDifferences()
+    [DataRow("plain")]
+    [DataRow("host")]
+    public void ResidualBackwardMatchesFiniteDifferences(string kernels)
     {
         var rng = new Random(55);
         using (var basic = new Residual(
@@ -144,7 +152,7 @@ public sealed class BranchTests
                    ("downsample", new Sequential([("0", new Conv1d(3, 1, bias: false)), ("1", new BatchNorm1d())])),
                    reluAfter: false))
         {
-            basic.Build(TestDevice.Cpu, [2, 9], maxBatch: 4, needsInputGradient: true);
+            basic.Build(TestDevice.ByKernels(kernels), [2, 9], maxBatch: 4, needsInputGradient: true);
             CollectionAssert.AreEqual(new[]
                 {
                     "conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked",
@@ -162,7 +170,7 @@ public sealed class BranchTests
         }
 
         using var identity = new Residual([("conv", Conv1d.SamePadding(2, 3))]);
-        identity.Build(TestDevice.Cpu, [2, 9], maxBatch: 3, needsInputGradient: true);
+        identity.Build(TestDevice.ByKernels(kernels), [2, 9], maxBatch: 3, needsInputGradient: true);
         var conv = (Conv1d)identity.Children.Single().Layer;
         conv.Weight.Value.CopyFrom(TestData.Uniform(rng, 2 * 2 * 3, -0.05f, 0.05f));
         conv.Bias!.Value.CopyFrom(TestData.Uniform(rng, 2, -0.05f, 0.05f));

@@ -12,19 +12,25 @@ public sealed class Conv1dTests
     /// stride 2 alike), "same" with an odd kernel (3) and with an even one (8: the extra zero on the right), stride
     /// above the kernel (inputs no window reads) and plain symmetric padding with stride.</summary>
     public static IEnumerable<object[]> Shapes =>
-    [
-        [new Conv1dShape(2, 1, 203, 3, 80, s: 4)],
-        [new Conv1dShape(2, 5, 37, 4, 3, padLeft: 1, padRight: 1)],
-        [new Conv1dShape(2, 3, 29, 4, 8, padLeft: 3, padRight: 4)],
-        [new Conv1dShape(1, 3, 41, 2, 3, s: 5)],
-        [new Conv1dShape(2, 2, 40, 3, 5, s: 3, padLeft: 2, padRight: 2)],
-    ];
+        from shape in new[]
+        {
+            new Conv1dShape(2, 1, 203, 3, 80, s: 4),
+            new Conv1dShape(2, 5, 37, 4, 3, padLeft: 1, padRight: 1),
+            new Conv1dShape(2, 3, 29, 4, 8, padLeft: 3, padRight: 4),
+            new Conv1dShape(1, 3, 41, 2, 3, s: 5),
+            new Conv1dShape(2, 2, 40, 3, 5, s: 3, padLeft: 2, padRight: 2),
+            new Conv1dShape(3, 9, 300, 17, 3, padLeft: 1, padRight: 1),
+        }
+        from kernels in new[] { "plain", "host" }
+        select new object[] { shape, kernels };
 
     /// <summary>Tolerances: the rounding bounds of Conv2dTests scaled by Σ|terms| — γ_L with L = Cin·K (forward, plus
-    /// the bias) or Cout·K (input gradient) products in plain float, 4u for the compensated weight and bias gradients.</summary>
+    /// the bias) or Cout·K (input gradient) products in plain float, 4u for the plain kernels' compensated weight and
+    /// bias gradients; on the host the weight gradient has Conv2dTests' summation-tree bound (the host Conv2d on one
+    /// row) and the bias gradient HostBatchNorm's (runs of 512 in 16 lanes, at most 32 + 4 deep, lanes added in order, runs added in double).</summary>
     [TestMethod]
     [DynamicData(nameof(Shapes))]
-    public void KernelsMatchFloat64Reference(Conv1dShape shape)
+    public void KernelsMatchFloat64Reference(Conv1dShape shape, string kernels)
     {
         var rng = new Random(1);
         var x = TestData.Uniform(rng, (int)shape.InputLength);
@@ -32,8 +38,8 @@ public sealed class Conv1dTests
         var b = TestData.Uniform(rng, shape.Cout);
         var dy = TestData.Uniform(rng, (int)shape.OutputLength);
         var accelerator = TestDevice.Cpu.Accelerator;
-        var ops = Conv1dOps.For(accelerator);
-        var biasOps = ChannelBiasOps.For(accelerator);
+        var ops = TestDevice.ByKernels(kernels).Kernels.Conv1d;
+        var biasOps = TestDevice.ByKernels(kernels).Kernels.ChannelBias;
         var biasShape = new ChannelBiasShape(shape.N, shape.Cout, shape.OutL);
         using var xDevice = KernelCheck.Upload(x);
         using var wDevice = KernelCheck.Upload(w);
@@ -57,14 +63,17 @@ public sealed class Conv1dTests
         var weightTerms = Conv1dReference.BackwardWeight(shape, absX, absDy);
         var biasTerms = Conv1dReference.BackwardBias(shape, absDy);
         double forwardL = shape.Cin * shape.K + 1, inputL = shape.Cout * shape.K;
-        KernelCheck.AssertClose($"Conv1d.Forward {shape}", Conv1dReference.Forward(shape, x, w, b), y.ToArray(),
+        var host = kernels == "host";
+        var weightL = host ? 128 + 4 + (shape.L + shape.PadLeft + shape.PadRight + 2047) / 2048 + 1 + shape.N : 4;
+        var biasL = host ? 32 + 16 + 1 : 4;
+        KernelCheck.AssertClose($"Conv1d.Forward {shape} {kernels}", Conv1dReference.Forward(shape, x, w, b), y.ToArray(),
             i => forwardL * u * forwardTerms[i]);
-        KernelCheck.AssertClose($"Conv1d.BackwardInput {shape}", Conv1dReference.BackwardInput(shape, dy, w), dx.ToArray(),
+        KernelCheck.AssertClose($"Conv1d.BackwardInput {shape} {kernels}", Conv1dReference.BackwardInput(shape, dy, w), dx.ToArray(),
             i => inputL * u * inputTerms[i]);
-        KernelCheck.AssertClose($"Conv1d.BackwardWeight {shape}", Conv1dReference.BackwardWeight(shape, x, dy), dw.ToArray(),
-            i => 4 * u * weightTerms[i]);
-        KernelCheck.AssertClose($"Conv1d.BackwardBias {shape}", Conv1dReference.BackwardBias(shape, dy), db.ToArray(),
-            i => 4 * u * biasTerms[i]);
+        KernelCheck.AssertClose($"Conv1d.BackwardWeight {shape} {kernels}", Conv1dReference.BackwardWeight(shape, x, dy), dw.ToArray(),
+            i => weightL * u * weightTerms[i]);
+        KernelCheck.AssertClose($"Conv1d.BackwardBias {shape} {kernels}", Conv1dReference.BackwardBias(shape, dy), db.ToArray(),
+            i => biasL * u * biasTerms[i]);
     }
 
     /// <summary>
@@ -73,13 +82,15 @@ public sealed class Conv1dTests
     /// float32 rounding of the outputs the perturbed element touches (Conv2dTests' bound).
     /// </summary>
     [TestMethod]
-    public void LayerBackwardMatchesFiniteDifferences()
+    [DataRow("plain")]
+    [DataRow("host")]
+    public void LayerBackwardMatchesFiniteDifferences(string kernels)
     {
         var rng = new Random(3);
         foreach (var layer in new[] { new Conv1d(3, 4, stride: 2, padding: 1), Conv1d.SamePadding(3, 4, bias: false) })
         {
             using var _ = layer;
-            layer.Build(TestDevice.Cpu, [2, 13], maxBatch: 3, needsInputGradient: true);
+            layer.Build(TestDevice.ByKernels(kernels), [2, 13], maxBatch: 3, needsInputGradient: true);
             layer.ResetParameters(rng);
             var input = TestData.Uniform(rng, 2 * 2 * 13);
             LayerGradientCheck.Check(layer, input, batch: 2, training: true, rng, step: 0.5, absTolerance: 4e-5, relTolerance: 0);

@@ -41,9 +41,8 @@ public sealed class EscLearnerModelTests
         Assert.IsTrue(conv1Grad.All(float.IsFinite) && conv1Grad.Any(g => g != 0), "the first convolution gets a gradient");
     }
 
-    /// <summary>The CPU backend runs some of AbdoliNet's layers with its host kernels (ReLU, BatchNorm, Linear,
-    /// dropout) and falls back to the plain ILGPU kernels for the rest (Conv1d, pooling) on the same buffers: a
-    /// training step there must agree with the plain kernels' (the same weights, input and dropout masks), up to
+    /// <summary>The CPU backend runs AbdoliNet's layers with its host kernels (Conv1d, pooling, ReLU, BatchNorm, Linear,
+    /// dropout) on the same buffers as the plain kernels: a training step there must agree with the plain kernels' (the same weights, input and dropout masks), up to
     /// float32 summation order amplified through four normalisations: 1e-4 relative to each tensor's largest value.</summary>
     [TestMethod]
     public void AbdoliNetAgreesOnPlainAndHostKernels()

@@ -1,5 +1,7 @@
+using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Training.Checkpoints;
+using ILGPU.Runtime;
 
 namespace EnvNet.Tests;
 
@@ -55,6 +57,45 @@ public sealed class WaveMxNetTests
             .Select(e => $"{e.Name} [{string.Join(",", e.Shape)}]" + (e is CounterState ? " int64" : "")).ToArray());
 
         CollectionAssert.AreEqual(expected, actual, string.Join("\n", actual));
+    }
+
+    /// <summary>m5's training pass (forward, backward) on the CPU backend, whose host kernels now run every layer of it
+    /// (Conv1d and its bias, BatchNorm1d, ReLU, max and average pooling, Linear), against the plain kernels with the same
+    /// weights, input and output gradient at batch 2: logits, every gradient and the running statistics within 1e-4 of
+    /// each tensor's largest value (float32 summation orders, amplified through four normalisations). A convolution's
+    /// bias gradient is zero but for rounding, since BatchNorm's input gradient sums to zero over each channel, so it
+    /// is held to the scale of the same convolution's weight gradient.</summary>
+    [TestMethod]
+    public void M5_TrainingPassAgreesOnPlainAndHostKernels()
+    {
+        var config = ModelRegistry.Config("m5", Classes);
+        var input = TestData.Uniform(new Random(5), 2 * config.InputLength);
+        var gradOutput = TestData.Uniform(new Random(6), 2 * Classes);
+        Dictionary<string, float[]> TrainingPass(ComputeDevice device)
+        {
+            using var network = config.CreateNetwork(seed: 1);
+            network.Build(device, config.InputShape, maxBatch: 2, needsInputGradient: false);
+            network.ResetParameters(new Random(2));
+            using var x = KernelCheck.Upload(input);
+            using var dy = KernelCheck.Upload(gradOutput);
+            var pass = new Pass(2, Training: true, Step: 0);
+            var logits = network.Forward(x.View, pass);
+            var result = new Dictionary<string, float[]> { ["logits"] = new float[logits.Length] };
+            logits.CopyToCPU(result["logits"]);
+            network.Backward(dy.View, pass);
+            foreach (var (name, parameter) in network.NamedParameters()) result[$"{name} gradient"] = parameter.Grad.ToArray();
+            foreach (var entry in network.StateDict().OfType<TensorState>()) result[entry.Name] = entry.Tensor.ToArray();
+            return result;
+        }
+        var plain = TrainingPass(TestDevice.Cpu);
+        var host = TrainingPass(TestDevice.Host);
+        CollectionAssert.AreEqual(plain.Keys.ToArray(), host.Keys.ToArray());
+        foreach (var (name, expected) in plain)
+        {
+            var scale = expected.Max(Math.Abs);
+            if (name.EndsWith(".bias gradient")) scale = Math.Max(scale, plain[name.Replace(".bias gradient", ".weight gradient")].Max(Math.Abs));
+            KernelCheck.AssertClose($"m5 {name}, host vs plain", expected.Select(v => (double)v).ToArray(), host[name], _ => 1e-4 * scale);
+        }
     }
 
     [TestMethod]

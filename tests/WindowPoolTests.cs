@@ -14,28 +14,32 @@ public sealed class WindowPoolTests
     /// padding in ceil mode, ceil mode where the last window would start in the right padding and is dropped (5 → 3
     /// with kernel 2, stride 2, padding 1), and unequal kernel and stride per axis.</summary>
     public static IEnumerable<object[]> Shapes =>
-    [
-        [new WindowPoolShape(2, 3, 1, 37, 1, 4, 1, 4)],
-        [new WindowPoolShape(2, 3, 1, 37, 1, 4, 1, 4, ceilMode: true)],
-        [new WindowPoolShape(2, 2, 1, 53, 1, 15, 1, 15, pw: 6)],
-        [new WindowPoolShape(2, 2, 1, 29, 1, 3, 1, 2, pw: 1, ceilMode: true)],
-        [new WindowPoolShape(2, 3, 7, 9, 3, 3, 2, 2, 1, 1, ceilMode: true)],
-        [new WindowPoolShape(1, 2, 5, 5, 2, 2, 2, 2, 1, 1, ceilMode: true)],
-        [new WindowPoolShape(2, 2, 6, 11, 2, 3, 1, 2)],
-    ];
+        from shape in new[]
+        {
+            new WindowPoolShape(2, 3, 1, 37, 1, 4, 1, 4),
+            new WindowPoolShape(2, 3, 1, 37, 1, 4, 1, 4, ceilMode: true),
+            new WindowPoolShape(2, 2, 1, 53, 1, 15, 1, 15, pw: 6),
+            new WindowPoolShape(2, 2, 1, 29, 1, 3, 1, 2, pw: 1, ceilMode: true),
+            new WindowPoolShape(2, 3, 7, 9, 3, 3, 2, 2, 1, 1, ceilMode: true),
+            new WindowPoolShape(1, 2, 5, 5, 2, 2, 2, 2, 1, 1, ceilMode: true),
+            new WindowPoolShape(2, 2, 6, 11, 2, 3, 1, 2),
+            new WindowPoolShape(2, 3, 1, 40, 1, 40, 1, 40),
+        }
+        from kernels in new[] { "plain", "host" }
+        select new object[] { shape, kernels };
 
     /// <summary>Max copies input values and routes each gradient to one element, summed where windows overlap (at
     /// most ⌈K/S⌉² terms): exact forward, backward within that many roundings. Average sums at most KH·KW terms then
     /// divides, and its backward sums ⌈K/S⌉² quotients: γ_L bounds on Σ|terms|.</summary>
     [TestMethod]
     [DynamicData(nameof(Shapes))]
-    public void KernelsMatchFloat64Reference(WindowPoolShape shape)
+    public void KernelsMatchFloat64Reference(WindowPoolShape shape, string kernels)
     {
         var rng = new Random(41);
         var x = TestData.Uniform(rng, (int)shape.InputLength);
         var dy = TestData.Uniform(rng, (int)shape.OutputLength);
         var accelerator = TestDevice.Cpu.Accelerator;
-        var ops = WindowPoolOps.For(accelerator);
+        var ops = TestDevice.ByKernels(kernels).Kernels.WindowPool;
         using var xDevice = KernelCheck.Upload(x);
         using var dyDevice = KernelCheck.Upload(dy);
         using var y = new DeviceTensor(accelerator, (int)shape.OutputLength);
@@ -47,31 +51,33 @@ public sealed class WindowPoolTests
         var (expectedMax, expectedArgmax) = WindowPoolReference.MaxForward(shape, x);
         ops.MaxForward(shape, xDevice.View, y.View, argmax.View);
         ops.MaxBackward(shape, dyDevice.View, argmax.View, dx.View);
-        KernelCheck.AssertClose($"MaxPool forward {shape}", expectedMax, y.ToArray(), _ => 0);
-        CollectionAssert.AreEqual(expectedArgmax, argmax.GetAsArray1D(), $"MaxPool argmax {shape}");
+        KernelCheck.AssertClose($"MaxPool forward {shape} {kernels}", expectedMax, y.ToArray(), _ => 0);
+        CollectionAssert.AreEqual(expectedArgmax, argmax.GetAsArray1D(), $"MaxPool argmax {shape} {kernels}");
         var maxTerms = WindowPoolReference.MaxBackward(shape, Abs(dy), expectedArgmax);
-        KernelCheck.AssertClose($"MaxPool backward {shape}", WindowPoolReference.MaxBackward(shape, dy, expectedArgmax), dx.ToArray(),
+        KernelCheck.AssertClose($"MaxPool backward {shape} {kernels}", WindowPoolReference.MaxBackward(shape, dy, expectedArgmax), dx.ToArray(),
             i => overlap * u * maxTerms[i]);
 
         ops.AverageForward(shape, xDevice.View, y.View);
         ops.AverageBackward(shape, dyDevice.View, dx.View);
         var averageTerms = WindowPoolReference.AverageForward(shape, Abs(x));
         var spreadTerms = WindowPoolReference.AverageBackward(shape, Abs(dy));
-        KernelCheck.AssertClose($"AvgPool forward {shape}", WindowPoolReference.AverageForward(shape, x), y.ToArray(),
+        KernelCheck.AssertClose($"AvgPool forward {shape} {kernels}", WindowPoolReference.AverageForward(shape, x), y.ToArray(),
             i => (shape.KH * shape.KW + 1) * u * averageTerms[i]);
-        KernelCheck.AssertClose($"AvgPool backward {shape}", WindowPoolReference.AverageBackward(shape, dy), dx.ToArray(),
+        KernelCheck.AssertClose($"AvgPool backward {shape} {kernels}", WindowPoolReference.AverageBackward(shape, dy), dx.ToArray(),
             i => (overlap + 1) * u * spreadTerms[i]);
     }
 
     [TestMethod]
-    public void MaxPoolTiesGoToTheFirstMaximumAndNaNWins()
+    [DataRow("plain")]
+    [DataRow("host")]
+    public void MaxPoolTiesGoToTheFirstMaximumAndNaNWins(string kernels)
     {
         var shape = new WindowPoolShape(1, 1, 1, 7, 1, 3, 1, 2, pw: 1, ceilMode: true);
         var accelerator = TestDevice.Cpu.Accelerator;
         using var x = KernelCheck.Upload([2, 2, 1, float.NaN, 5, 5, 5]);
         using var y = new DeviceTensor(accelerator, (int)shape.OutputLength);
         using var argmax = accelerator.Allocate1D<int>(shape.OutputLength);
-        WindowPoolOps.For(accelerator).MaxForward(shape, x.View, y.View, argmax.View);
+        TestDevice.ByKernels(kernels).Kernels.WindowPool.MaxForward(shape, x.View, y.View, argmax.View);
         // Windows over padded positions [0,3), [2,5), [4,7), [6,9): inputs {0,1}, {1,2,3}, {3,4,5}, {5,6}.
         CollectionAssert.AreEqual(new[] { 0, 3, 3, 5 }, argmax.GetAsArray1D());
         Assert.IsTrue(float.IsNaN(y.ToArray()[1]));

@@ -13,7 +13,7 @@ namespace EnvNet.Kernels.Cpu;
 /// </summary>
 internal sealed unsafe class HostBatchNormOps : IBatchNormOps
 {
-    private const int Run = 512;
+    public const int Run = 512;
 
     public void Statistics(BatchNormShape s, ArrayView<float> input, float momentum, float eps, ArrayView<float> savedMean,
         ArrayView<float> savedInvStd, ArrayView<float> runningMean, ArrayView<float> runningVar, ArrayView<float> scratch)
@@ -184,7 +184,7 @@ internal sealed unsafe class HostBatchNormOps : IBatchNormOps
     }
 
     /// <summary>Σ(x − shift) and Σ(x − shift)² of one run, in 16 float lanes, lanes added in order.</summary>
-    private static (double Sum, double Squares) ShiftedSums(float* x, int length, float shift)
+    public static (double Sum, double Squares) ShiftedSums(float* x, int length, float shift)
     {
         var vShift = Vector512.Create(shift);
         var (sum, squares) = (Vector512<float>.Zero, Vector512<float>.Zero);

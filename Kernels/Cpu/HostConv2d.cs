@@ -1,3 +1,4 @@
+using ILGPU;
 using System.Runtime.Intrinsics;
 using static EnvNet.Kernels.Cpu.HostTile;
 
@@ -91,12 +92,15 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         _weightItem = WeightItem;
     }
 
+    /// <summary>The largest batch the scratch buffers hold.</summary>
+    public int Batch => _s.N;
+
     /// <summary>Whether the host convolution covers <paramref name="shape"/> (a vertical stride does not occur in the models).</summary>
     public static bool Supports(Conv2dShape shape) => shape.SH == 1;
 
     private int Blocks(int positions) => (positions + _block - 1) / _block;
 
-    public void Forward(int batch, ILGPU.ArrayView<float> input, ILGPU.ArrayView<float> weight, ILGPU.ArrayView<float> output)
+    public void Forward(int batch, ArrayView<float> input, ArrayView<float> weight, ArrayView<float> output)
     {
         var s = _s.WithBatch(batch);
         Check(input, s.InputLength, output, s.OutputLength, weight);
@@ -107,7 +111,7 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         HostParallel.For(batch * Blocks(_q), _forwardItem);
     }
 
-    public void BackwardInput(int batch, ILGPU.ArrayView<float> gradOutput, ILGPU.ArrayView<float> weight, ILGPU.ArrayView<float> gradInput)
+    public void BackwardInput(int batch, ArrayView<float> gradOutput, ArrayView<float> weight, ArrayView<float> gradInput)
     {
         var s = _s.WithBatch(batch);
         Check(gradInput, s.InputLength, gradOutput, s.OutputLength, weight);
@@ -118,7 +122,7 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         HostParallel.For(batch * Blocks(_q2), _inputItem);
     }
 
-    public void BackwardWeight(int batch, ILGPU.ArrayView<float> input, ILGPU.ArrayView<float> gradOutput, ILGPU.ArrayView<float> gradWeight)
+    public void BackwardWeight(int batch, ArrayView<float> input, ArrayView<float> gradOutput, ArrayView<float> gradWeight)
     {
         var s = _s.WithBatch(batch);
         Check(input, s.InputLength, gradOutput, s.OutputLength, gradWeight);
@@ -289,8 +293,8 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         return kw < s.KW ? w[((co * s.Cin + ci) * s.KH + kh) * s.KW + kw] : 0f;
     }
 
-    private void Check(ILGPU.ArrayView<float> inputLike, long inputLength, ILGPU.ArrayView<float> outputLike, long outputLength,
-        ILGPU.ArrayView<float> weightLike)
+    private void Check(ArrayView<float> inputLike, long inputLength, ArrayView<float> outputLike, long outputLength,
+        ArrayView<float> weightLike)
     {
         const string operation = "HostConv2dOp";
         ViewChecks.RequireLength(inputLike, inputLength, operation, "input");

@@ -6,7 +6,7 @@ namespace EnvNet.Kernels.Cpu;
 /// <summary>Runs an element-wise loop over [0, count) in chunks, one chunk per work item.</summary>
 internal static class HostChunks
 {
-    private const int Chunk = 1 << 16;
+    private const int Chunk = 1 << 18;
 
     public static void For(long count, Action<int, int> body)
     {

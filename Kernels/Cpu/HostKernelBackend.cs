@@ -12,6 +12,7 @@ namespace EnvNet.Kernels.Cpu;
 public sealed class HostKernelBackend(Accelerator accelerator) : KernelBackend(accelerator)
 {
     private readonly HostPoolOps _pool = new();
+    private IConv1dOps? _conv1d;
 
     public override string Name => HostTile.Supported ? "CPU host kernels" : "CPU host kernels (no AVX-512: convolutions and GEMMs on the plain kernels)";
 
@@ -22,6 +23,11 @@ public sealed class HostKernelBackend(Accelerator accelerator) : KernelBackend(a
     public override IDropoutOps Dropout { get; } = new HostDropoutOps();
     public override ILossOps Loss { get; } = new HostLossOps();
     public override ISgdOps Sgd { get; } = new HostSgdOps();
+    public override IAdamOps Adam { get; } = new HostAdamOps();
+    public override IBranchOps Branch { get; } = new HostBranchOps();
+    public override IWindowPoolOps WindowPool { get; } = new HostWindowPoolOps();
+    public override IChannelBiasOps ChannelBias { get; } = new HostChannelBiasOps();
+    public override IConv1dOps Conv1d => _conv1d ??= HostTile.Supported ? new HostConv1dOps(base.Conv1d) : base.Conv1d;
 
     public override IConv2dOp Conv2d(Conv2dShape shape, bool needsInputGradient) =>
         HostTile.Supported && HostConv2dOp.Supports(shape) ? new HostConv2dOp(shape) : base.Conv2d(shape, needsInputGradient);

@@ -121,7 +121,8 @@ public static class BenchCommand
         foreach (var l in r.Layers)
             output.WriteLine($"{l.Layer,-40} {l.ForwardMs,9:F3} {l.BackwardMs,9:F3} {Rate(l.ForwardGflops),9} {Rate(l.BackwardGflops),9}");
         if (r.Layers.Count == 0) output.WriteLine("(per-layer times not measured: --step-only)");
-        output.WriteLine($"{r.Framework} on {r.Device}: {r.Model} batch {r.Batch}: training step {r.StepMs:F2} ms, " +
+        output.WriteLine($"{r.Framework} on {r.Device}: {r.Model} batch {r.Batch}: training step {r.StepMs:F2} ms" +
+                         (r.StepCpuMs is { } cpu ? $" ({cpu:F0} ms of CPU time)" : "") + ", " +
                          $"{Figure(r.SamplesPerSecond)} samples/s, {Figure(r.StepGflops)} GFLOP/s, model buffers {r.ModelBytes / (double)(1 << 30):F2} GiB" +
                          (r.DeviceUsedBytes is { } used ? $", device memory in use {used / (double)(1 << 30):F2} GiB" : ""));
         if (r.Layers.Count > 0)

@@ -24,9 +24,11 @@ public sealed record LayerTiming(
 }
 
 /// <summary>The figures of one <c>envnet bench</c> run, with the same field names as bench/reference/envnet_reference.py.</summary>
+/// <param name="StepCpuMs">Process CPU time per training step (mean over the timed and warm-up steps): on a machine
+/// others share, a steadier measure of the work than the wall-clock <paramref name="StepMs"/>.</param>
 public sealed record BenchResult(
     string Framework, string Device, string Model, int Batch, double StepMs, double SamplesPerSecond, long StepFlops,
-    double StepGflops, long ModelBytes, long? DeviceUsedBytes, IReadOnlyList<LayerTiming> Layers)
+    double StepGflops, long ModelBytes, long? DeviceUsedBytes, IReadOnlyList<LayerTiming> Layers, double? StepCpuMs = null)
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -65,12 +67,15 @@ public static class BenchRunner
 
         var timings = timeLayers ? TimeLayers(accelerator, subject, leaves, pass, samples, warmup, log) : [];
 
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var stepMs = Median(accelerator, subject.TrainStep, samples, warmup, repeatShortSamples: false);
+        // Median ran warmup + 1 + samples steps.
+        var stepCpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / (warmup + 1 + samples);
         var stepFlops = leaves.Sum(l => FlopCount.Forward(l.Layer, batch) + FlopCount.Backward(l.Layer, batch));
         long? deviceUsed = accelerator is CudaAccelerator cuda ? accelerator.MemorySize - cuda.GetFreeMemory() : null;
         return new BenchResult($"EnvNet.Gpu (ILGPU {typeof(Accelerator).Assembly.GetName().Version}, {device.Kernels.Name})",
             $"{accelerator.AcceleratorType} {accelerator.Name}", subject.Model, batch, stepMs, batch / stepMs * 1e3, stepFlops,
-            stepFlops / stepMs / 1e6, subject.ModelBytes, deviceUsed, timings);
+            stepFlops / stepMs / 1e6, subject.ModelBytes, deviceUsed, timings, stepCpuMs);
     }
 
     /// <summary>Each leaf timed alone, forward and backward, on the activation and gradient it sees in the network.</summary>

@@ -35,6 +35,9 @@ def main(ours_path, torch_path):
               f" {rate(tflops, tf) + '/' + rate(tbflops, tb):>14}")
     print(f"training step: ours {ours['step_ms']:.1f} ms ({ours['step_gflops']:.1f} GFLOP/s), PyTorch {torch['step_ms']:.1f} ms "
           f"({torch['step_gflops']:.1f} GFLOP/s): ours / PyTorch = {ours['step_ms'] / torch['step_ms']:.3f}")
+    if ours.get("step_cpu_ms") and torch.get("step_cpu_ms"):
+        print(f"CPU time per step: ours {ours['step_cpu_ms']:.0f} ms, PyTorch {torch['step_cpu_ms']:.0f} ms: "
+              f"ours / PyTorch = {ours['step_cpu_ms'] / torch['step_cpu_ms']:.3f}")
 
 
 if __name__ == "__main__":

@@ -163,7 +163,9 @@ def bench(args):
     step_fn = torch.compile(step) if args.compile else step
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
+    cpu_before = time.process_time()
     step_ms = time_ms(step_fn, args.steps, device, args.warmup)
+    step_cpu_ms = (time.process_time() - cpu_before) / (args.warmup + args.steps) * 1e3
     total_flops = sum(r["forward_flops"] + r["backward_flops"] for r in rows)
     if device.type == "cuda":
         device_name, peak = torch.cuda.get_device_name(), torch.cuda.max_memory_allocated()
@@ -172,7 +174,7 @@ def bench(args):
     result = {"framework": f"pytorch {torch.__version__}", "device": device_name,
               "model": args.model, "batch": args.batch, "tf32": args.tf32, "bf16": args.bf16, "compile": args.compile,
               "step_ms": step_ms, "samples_per_second": args.batch / step_ms * 1e3,
-              "step_flops": total_flops, "step_gflops": total_flops / step_ms / 1e6,
+              "step_flops": total_flops, "step_gflops": total_flops / step_ms / 1e6, "step_cpu_ms": step_cpu_ms,
               "peak_memory_bytes": peak, "layers": rows}
     print(f"{'layer':38} {'fwd ms':>8} {'bwd ms':>8} {'fwd GF/s':>9} {'bwd GF/s':>9}")
     for r in rows:
