@@ -44,13 +44,14 @@ public static class TrainOptionsValidator
             return null;
         }
         var modelRecipe = ModelRegistry.Definition(model).RecipeFor(subset, a.BetweenClass);
-        var recipe = embedded
-            ? modelRecipe with
+        var recipe = !embedded ? modelRecipe
+            // The embedded schedule is tuned for SGD; an Adam model keeps its recipe's rate.
+            : modelRecipe.Optimizer == OptimizerKind.Adam ? modelRecipe with { Epochs = EmbeddedDefault.Epochs, Batch = EmbeddedDefault.Batch }
+            : modelRecipe with
             {
                 Epochs = EmbeddedDefault.Epochs, LearningRate = EmbeddedDefault.LearningRate,
                 LearningRateSteps = EmbeddedDefault.LearningRateSteps, WarmupEpochs = 0, Batch = EmbeddedDefault.Batch,
-            }
-            : modelRecipe;
+            };
         double[]? steps = a.LearningRateSteps is null ? recipe.LearningRateSteps.ToArray() : ParseSteps(a.LearningRateSteps, errors);
         var accelerator = ParseAccelerator(a.Accelerator, errors);
         return new TrainOptions
