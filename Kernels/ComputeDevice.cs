@@ -121,11 +121,11 @@ public sealed class ComputeDevice : IDisposable
     /// <summary>
     /// The CPU device: warp 32 and groups of up to 1024 threads like an NVIDIA GPU, with one multiprocessor per core.
     /// ILGPU's <c>CPUDeviceKind.Nvidia</c> has the same warp and group limits but a single multiprocessor, on which
-    /// every launch cost about 7× more (measured on 2 cores: a 40-element launch 8 ms against 1.2 ms).
+    /// every launch costs several times more.
     /// <para>ILGPU 1.5.3's CPU runtime keeps, per multiprocessor, as many OS threads as the largest group ever
-    /// launched on the accelerator, and every later launch passes all of them through a barrier twice: after one
-    /// launch with 256-thread groups every launch costs about 20 ms, after 1024-thread groups about 170 ms (measured on
-    /// 2 cores, against 1.2 ms). So nothing a CPU run launches uses groups of more than 32 threads (the tiled kernels
+    /// launched on the accelerator, and every later launch passes all of them through a barrier twice, so one launch
+    /// with large groups makes every later launch slow (figures in docs/performance.md, "ILGPU CPU accelerator").
+    /// So nothing a CPU run launches uses groups of more than 32 threads (the tiled kernels
     /// are CUDA's default only, see <see cref="KernelChoice"/>), and the tests run the tiled kernels on an accelerator of
     /// their own.</para>
     /// </summary>

@@ -5,9 +5,9 @@ namespace EnvNet.Kernels;
 /// <summary>
 /// The launch of a one-output-per-iteration kernel: <see cref="Count"/> outputs computed by <see cref="Threads"/>
 /// threads, thread t taking outputs t, t + Threads, t + 2·Threads, … (a grid-stride loop).
-/// On a GPU every output gets its own thread (Threads = Count). ILGPU's CPU accelerator runs each simulated thread
-/// at a cost of about 2 µs before any work (measured: ReLU over 10^6 floats 1.8 s with a thread per element,
-/// 4 ms with 128 threads), so there a few threads per core each loop over many outputs.
+/// On a GPU every output gets its own thread (Threads = Count). ILGPU's CPU accelerator pays a fixed cost per simulated
+/// thread before any work (figures in docs/performance.md, "ILGPU CPU accelerator"), so there a few threads per core
+/// each loop over many outputs.
 /// </summary>
 public readonly struct ElementGrid
 {

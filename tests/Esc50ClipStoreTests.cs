@@ -25,7 +25,7 @@ public sealed class Esc50ClipStoreTests
     }
 
     // Cold load decodes and resamples every clip; the second load reads the cache only, is a hit for every clip and
-    // at least 3x faster (measured about 10x; the margin absorbs a loaded machine).
+    // at least 3x faster (a margin that a loaded machine cannot eat).
     [TestMethod]
     public void SampleLoadsWithLabelsAndFoldsAndSecondLoadHitsTheCache()
     {
