@@ -12,7 +12,8 @@ public sealed class Conv2dTests
     /// <summary>Odd sizes, EnvNet's kernels (1×8 with v2's stride (1,2), 8×13), stride above kernel (inputs no window
     /// reads) and padding on both axes; for the host kernels also rows longer than one block of positions (forward,
     /// input gradient) and than one weight-gradient block, one input channel with 8×13 taps (single-row tiles),
-    /// channel counts that fill no whole tile, and a vertical stride (which falls back to the plain kernels).</summary>
+    /// channel counts that fill no whole tile, a vertical stride (which falls back to the plain kernels) and one over a
+    /// single row, as WaveMsNet's first convolutions (the host runs it as stride 1).</summary>
     public static IEnumerable<object[]> Shapes =>
         from shape in new[]
         {
@@ -23,6 +24,7 @@ public sealed class Conv2dTests
             new Conv2dShape(2, 4, 1, 2600, 11, 1, 8),
             new Conv2dShape(2, 1, 20, 60, 9, 8, 13),
             new Conv2dShape(2, 3, 1, 301, 10, 1, 16, sw: 2),
+            new Conv2dShape(2, 1, 1, 203, 4, 1, 21, sh: 5, sw: 5),
         }
         from kernels in new[] { "plain", "host" }
         select new object[] { shape, kernels };

@@ -42,7 +42,8 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
 
     public HostConv2dOp(Conv2dShape shape)
     {
-        _s = shape;
+        // With one output row the vertical stride never applies (WaveMsNet's strided 1×K convolutions on one row).
+        _s = shape.SH == 1 ? shape : new Conv2dShape(shape.N, shape.Cin, shape.H, shape.W, shape.Cout, shape.KH, shape.KW, 1, shape.SW, shape.PH, shape.PW);
         _stride = shape.SW;
         _cinP = _stride * shape.Cin;
         _kwP = (shape.KW + _stride - 1) / _stride;
@@ -95,8 +96,9 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
     /// <summary>The largest batch the scratch buffers hold.</summary>
     public int Batch => _s.N;
 
-    /// <summary>Whether the host convolution covers <paramref name="shape"/> (a vertical stride does not occur in the models).</summary>
-    public static bool Supports(Conv2dShape shape) => shape.SH == 1;
+    /// <summary>Whether the host convolution covers <paramref name="shape"/>: a vertical stride only where the kernel
+    /// spans the padded height (one output row); other vertical strides do not occur in the models.</summary>
+    public static bool Supports(Conv2dShape shape) => shape.SH == 1 || shape.H + 2 * shape.PH == shape.KH;
 
     private int Blocks(int positions) => (positions + _block - 1) / _block;
 
