@@ -29,6 +29,7 @@ public class KernelBackend(Accelerator accelerator)
     public virtual ILossOps Loss => LossOps.For(Accelerator);
     public virtual ISgdOps Sgd => SgdOps.For(Accelerator);
     public virtual IAdamOps Adam => AdamOps.For(Accelerator);
+    public virtual IAdadeltaOps Adadelta => AdadeltaOps.For(Accelerator);
     public virtual IConv1dOps Conv1d => Conv1dOps.For(Accelerator);
     public virtual IChannelBiasOps ChannelBias => ChannelBiasOps.For(Accelerator);
     public virtual IWindowPoolOps WindowPool => WindowPoolOps.For(Accelerator);

@@ -10,6 +10,6 @@ public interface IOptimizer : IDisposable
     IReadOnlyList<StateEntry> State { get; }
 
     /// <summary>One update. <paramref name="momentum"/> is SGD's momentum, and Adam's β1 (the decay of its first
-    /// moment, PyTorch's betas[0]); <paramref name="weightDecay"/> is L2 decay added to the gradient in both.</summary>
+    /// moment, PyTorch's betas[0]), and Adadelta's ρ; <paramref name="weightDecay"/> is L2 decay added to the gradient in both.</summary>
     void Step(float learningRate, float momentum, float weightDecay);
 }

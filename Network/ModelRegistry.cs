@@ -21,6 +21,8 @@ public static class ModelRegistry
         WaveMxNetModels.M18,
         WaveMxNetModels.M34Res,
         WaveMsNetModels.WaveMsNet,
+        MultiResCnnModels.MultiResCnn,
+        AbdoliNetModels.AbdoliNet,
     ];
 
     public static IReadOnlyList<string> Names { get; } = Models.Select(m => m.Name).ToArray();

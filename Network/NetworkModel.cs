@@ -69,6 +69,7 @@ public sealed class NetworkModel : IDisposable
                 OptimizerKind.SgdNesterov => new SgdOptimizer(device, parameters),
                 OptimizerKind.SgdMomentum => new SgdOptimizer(device, parameters, nesterov: false),
                 OptimizerKind.Adam => new AdamOptimizer(device, parameters),
+                OptimizerKind.Adadelta => new AdadeltaOptimizer(device, parameters),
                 _ => throw new ArgumentOutOfRangeException(nameof(optimizer), optimizer, $"Model '{config.Name}': no such optimizer."),
             };
             StateDict = _network.StateDict().ToList();

@@ -13,6 +13,9 @@ public enum OptimizerKind
 
     /// <summary>torch.optim.Adam (L2 weight decay added to the gradient, not AdamW).</summary>
     Adam,
+
+    /// <summary>torch.optim.Adadelta (eps 1e-6, ρ = the recipe's momentum, L2 weight decay added to the gradient).</summary>
+    Adadelta,
 }
 
 /// <summary>
@@ -51,6 +54,7 @@ public sealed record TrainingRecipe(
         var optimizer = Optimizer switch
         {
             OptimizerKind.Adam => "Adam",
+            OptimizerKind.Adadelta => $"Adadelta rho {G(Momentum)}",
             OptimizerKind.SgdMomentum => $"SGD momentum {G(Momentum)}",
             _ => $"SGD-Nesterov {G(Momentum)}",
         };

@@ -35,6 +35,7 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         return options.Optimizer switch
         {
             OptimizerKind.Adam => $"Adam (β1 {momentum})",
+            OptimizerKind.Adadelta => $"Adadelta (rho {momentum})",
             OptimizerKind.SgdMomentum => $"SGD momentum {momentum}",
             _ => $"SGD-Nesterov {momentum}",
         };

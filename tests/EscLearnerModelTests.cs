@@ -13,8 +13,9 @@ public sealed class EscLearnerModelTests
     [TestMethod]
     public void AbdoliNetHasEscLearnersStateDictAndTrains()
     {
-        using var network = AbdoliNetModel.CreateNetwork(classes: 50, seed: 1);
-        CollectionAssert.AreEqual(new[] { 50 }, network.Build(TestDevice.Cpu, AbdoliNetModel.InputShape, maxBatch: 2, needsInputGradient: false));
+        var config = new AbdoliNetConfig(Classes: 50);
+        using var network = config.CreateNetwork(seed: 1);
+        CollectionAssert.AreEqual(new[] { 50 }, network.Build(TestDevice.Cpu, config.InputShape, maxBatch: 2, needsInputGradient: false));
         var expected = new List<(string, int[])>();
         foreach (var (name, outChannels, inChannels, kernel) in new[] { ("conv1", 16, 1, 64), ("conv2", 32, 16, 32), ("conv3", 64, 32, 16), ("conv4", 128, 64, 8) })
         {
@@ -30,7 +31,7 @@ public sealed class EscLearnerModelTests
         AssertStateDict(expected, network);
 
         network.ResetParameters(new Random(2));
-        using var x = KernelCheck.Upload(TestData.Uniform(new Random(3), 2 * AbdoliNetModel.InputLength));
+        using var x = KernelCheck.Upload(TestData.Uniform(new Random(3), 2 * config.InputLength));
         var pass = new Pass(2, Training: true, Step: 0);
         var logits = Read(network.Forward(x.View, pass));
         Assert.AreEqual(100, logits.Length);
@@ -47,12 +48,13 @@ public sealed class EscLearnerModelTests
     [TestMethod]
     public void AbdoliNetAgreesOnPlainAndHostKernels()
     {
-        var input = TestData.Uniform(new Random(5), 2 * AbdoliNetModel.InputLength);
+        var config = new AbdoliNetConfig(Classes: 10);
+        var input = TestData.Uniform(new Random(5), 2 * config.InputLength);
         var gradOutput = TestData.Uniform(new Random(6), 2 * 10);
         (float[] Logits, float[][] Gradients) Step(ComputeDevice device)
         {
-            using var network = AbdoliNetModel.CreateNetwork(classes: 10, seed: 1);
-            network.Build(device, AbdoliNetModel.InputShape, maxBatch: 2, needsInputGradient: false);
+            using var network = config.CreateNetwork(seed: 1);
+            network.Build(device, config.InputShape, maxBatch: 2, needsInputGradient: false);
             network.ResetParameters(new Random(2));
             using var x = KernelCheck.Upload(input);
             using var dy = KernelCheck.Upload(gradOutput);
@@ -80,7 +82,7 @@ public sealed class EscLearnerModelTests
     [TestMethod]
     public void MultiResCnnHasEscLearnersStateDict()
     {
-        using var network = MultiResCnnModel.CreateNetwork(classes: 50, seed: 1);
+        using var network = new MultiResCnnConfig(Classes: 50, InputLength: 13311).CreateNetwork(seed: 1);
         CollectionAssert.AreEqual(new[] { 50 }, network.Build(TestDevice.Cpu, [1, 13311], maxBatch: 1, needsInputGradient: false));
         var expected = new List<(string, int[])>();
         foreach (var (branch, kernel) in new[] { ("branch1", 11), ("branch2", 51), ("branch3", 101) })

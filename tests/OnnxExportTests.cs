@@ -72,6 +72,7 @@ public sealed class OnnxExportTests
     // half a minute on 2 busy cores. All four passed this test when listed here.
     [DataRow("m5")]
     [DataRow("wavemsnet")]
+    [DataRow("abdolinet")]
     public void Export_GivesTheLogitsOfPredictLogits(string modelName)
     {
         using var dir = new TempDir();

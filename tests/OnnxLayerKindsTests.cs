@@ -57,7 +57,7 @@ public sealed class OnnxLayerKindsTests
 
     public static IEnumerable<object[]> Networks =>
     [
-        ["AbdoliNet", (Func<Sequential>)(() => AbdoliNetModel.CreateNetwork(Classes, seed: 1)), AbdoliNetModel.InputShape],
+        ["AbdoliNet", (Func<Sequential>)(() => new AbdoliNetConfig(Classes).CreateNetwork(seed: 1)), new AbdoliNetConfig(Classes).InputShape],
         ["mixed", (Func<Sequential>)MixedNetwork, new[] { 1, 64 }],
         ["ceil mode", (Func<Sequential>)CeilModeNetwork, new[] { 1, 8 }],
     ];

@@ -80,6 +80,15 @@ public sealed class TrainingRecipeTests
     }
 
     [TestMethod]
+    public void EmbeddedDefault_KeepsAnAdadeltaModelsRate()
+    {
+        var o = Resolve(new TrainArguments { Model = "abdolinet" }, withData: false);
+
+        Assert.AreEqual((EmbeddedDefault.Epochs, EmbeddedDefault.Batch, 0.01, OptimizerKind.Adadelta), (o.Epochs, o.Batch, o.LearningRate, o.Optimizer));
+        Assert.AreEqual(0, o.LearningRateSteps.Length);
+    }
+
+    [TestMethod]
     [DataRow(1, 0.01)]   // warm-up at a tenth of 0.1
     [DataRow(10, 0.01)]
     [DataRow(11, 0.1)]

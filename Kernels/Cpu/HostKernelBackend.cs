@@ -24,6 +24,7 @@ public sealed class HostKernelBackend(Accelerator accelerator) : KernelBackend(a
     public override ILossOps Loss { get; } = new HostLossOps();
     public override ISgdOps Sgd { get; } = new HostSgdOps();
     public override IAdamOps Adam { get; } = new HostAdamOps();
+    public override IAdadeltaOps Adadelta { get; } = new HostAdadeltaOps();
     public override IBranchOps Branch { get; } = new HostBranchOps();
     public override IWindowPoolOps WindowPool { get; } = new HostWindowPoolOps();
     public override IChannelBiasOps ChannelBias { get; } = new HostChannelBiasOps();

@@ -45,8 +45,8 @@ public static class TrainOptionsValidator
         }
         var modelRecipe = ModelRegistry.Definition(model).RecipeFor(subset, a.BetweenClass);
         var recipe = !embedded ? modelRecipe
-            // The embedded schedule is tuned for SGD; an Adam model keeps its recipe's rate.
-            : modelRecipe.Optimizer == OptimizerKind.Adam ? modelRecipe with { Epochs = EmbeddedDefault.Epochs, Batch = EmbeddedDefault.Batch }
+            // The embedded schedule is tuned for SGD; an Adam or Adadelta model keeps its recipe's rate.
+            : modelRecipe.Optimizer is OptimizerKind.Adam or OptimizerKind.Adadelta ? modelRecipe with { Epochs = EmbeddedDefault.Epochs, Batch = EmbeddedDefault.Batch }
             : modelRecipe with
             {
                 Epochs = EmbeddedDefault.Epochs, LearningRate = EmbeddedDefault.LearningRate,
