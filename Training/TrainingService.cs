@@ -124,8 +124,16 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
     private void CheckDeviceMemory(ComputeDevice device, ModelConfig config)
     {
-        if (device.Type == ILGPU.Runtime.AcceleratorType.CPU) return; // host memory, not a fixed device budget
         var needed = NetworkModel.EstimateTrainingBytes(config, options.Batch);
+        if (device.Type == ILGPU.Runtime.AcceleratorType.CPU)
+        {
+            // Linux grants allocations beyond the host's memory and kills the process when the pages are touched, so
+            // a batch that cannot fit is refused here, with the message an allocation failure gets.
+            var hostBytes = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+            if (needed > hostBytes)
+                throw DeviceOutOfMemoryException.For(new OutOfMemoryException($"the estimate exceeds the host's {hostBytes} bytes"), device, config, options.Batch);
+            return;
+        }
         var available = device.Accelerator.MemorySize;
         if (needed > available)
             throw new UsageException(
