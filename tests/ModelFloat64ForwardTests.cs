@@ -19,8 +19,18 @@ public sealed class ModelFloat64ForwardTests
     private const int Batch = 2;
     private const int Classes = 5;
 
-    /// <summary>Every registered model, by name, one data row each (so a new model gets a row without an edit here).</summary>
-    public static IEnumerable<object[]> Models => ModelRegistry.Names.Select(name => new object[] { name });
+    /// <summary>Registered models whose float64 forward takes too long for the suite, each with the model that stands for
+    /// it: the same layer kinds and configuration code at smaller sizes. envnet-v2's row took 20 s on 2 cores (the
+    /// reference convolutions), over the ~10 s a row may take; envnet's took 8 s and has its own row.</summary>
+    public static IReadOnlyDictionary<string, string> StandIns { get; } = new Dictionary<string, string>
+    {
+        ["envnet-v2"] = "envnet-v2-tiny",
+    };
+
+    /// <summary>Every registered model but the stood-in ones, by name, one data row each (so a new model gets a row
+    /// without an edit here).</summary>
+    public static IEnumerable<object[]> Models =>
+        ModelRegistry.Names.Where(name => !StandIns.ContainsKey(name)).Select(name => new object[] { name });
 
     [TestMethod]
     [DynamicData(nameof(Models))]
@@ -44,7 +54,7 @@ public sealed class ModelFloat64ForwardTests
         // that to ~1e-6..1e-5 of the activations' scale, so 1e-4 leaves a 10x margin while a wrong stride, padding,
         // running statistic or a skipped layer changes the logits by far more (order 1e-2..1 of their scale).
         var bound = 1e-4 * scale;
-        Console.WriteLine($"{modelName}: max |Δ| {maxAbs:E2}, max |Δ|/max(1,|logit|max) {maxAbs / scale:E2}, " +
+        Console.WriteLine($"{modelName}: max |Δ| {maxAbs:E2}, max |Δ|/max|logit| {maxAbs / expected.Max(Math.Abs):E2}, " +
                           $"max |logit| {expected.Max(Math.Abs):G4}, device {device.TotalSeconds:F1} s, total {watch.Elapsed.TotalSeconds:F1} s");
         Assert.IsTrue(maxAbs <= bound,
             $"{modelName}: logits differ from the float64 forward by {maxAbs:E3} > {bound:E3}; " +
@@ -54,8 +64,12 @@ public sealed class ModelFloat64ForwardTests
     [TestMethod]
     public void EveryRegisteredModelHasARow()
     {
-        var rows = Models.Select(r => (string)r[0]).ToList();
-        CollectionAssert.AreEquivalent(ModelRegistry.Models.Select(m => m.Name).ToList(), rows);
+        var rows = Models.Select(r => (string)r[0]).ToHashSet();
+        foreach (var model in ModelRegistry.Models)
+            Assert.IsTrue(rows.Contains(model.Name) || (StandIns.TryGetValue(model.Name, out var standIn) && rows.Contains(standIn)),
+                $"Model '{model.Name}' has no row in {nameof(LogitsMatchAFloat64Forward)} and no stand-in with one.");
+        foreach (var (model, standIn) in StandIns)
+            Assert.IsTrue(ModelRegistry.Contains(model) && ModelRegistry.Contains(standIn), $"Stand-in '{model}' -> '{standIn}' names an unregistered model.");
     }
 
     [TestMethod]
