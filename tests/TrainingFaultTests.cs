@@ -84,8 +84,8 @@ public sealed class TrainingFaultTests
             MetricsFile.Read(Path.Combine(run, MetricsFile.FileName)).Select(r => r.Epoch).ToArray());
     }
 
-    /// <summary>A batch no host can hold: the CPU accelerator's allocation fails at once (2^31 inputs of 8040 samples
-    /// are 64 TiB, beyond what Linux grants without overcommit and beyond a 47-bit address space with it).</summary>
+    /// <summary>A batch no host can hold (2^31 inputs of 8040 samples are 64 TiB): refused before anything is
+    /// allocated, by the estimate against the host's memory, with the message of an allocation failure.</summary>
     [TestMethod]
     [OSCondition(OperatingSystems.Linux)]
     public void DeviceOutOfMemory_NamesTheBatchAndTheMemoryATrainingStepNeeds()
