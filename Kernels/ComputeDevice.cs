@@ -4,7 +4,9 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
-using EnvNet.Kernels.Cpu;
+using EnvNet.Kernels.Host;
+using EnvNet.Kernels.Plain;
+using EnvNet.Kernels.Tiled;
 
 namespace EnvNet.Kernels;
 

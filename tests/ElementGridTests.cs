@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Plain;
 
 namespace EnvNet.Tests;
 

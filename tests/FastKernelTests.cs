@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Tiled;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
 using ILGPU;

@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Plain;
 using EnvNet.Network;
 using EnvNet.Tests.References;
 

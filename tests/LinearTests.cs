@@ -1,5 +1,6 @@
 using ILGPU.Runtime;
 using EnvNet.Kernels;
+using EnvNet.Kernels.Plain;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
 using EnvNet.Tests.References;

@@ -1,4 +1,6 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Plain;
+using EnvNet.Kernels.Tiled;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
 

@@ -1,0 +1,48 @@
+using System.Runtime.Intrinsics;
+using ILGPU;
+
+namespace EnvNet.Kernels.Host;
+
+/// <summary>ReLU on the host: the formulas of <see cref="ActivationKernels"/>, vectorised.</summary>
+internal sealed unsafe class HostActivationOps : IActivationOps
+{
+    public void ReluForward(long count, ArrayView<float> input, ArrayView<float> output)
+    {
+        const string operation = "HostActivationOps.ReluForward";
+        ViewChecks.RequireLength(input, count, operation, nameof(input));
+        ViewChecks.RequireLength(output, count, operation, nameof(output));
+        var x = HostView.Ptr(input);
+        var y = HostView.Ptr(output);
+        HostChunks.For(count, (start, length) =>
+        {
+            var i = start;
+            for (; i + 16 <= start + length; i += 16)
+            {
+                var v = Vector512.Load(x + i);
+                // max(v, 0) that keeps NaN, as PyTorch: v where v > 0 or v is NaN.
+                Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero) | ~Vector512.Equals(v, v), v, Vector512<float>.Zero)
+                    .Store(y + i);
+            }
+            for (; i < start + length; i++) y[i] = x[i] > 0f || float.IsNaN(x[i]) ? x[i] : 0f;
+        });
+    }
+
+    public void ReluBackward(long count, ArrayView<float> output, ArrayView<float> gradOutput, ArrayView<float> gradInput)
+    {
+        const string operation = "HostActivationOps.ReluBackward";
+        ViewChecks.RequireLength(output, count, operation, nameof(output));
+        ViewChecks.RequireLength(gradOutput, count, operation, nameof(gradOutput));
+        ViewChecks.RequireLength(gradInput, count, operation, nameof(gradInput));
+        var y = HostView.Ptr(output);
+        var dy = HostView.Ptr(gradOutput);
+        var dx = HostView.Ptr(gradInput);
+        HostChunks.For(count, (start, length) =>
+        {
+            var i = start;
+            for (; i + 16 <= start + length; i += 16)
+                Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(y + i), Vector512<float>.Zero), Vector512.Load(dy + i), Vector512<float>.Zero)
+                    .Store(dx + i);
+            for (; i < start + length; i++) dx[i] = y[i] > 0f ? dy[i] : 0f;
+        });
+    }
+}

@@ -1,0 +1,75 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace EnvNet.Kernels.Host;
+
+/// <summary>
+/// Conv2d → BatchNorm2d → ReLU on the host as one op: the host convolution writes y; forward = statistics of y, then
+/// one pass y → ReLU(BN(y)); backward = one pass over (y, da) for dγ and dβ with the ReLU mask recomputed from y, one
+/// pass writing dy, then the convolution's gradients. Against the three layers one after another this skips writing
+/// and reading BN's output and the ReLU's gradient (the two widest tensors of EnvNet), with the same arithmetic, so the
+/// same bits.
+/// </summary>
+internal sealed unsafe class HostConvBatchNormReLUOp : IConvBatchNormReLUOp
+{
+    private readonly HostConv2dOp _conv;
+    private readonly Conv2dShape _shape;
+    private readonly DeviceTensor _y, _gradY;
+    private readonly HostBuffer<float> _mean, _invStd;
+
+    public HostConvBatchNormReLUOp(Accelerator accelerator, Conv2dShape shape)
+    {
+        _shape = shape;
+        _conv = new HostConv2dOp(shape);
+        _y = new DeviceTensor(accelerator, shape.N, shape.Cout, shape.OutH, shape.OutW);
+        _gradY = new DeviceTensor(accelerator, shape.N, shape.Cout, shape.OutH, shape.OutW);
+        _mean = new HostBuffer<float>(shape.Cout);
+        _invStd = new HostBuffer<float>(shape.Cout);
+    }
+
+    private BatchNormShape Norm(int batch) => new(batch, _shape.Cout, _shape.OutH * _shape.OutW);
+
+    public void Forward(int batch, bool training, ArrayView<float> input, ConvBatchNormReLUParameters p, ArrayView<float> output)
+    {
+        var norm = Norm(batch);
+        ViewChecks.RequireLength(output, norm.Length, "HostConvBatchNormReLUOp.Forward", nameof(output));
+        var y = _y.Slice(norm.Length);
+        _conv.Forward(batch, input, p.ConvWeight, y);
+        var mean = _mean.Ptr;
+        if (training)
+            HostBatchNormOps.Statistics(norm, HostView.Ptr(y), p.Momentum, p.Eps, mean, _invStd.Ptr, HostView.Ptr(p.RunningMean),
+                HostView.Ptr(p.RunningVar));
+        else
+        {
+            mean = HostView.Ptr(p.RunningMean);
+            HostBatchNormOps.InvStdFromVariance(norm.C, HostView.Ptr(p.RunningVar), p.Eps, _invStd.Ptr);
+        }
+        HostBatchNormOps.Normalize(norm, HostView.Ptr(y), mean, _invStd.Ptr, HostView.Ptr(p.Gamma), HostView.Ptr(p.Beta),
+            HostView.Ptr(output), relu: true);
+    }
+
+    public void Backward(int batch, ArrayView<float> input, ArrayView<float> gradOutput, ConvBatchNormReLUParameters p, ArrayView<float> gradInput)
+    {
+        var norm = Norm(batch);
+        ViewChecks.RequireLength(gradOutput, norm.Length, "HostConvBatchNormReLUOp.Backward", nameof(gradOutput));
+        var y = HostView.Ptr(_y.Slice(norm.Length));
+        var gradY = _gradY.Slice(norm.Length);
+        var gamma = HostView.Ptr(p.Gamma);
+        var beta = HostView.Ptr(p.Beta);
+        HostBatchNormOps.ParameterGradients(norm, y, HostView.Ptr(gradOutput), _mean.Ptr, _invStd.Ptr, gamma, beta,
+            HostView.Ptr(p.GammaGrad), HostView.Ptr(p.BetaGrad));
+        HostBatchNormOps.InputGradient(norm, y, HostView.Ptr(gradOutput), _mean.Ptr, _invStd.Ptr, gamma, beta,
+            HostView.Ptr(p.GammaGrad), HostView.Ptr(p.BetaGrad), HostView.Ptr(gradY));
+        _conv.BackwardWeight(batch, input, gradY, p.ConvWeightGrad);
+        if (gradInput.Length > 0) _conv.BackwardInput(batch, gradY, p.ConvWeight, gradInput);
+    }
+
+    public void Dispose()
+    {
+        _conv.Dispose();
+        _y.Dispose();
+        _gradY.Dispose();
+        _mean.Dispose();
+        _invStd.Dispose();
+    }
+}

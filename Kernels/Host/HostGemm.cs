@@ -1,0 +1,127 @@
+using static EnvNet.Kernels.Host.HostTile;
+
+namespace EnvNet.Kernels.Host;
+
+/// <summary>
+/// C[m×n] = A·B for strided row- or column-major operands (A(i, k) = a[i·ars + k·acs], B(k, j) = b[k·brs + j·bcs]),
+/// blocked the usual way round <see cref="HostTile.Tile"/>: A packed once into panels of 8 rows; the columns split into
+/// blocks of <see cref="NC"/>, one work item each, whose B is packed <see cref="KC"/> deep at a time into panels of 48
+/// columns (the packed block stays in L2, an A panel slice in L1). Every element of C is summed by one item in
+/// increasing k, so the result does not depend on the threads.
+/// </summary>
+internal static unsafe class HostGemm
+{
+    public const int KC = 256;
+    public const int NC = 4 * NR;
+
+    /// <summary>Row offsets of a packed B panel: k·48.</summary>
+    private static readonly HostBuffer<int> PanelOffsets = CreatePanelOffsets();
+
+    private static HostBuffer<int> CreatePanelOffsets()
+    {
+        var offsets = new HostBuffer<int>(KC);
+        for (var k = 0; k < KC; k++) offsets.Ptr[k] = k * NR;
+        return offsets;
+    }
+
+    public static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>Floats of packed A for an m×k operand.</summary>
+    public static long PackedALength(int m, int k) => RoundUp(m, MR) * (long)k;
+
+    /// <summary>Floats of scratch each worker needs: a packed B block and an edge tile.</summary>
+    public const int WorkerScratchLength = KC * NC + MR * NR;
+
+    public static void Multiply(int m, int n, int k, float* a, nint ars, nint acs, float* b, nint brs, nint bcs,
+        float* c, nint ldc, float* packedA, float* workerScratch)
+    {
+        var panels = (m + MR - 1) / MR;
+        HostParallel.For(panels, (_, p) => PackA(p, m, k, a, ars, acs, packedA));
+        HostParallel.For((n + NC - 1) / NC, (worker, block) =>
+            MultiplyBlock(block, m, n, k, b, brs, bcs, c, ldc, packedA, workerScratch + (long)worker * WorkerScratchLength));
+    }
+
+    /// <summary>Panel p of A: rows 8p..8p+7 (zero beyond m) at packed + p·8·k, depth-major (8 values per k).</summary>
+    private static void PackA(int p, int m, int k, float* a, nint ars, nint acs, float* packed)
+    {
+        var dst = packed + (long)p * MR * k;
+        for (var i = 0; i < MR; i++)
+        {
+            var row = p * MR + i;
+            if (row >= m)
+            {
+                for (var kk = 0; kk < k; kk++) dst[kk * MR + i] = 0f;
+                continue;
+            }
+            var src = a + row * ars;
+            for (var kk = 0; kk < k; kk++) dst[kk * MR + i] = src[kk * acs];
+        }
+    }
+
+    private static void MultiplyBlock(int block, int m, int n, int k, float* b, nint brs, nint bcs, float* c, nint ldc,
+        float* packedA, float* scratch)
+    {
+        var j0 = block * NC;
+        var nc = Math.Min(NC, n - j0);
+        var columnPanels = (nc + NR - 1) / NR;
+        var rowPanels = (m + MR - 1) / MR;
+        var packedB = scratch;
+        var edge = scratch + KC * NC;
+        for (var k0 = 0; k0 < k; k0 += KC)
+        {
+            var kc = Math.Min(KC, k - k0);
+            PackB(kc, nc, b + k0 * brs + j0 * bcs, brs, bcs, packedB);
+            for (var p = 0; p < rowPanels; p++)
+            {
+                var ap = packedA + (long)p * MR * k + (long)k0 * MR;
+                var rows = Math.Min(MR, m - p * MR);
+                for (var q = 0; q < columnPanels; q++)
+                {
+                    var bp = packedB + q * kc * NR;
+                    var cols = Math.Min(NR, nc - q * NR);
+                    var tile = c + p * MR * ldc + j0 + q * NR;
+                    if (rows == MR && cols == NR)
+                    {
+                        Tile(kc, ap, bp, PanelOffsets.Ptr, tile, ldc, accumulate: k0 > 0);
+                        continue;
+                    }
+                    Tile(kc, ap, bp, PanelOffsets.Ptr, edge, NR, accumulate: false);
+                    for (var i = 0; i < rows; i++)
+                        for (var j = 0; j < cols; j++)
+                            tile[i * ldc + j] = k0 > 0 ? tile[i * ldc + j] + edge[i * NR + j] : edge[i * NR + j];
+                }
+            }
+        }
+    }
+
+    /// <summary>kc×nc of B into panels of 48 columns (zero beyond nc): panel q, row kk at packed + q·kc·48 + kk·48.</summary>
+    private static void PackB(int kc, int nc, float* b, nint brs, nint bcs, float* packed)
+    {
+        for (var q = 0; q * NR < nc; q++)
+        {
+            var dst = packed + q * kc * NR;
+            var cols = Math.Min(NR, nc - q * NR);
+            var src = b + q * NR * bcs;
+            if (bcs == 1)
+            {
+                for (var kk = 0; kk < kc; kk++)
+                {
+                    new ReadOnlySpan<float>(src + kk * brs, cols).CopyTo(new Span<float>(dst + kk * NR, cols));
+                    new Span<float>(dst + kk * NR + cols, NR - cols).Clear();
+                }
+                continue;
+            }
+            // Column-major B (a transposed weight): read each column along k, its contiguous direction.
+            for (var j = 0; j < NR; j++)
+            {
+                if (j >= cols)
+                {
+                    for (var kk = 0; kk < kc; kk++) dst[kk * NR + j] = 0f;
+                    continue;
+                }
+                var column = src + j * bcs;
+                for (var kk = 0; kk < kc; kk++) dst[kk * NR + j] = column[kk * brs];
+            }
+        }
+    }
+}

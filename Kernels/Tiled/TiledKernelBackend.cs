@@ -1,0 +1,45 @@
+using ILGPU;
+using ILGPU.Runtime;
+using EnvNet.Kernels.Plain;
+
+namespace EnvNet.Kernels.Tiled;
+
+/// <summary>
+/// The tiled shared-memory kernels for GPUs: convolutions and the fused Conv→BN→ReLU block through
+/// <see cref="TiledConvKernels"/> where <see cref="TiledConvOps.Plan"/> finds a plan (else the plain kernels), the
+/// fully connected layers through the tiled GEMM split along K. The default on CUDA. Not on OpenCL: the tiled
+/// convolutions reduce with warp shuffles, which ILGPU 1.5.3's OpenCL backend does not generate for a device without
+/// sub-groups (<see cref="CompilesOn"/>). On ILGPU's CPU accelerator they run with GPU group shapes, for the tests.
+/// </summary>
+public sealed class TiledKernelBackend : KernelBackend
+{
+    public TiledKernelBackend(Accelerator accelerator) : base(accelerator)
+    {
+        if (!CompilesOn(accelerator))
+            throw new NotSupportedException($"The tiled kernels use warp shuffles, which ILGPU does not generate on {accelerator.AcceleratorType}.");
+    }
+
+    /// <summary>Whether kernels with warp shuffles compile: on CUDA and on the CPU accelerator (which simulates them),
+    /// not on OpenCL (measured on an Intel/PoCL CPU OpenCL device reporting warp size 0:
+    /// InvalidCodeGenerationException at CLCodeGenerator.GenerateCode(WarpShuffle)).</summary>
+    public static bool CompilesOn(Accelerator accelerator) => accelerator.AcceleratorType != AcceleratorType.OpenCL;
+
+    public override string Name => "ILGPU tiled kernels";
+
+    public override IConv2dOp Conv2d(Conv2dShape shape, bool needsInputGradient)
+    {
+        var tiled = TiledConvOps.For(Accelerator);
+        return tiled.Plan(shape) is { } plan
+            ? new TiledConv2dOp(tiled, plan, Accelerator, needsInputGradient)
+            : base.Conv2d(shape, needsInputGradient);
+    }
+
+    public override ILinearOp Linear(int maxBatch, int inFeatures, int outFeatures, bool needsInputGradient) =>
+        new TiledLinearOp(GemmOps.For(Accelerator), LinearOps.For(Accelerator), Accelerator, maxBatch, inFeatures, outFeatures, needsInputGradient);
+
+    public override IConvBatchNormReLUOp? ConvBatchNormReLU(Conv2dShape shape, bool needsInputGradient)
+    {
+        var tiled = TiledConvOps.For(Accelerator);
+        return tiled.Plan(shape) is { } plan ? new TiledConvBatchNormReLUOp(tiled, BatchNormFusedOps.For(Accelerator), plan, Accelerator) : null;
+    }
+}
