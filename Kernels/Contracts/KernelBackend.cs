@@ -46,4 +46,14 @@ public class KernelBackend(Accelerator accelerator)
     /// <summary>Conv2d → BatchNorm2d → ReLU as one op for <paramref name="shape"/>, or null where this backend has no
     /// fused form: the layer then runs the three layers one after another.</summary>
     public virtual IConvBatchNormReLUOp? ConvBatchNormReLU(Conv2dShape shape, bool needsInputGradient) => null;
+
+    /// <summary>Every kernel this backend can load: the entry points of each op class above, in their order. A backend
+    /// that adds op classes adds their lists to this one (<c>TiledKernelBackend.EntryPoints</c>).</summary>
+    public static IReadOnlyList<KernelEntryPoint> PlainEntryPoints { get; } =
+    [
+        .. ActivationOps.EntryPoints, .. BatchNormOps.EntryPoints, .. PoolOps.EntryPoints, .. TransposeOps.EntryPoints,
+        .. DropoutOps.EntryPoints, .. LossOps.EntryPoints, .. SgdOps.EntryPoints, .. AdamOps.EntryPoints,
+        .. AdadeltaOps.EntryPoints, .. Conv1dOps.EntryPoints, .. ChannelBiasOps.EntryPoints, .. WindowPoolOps.EntryPoints,
+        .. BranchOps.EntryPoints, .. Conv2dOps.EntryPoints, .. GemmOps.EntryPoints, .. LinearOps.EntryPoints,
+    ];
 }

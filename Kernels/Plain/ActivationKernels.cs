@@ -47,6 +47,13 @@ public sealed class ActivationOps : IActivationOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static ActivationOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new ActivationOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(ActivationOps), ActivationKernels.ReluForward),
+        KernelEntryPoint.AutoGrouped(nameof(ActivationOps), ActivationKernels.ReluBackward),
+    ];
+
     /// <summary>output[i] = max(input[i], 0) for the first <paramref name="count"/> elements.</summary>
     public void ReluForward(long count, ArrayView<float> input, ArrayView<float> output)
     {

@@ -46,6 +46,12 @@ public sealed class AdadeltaOps : IAdadeltaOps
 
     public static AdadeltaOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new AdadeltaOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(AdadeltaOps), AdadeltaKernels.Step),
+    ];
+
     public void Step(ArrayView<float> parameter, ArrayView<float> gradient, ArrayView<float> squareAvg, ArrayView<float> accDelta, AdadeltaArgs args)
     {
         if (gradient.Length != parameter.Length || squareAvg.Length != parameter.Length || accDelta.Length != parameter.Length

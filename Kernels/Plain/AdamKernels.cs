@@ -47,6 +47,12 @@ public sealed class AdamOps : IAdamOps
 
     public static AdamOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new AdamOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(AdamOps), AdamKernels.Step),
+    ];
+
     public void Step(ArrayView<float> parameter, ArrayView<float> gradient, ArrayView<float> expAvg, ArrayView<float> expAvgSq, AdamArgs args)
     {
         if (gradient.Length != parameter.Length || expAvg.Length != parameter.Length || expAvgSq.Length != parameter.Length

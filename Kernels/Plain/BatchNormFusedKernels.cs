@@ -259,6 +259,17 @@ public sealed class BatchNormFusedOps
 
     public static BatchNormFusedOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new BatchNormFusedOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.Explicit(nameof(BatchNormFusedOps), BatchNormFusedKernels.CombineStatistics),
+        KernelEntryPoint.AutoGrouped(nameof(BatchNormFusedOps), BatchNormFusedKernels.EvalScale),
+        KernelEntryPoint.Explicit(nameof(BatchNormFusedOps), BatchNormFusedKernels.NormalizeRelu),
+        KernelEntryPoint.Explicit(nameof(BatchNormFusedOps), BatchNormFusedKernels.GradientPartial),
+        KernelEntryPoint.Explicit(nameof(BatchNormFusedOps), BatchNormFusedKernels.GradientCombine),
+        KernelEntryPoint.Explicit(nameof(BatchNormFusedOps), BatchNormFusedKernels.InputGradient),
+    ];
+
     /// <summary>Chunks of a plane the element-wise passes split it into.</summary>
     public static int ChunksPerPlane(int spatial) => (spatial + BatchNormFusedKernels.ChunkLength - 1) / BatchNormFusedKernels.ChunkLength;
 

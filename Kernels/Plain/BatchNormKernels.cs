@@ -211,6 +211,18 @@ public sealed class BatchNormOps : IBatchNormOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static BatchNormOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new BatchNormOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(BatchNormOps), BatchNormKernels.StatisticsPartial),
+        KernelEntryPoint.AutoGrouped(nameof(BatchNormOps), BatchNormKernels.StatisticsCombine),
+        KernelEntryPoint.AutoGrouped(nameof(BatchNormOps), BatchNormKernels.InvStdFromVariance),
+        KernelEntryPoint.AutoGrouped(nameof(BatchNormOps), BatchNormKernels.Normalize),
+        KernelEntryPoint.AutoGrouped(nameof(BatchNormOps), BatchNormKernels.GradientPartial),
+        KernelEntryPoint.AutoGrouped(nameof(BatchNormOps), BatchNormKernels.GradientCombine),
+        KernelEntryPoint.AutoGrouped(nameof(BatchNormOps), BatchNormKernels.InputGradient),
+    ];
+
     /// <summary>
     /// Training statistics of <paramref name="input"/> [N,C,H,W]: writes savedMean[C] and savedInvStd[C] =
     /// 1/√(biased var + eps), and updates runningMean/runningVar in place with <paramref name="momentum"/> (PyTorch:

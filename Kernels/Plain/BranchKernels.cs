@@ -66,6 +66,14 @@ public sealed class BranchOps : IBranchOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static BranchOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new BranchOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(BranchOps), BranchKernels.InsertChannels),
+        KernelEntryPoint.AutoGrouped(nameof(BranchOps), BranchKernels.ExtractChannels),
+        KernelEntryPoint.AutoGrouped(nameof(BranchOps), BranchKernels.Add),
+    ];
+
     public void InsertChannels(ChannelSliceShape shape, ArrayView<float> part, ArrayView<float> joined)
     {
         const string operation = "BranchOps.InsertChannels";

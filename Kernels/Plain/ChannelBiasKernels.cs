@@ -55,6 +55,13 @@ public sealed class ChannelBiasOps : IChannelBiasOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static ChannelBiasOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new ChannelBiasOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(ChannelBiasOps), ChannelBiasKernels.AddBias),
+        KernelEntryPoint.AutoGrouped(nameof(ChannelBiasOps), ChannelBiasKernels.BiasGradient),
+    ];
+
     public void AddBias(ChannelBiasShape shape, ArrayView<float> output, ArrayView<float> bias)
     {
         const string operation = "ChannelBiasOps.AddBias";

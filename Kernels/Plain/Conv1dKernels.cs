@@ -117,6 +117,14 @@ public sealed class Conv1dOps : IConv1dOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static Conv1dOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new Conv1dOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(Conv1dOps), Conv1dKernels.Forward),
+        KernelEntryPoint.AutoGrouped(nameof(Conv1dOps), Conv1dKernels.BackwardInput),
+        KernelEntryPoint.AutoGrouped(nameof(Conv1dOps), Conv1dKernels.BackwardWeight),
+    ];
+
     public void Forward(Conv1dShape shape, ArrayView<float> input, ArrayView<float> weight, ArrayView<float> output)
     {
         Check(shape, "Conv1dOps.Forward", input, weight, output, nameof(input), nameof(weight), nameof(output));

@@ -143,6 +143,14 @@ public sealed class Conv2dOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static Conv2dOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new Conv2dOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(Conv2dOps), Conv2dKernels.Forward),
+        KernelEntryPoint.AutoGrouped(nameof(Conv2dOps), Conv2dKernels.BackwardInput),
+        KernelEntryPoint.AutoGrouped(nameof(Conv2dOps), Conv2dKernels.BackwardWeight),
+    ];
+
     /// <summary>output[N,Cout,OutH,OutW] = conv(input[N,Cin,H,W], weight[Cout,Cin,KH,KW]).</summary>
     public void Forward(Conv2dShape shape, ArrayView<float> input, ArrayView<float> weight, ArrayView<float> output)
     {

@@ -45,6 +45,12 @@ public sealed class DropoutOps : IDropoutOps
 
     public static DropoutOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new DropoutOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(DropoutOps), DropoutKernels.ApplyMask),
+    ];
+
     /// <summary>output[i] = input[i]·mask(i)·scale for i &lt; args.Length (forward and backward alike).</summary>
     public void ApplyMask(ArrayView<float> input, ArrayView<float> output, DropoutArgs args)
     {

@@ -225,6 +225,14 @@ public sealed class GemmOps
     /// <summary>The kernels for <paramref name="accelerator"/>, compiled on first use.</summary>
     public static GemmOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new GemmOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.Explicit(nameof(GemmOps), GemmKernels.Tiled),
+        KernelEntryPoint.AutoGrouped(nameof(GemmOps), GemmKernels.Naive),
+        KernelEntryPoint.AutoGrouped(nameof(GemmOps), GemmKernels.ReduceSplits),
+    ];
+
     /// <summary>
     /// The K split for <paramref name="shape"/> (plan it for the largest M a caller will pass; a smaller M then needs
     /// less scratch): enough splits that the blocks reach <paramref name="targetBlocks"/> (default four per

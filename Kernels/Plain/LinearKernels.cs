@@ -55,6 +55,13 @@ public sealed class LinearOps
 
     public static LinearOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new LinearOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(LinearOps), LinearKernels.AddBias),
+        KernelEntryPoint.AutoGrouped(nameof(LinearOps), LinearKernels.BiasGradient),
+    ];
+
     /// <summary>y[r, f] += bias[f] for the first <paramref name="rows"/> rows of y.</summary>
     public void AddBias(ArrayView<float> y, ArrayView<float> bias, int rows, int features)
     {

@@ -130,6 +130,12 @@ public sealed class LossOps : ILossOps
 
     public static LossOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new LossOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.Explicit(nameof(LossOps), LossKernels.SoftmaxKl),
+    ];
+
     /// <summary>Fills gradLogits (rows × classes) and rowResults (rows × 2: loss, argmax hit); see
     /// <see cref="LossKernels.SoftmaxKl"/>.</summary>
     public void SoftmaxKl(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> gradLogits,

@@ -100,6 +100,13 @@ public sealed class PoolOps : IPoolOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static PoolOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new PoolOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(PoolOps), PoolKernels.MaxPoolForward),
+        KernelEntryPoint.AutoGrouped(nameof(PoolOps), PoolKernels.MaxPoolBackward),
+    ];
+
     /// <summary>output and argmax (index h·W + w in the input's (n, c) plane), both [N, C, OutH, OutW].</summary>
     public void MaxPoolForward(MaxPool2dShape shape, ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax)
     {

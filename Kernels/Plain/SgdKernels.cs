@@ -44,6 +44,12 @@ public sealed class SgdOps : ISgdOps
 
     public static SgdOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new SgdOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(SgdOps), SgdKernels.Step),
+    ];
+
     /// <summary>Updates the parameter and its momentum buffer in place; all three views have the same length.</summary>
     public void Step(ArrayView<float> parameter, ArrayView<float> gradient, ArrayView<float> momentumBuffer, SgdArgs args)
     {

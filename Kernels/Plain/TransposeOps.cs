@@ -22,6 +22,12 @@ public sealed class TransposeOps : ITransposeOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static TransposeOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new TransposeOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(TransposeOps), PoolKernels.Transpose12),
+    ];
+
     /// <summary>output [N, B, A, W] = input [N, A, B, W] with axes 1 and 2 swapped. The backward of a transpose with
     /// <paramref name="shape"/> is this call with <see cref="TransposeShape.Swapped"/>.</summary>
     public void Transpose12(TransposeShape shape, ArrayView<float> input, ArrayView<float> output)

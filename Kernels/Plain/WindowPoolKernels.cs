@@ -167,6 +167,15 @@ public sealed class WindowPoolOps : IWindowPoolOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static WindowPoolOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new WindowPoolOps(a));
 
+    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
+    [
+        KernelEntryPoint.AutoGrouped(nameof(WindowPoolOps), WindowPoolKernels.MaxForward),
+        KernelEntryPoint.AutoGrouped(nameof(WindowPoolOps), WindowPoolKernels.MaxBackward),
+        KernelEntryPoint.AutoGrouped(nameof(WindowPoolOps), WindowPoolKernels.AverageForward),
+        KernelEntryPoint.AutoGrouped(nameof(WindowPoolOps), WindowPoolKernels.AverageBackward),
+    ];
+
     public void MaxForward(WindowPoolShape shape, ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax)
     {
         const string operation = "WindowPoolOps.MaxForward";

@@ -576,6 +576,9 @@ public static class TiledConvKernels
     /// <summary>Most rows of a reduction group: each row sums every rows-th slice before the rows are added in shared memory.</summary>
     public const int MaxReduceRows = 32;
 
+    /// <summary>Floats of the reduction's static shared memory: one row sum per thread of the largest group.</summary>
+    public const int ReduceSharedFloats = ReduceColumns * MaxReduceRows;
+
     /// <summary>Rows of the reduction group for <paramref name="slices"/> slices: 32 (a group of 1024 threads) when each
     /// row still gets several slices, so that layers with few weights and many slices (conv1: 320 weights, ten groups,
     /// 16384 slices) keep enough loads in flight; else 8.</summary>
@@ -589,7 +592,7 @@ public static class TiledConvKernels
     /// </summary>
     public static void ReducePartials(ArrayView<float> partial, int slices, int length, ArrayView<float> result)
     {
-        var sums = SharedMemory.Allocate<float>(ReduceColumns * MaxReduceRows);
+        var sums = SharedMemory.Allocate<float>(ReduceSharedFloats);
         var rows = Group.DimY;
         var x = Group.IdxX;
         var y = Group.IdxY;
@@ -622,39 +625,12 @@ public static class TiledConvKernels
     }
 }
 
-/// <summary>
-/// The launch shapes of one convolution for the tiled kernels, planned once for the largest batch: the forward
-/// correlation, one correlation per input-gradient phase, the weight-gradient split, and the scratch each needs.
-/// </summary>
-public sealed class TiledConvPlan
-{
-    public Conv2dShape Conv { get; }
-    public CorrelationShape Forward { get; }
-    /// <summary>(phase, shape, offset of its rearranged weights); phases with no column to write are left out.</summary>
-    public IReadOnlyList<(int Phase, CorrelationShape Shape, int WeightOffset)> InputGradient { get; }
-    public WeightGradientShape WeightGradient { get; }
-
-    /// <summary>Floats of the per-(channel, tile) statistics the forward writes for the batch the plan was made for.</summary>
-    public long StatisticsLength => 3L * Conv.Cout * Conv.N * Forward.Tiles;
-    public long PartialLength => (long)Conv.N * WeightGradient.Chunks * WeightGradient.Lanes * WeightGradient.WeightLength;
-
-    internal TiledConvPlan(Conv2dShape conv, CorrelationShape forward,
-        IReadOnlyList<(int, CorrelationShape, int)> inputGradient, WeightGradientShape weightGradient)
-    {
-        (Conv, Forward, InputGradient, WeightGradient) = (conv, forward, inputGradient, weightGradient);
-    }
-
-    public long StatisticsLengthFor(int batch) => 3L * Conv.Cout * batch * Forward.Tiles;
-}
-
-/// <summary>The tiled convolution kernels loaded once for one accelerator, with the planning of their launch shapes.</summary>
+/// <summary>The tiled convolution kernels loaded once for one accelerator; their launch shapes come from
+/// <see cref="TiledConvPlanner"/>.</summary>
 public sealed class TiledConvOps
 {
-    /// <summary>Shared memory a group may ask for: CUDA's limit without an opt-in attribute (48 KiB), less 1 KiB headroom.</summary>
-    public const int SharedBudgetFloats = 47 * 1024 / sizeof(float);
-
-    /// <summary>Largest group of the weight-gradient kernel.</summary>
-    private const int MaxWeightThreads = 256;
+    /// <summary>Shared memory a group may ask for (<see cref="TiledConvPlanner.SharedBudgetFloats"/>).</summary>
+    public const int SharedBudgetFloats = TiledConvPlanner.SharedBudgetFloats;
 
     private static readonly ConditionalWeakTable<Accelerator, TiledConvOps> Shared = new();
 
@@ -664,6 +640,11 @@ public sealed class TiledConvOps
     private readonly Action<KernelConfig, ArrayView<float>, int, int, ArrayView<float>> _reduce;
     private readonly Action<Index1D, Conv2dShape, ArrayView<float>, ArrayView<float>> _rearrange;
 
+    /// <summary>The reduction runs groups of up to 1024 threads: compiled for that size, so that the GPU compiler keeps
+    /// it within 64 registers a thread (a group's registers are 65536 on every CUDA GPU).</summary>
+    public static readonly KernelSpecialization ReduceSpecialization =
+        new(TiledConvKernels.ReduceColumns * TiledConvKernels.MaxReduceRows, null);
+
     public TiledConvOps(Accelerator accelerator)
     {
         _accelerator = accelerator;
@@ -671,129 +652,35 @@ public sealed class TiledConvOps
             TiledConvKernels.Correlate);
         _weightPartial = accelerator.LoadStreamKernel<SpecializedValue<WeightGradientShape>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
             TiledConvKernels.WeightGradientPartial);
-        _reduce = accelerator.LoadStreamKernel<ArrayView<float>, int, int, ArrayView<float>>(TiledConvKernels.ReducePartials);
+        _reduce = accelerator.LoadStreamKernel<ArrayView<float>, int, int, ArrayView<float>>(TiledConvKernels.ReducePartials, ReduceSpecialization);
         _rearrange = accelerator.LoadAutoGroupedStreamKernel<Index1D, Conv2dShape, ArrayView<float>, ArrayView<float>>(
             TiledConvKernels.RearrangeForInputGradient);
+    }
+
+    /// <summary>The kernels this class loads, for <see cref="KernelEntryPoint"/> catalogues: the correlation with
+    /// every shape of <paramref name="plans"/> (forward and input-gradient phases), the weight gradient with each plan's
+    /// split, and the two kernels with no specialised value.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints(IEnumerable<TiledConvPlan> plans)
+    {
+        var list = plans.ToList();
+        return
+        [
+            KernelEntryPoint.Explicit(nameof(TiledConvOps), TiledConvKernels.Correlate,
+                list.SelectMany(p => p.InputGradient.Select(g => g.Shape).Prepend(p.Forward)).Distinct().Select(s => (object)s)),
+            KernelEntryPoint.Explicit(nameof(TiledConvOps), TiledConvKernels.WeightGradientPartial,
+                list.Select(p => p.WeightGradient).Distinct().Select(s => (object)s)),
+            KernelEntryPoint.Explicit(nameof(TiledConvOps), TiledConvKernels.ReducePartials, groupSpecialization: ReduceSpecialization),
+            KernelEntryPoint.AutoGrouped(nameof(TiledConvOps), TiledConvKernels.RearrangeForInputGradient),
+        ];
     }
 
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static TiledConvOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new TiledConvOps(a));
 
-    /// <summary>
-    /// The launch shapes for <paramref name="conv"/>, or null where the tiled kernels do not apply: a vertical stride,
-    /// a horizontal stride over more than one row, or tiles that would not fit in shared memory. <paramref name="targetBlocks"/>
-    /// sets how finely the weight gradient splits the batch (default: 8 groups per multiprocessor).
-    /// </summary>
-    public TiledConvPlan? Plan(Conv2dShape conv, int? targetBlocks = null)
-    {
-        if (conv.SH != 1 || (conv.SW != 1 && !(conv.H == 1 && conv.KH == 1 && conv.PH == 0)) || conv.N < 1) return null;
-        var budget = Math.Min(SharedBudgetFloats, _accelerator.MaxSharedMemoryPerGroup / sizeof(float));
-
-        var forward = PlanCorrelation(conv.Cin, conv.Cout, conv.KH, conv.KW, conv.SW, conv.H, conv.W, conv.PH, conv.PW,
-            conv.OutH, conv.OutW, conv.OutW, 1, 0, budget);
-        if (forward is null) return null;
-
-        var phases = new List<(int, CorrelationShape, int)>();
-        var weightOffset = 0;
-        for (var phase = 0; phase < conv.SW; phase++)
-        {
-            var taps = TiledConvKernels.PhaseTaps(conv, phase);
-            var columns = (conv.W - phase + conv.SW - 1) / conv.SW;
-            var kw0 = (phase + conv.PW) % conv.SW;
-            var offset = (phase + conv.PW - kw0) / conv.SW;
-            if (columns > 0)
-            {
-                var shape = PlanCorrelation(conv.Cout, conv.Cin, conv.KH, taps, 1, conv.OutH, conv.OutW, conv.KH - 1 - conv.PH,
-                    taps - 1 - offset, conv.H, columns, conv.W, conv.SW, phase, budget, singleChannelAllowed: true);
-                if (shape is null) return null;
-                phases.Add((phase, shape.Value, weightOffset));
-            }
-            weightOffset += conv.Cin * conv.Cout * conv.KH * taps;
-        }
-
-        var weightGradient = PlanWeightGradient(conv, budget, targetBlocks ?? 8 * Math.Max(1, _accelerator.NumMultiprocessors));
-        if (weightGradient is null) return null;
-        return new TiledConvPlan(conv, forward.Value, phases, weightGradient.Value);
-    }
-
-    /// <summary>Thread groups of a single-channel correlation (four warps of 32 lanes: 1024 positions per tile).</summary>
-    private const int SingleChannelGroups = 4;
-
-    /// <param name="singleChannelAllowed">One output channel may take the single-channel layout (<see cref="CorrelationShape"/>);
-    /// the forward never does, since its statistics epilogue assumes one thread group per tile.</param>
-    private static CorrelationShape? PlanCorrelation(int cin, int cout, int kh, int taps, int stride, int inH, int inW,
-        int padTop, int padLeft, int rows, int columns, int outW, int outStride, int outOffset, int budget,
-        bool singleChannelAllowed = false)
-    {
-        var pitch = stride == 1 ? Math.Max(columns + taps - 1, columns) : (columns - 1) * stride + taps;
-        var positions = stride == 1 ? rows * pitch : columns;
-        // Fewest lanes whose tile of 8·lanes positions still covers the image, so small layers waste few threads.
-        var lanes = 32;
-        while (lanes > 4 && 8 * (lanes / 2) >= positions) lanes /= 2;
-        var single = singleChannelAllowed && cout == 1;
-        int groups, tilePositions, channels;
-        if (single)
-        {
-            // Fewest groups (of up to four) whose tile still covers the image.
-            groups = SingleChannelGroups;
-            while (groups > 1 && 8 * lanes * (groups / 2) >= positions) groups /= 2;
-            (tilePositions, channels) = (8 * lanes * groups, 1);
-        }
-        else
-        {
-            groups = (Math.Min(cout, 64) + 7) / 8;
-            var groupsPerWarp = 32 / lanes;
-            groups = (groups + groupsPerWarp - 1) / groupsPerWarp * groupsPerWarp; // whole warps, for the shuffles
-            (tilePositions, channels) = (8 * lanes, 8 * groups);
-        }
-        var phaseLength = (CorrelationShape.InputSpan(tilePositions, kh, taps, stride, pitch) + stride - 1) / stride;
-        var perChannel = kh * taps * channels + stride * phaseLength;
-        var chunk = Math.Min(cin, budget / perChannel);
-        if (chunk < 1) return null;
-        return new CorrelationShape(cin, cout, kh, taps, stride, inH, inW, padTop, padLeft, rows, columns, outW, outStride,
-            outOffset, lanes, groups, chunk, single);
-    }
-
-    /// <summary>
-    /// The output tile with the most threads (up to <see cref="MaxWeightThreads"/>) whose staging fits in shared memory:
-    /// for each block of positions (128, 64, 32) and each split of the output channels into even blocks, as many input
-    /// channels as fit; ties keep the larger block, then the fewer channel blocks (every staged input channel then serves
-    /// more output channels). Lanes fill the group up to <see cref="MaxWeightThreads"/> threads, and the batch is split
-    /// into chunks until there are about <paramref name="targetBlocks"/> groups.
-    /// </summary>
-    private static WeightGradientShape? PlanWeightGradient(Conv2dShape c, int budget, int targetBlocks)
-    {
-        var groups = (c.Cout + 7) / 8;
-        var perInputChannel = WeightGradientShape.ThreadsPerInputChannel(c.KH, c.KW, c.SW);
-        (int Block, int GroupsPerTile, int CinPerTile, int Threads) best = default;
-        foreach (var block in new[] { 128, 64, 32 })
-        {
-            for (var groupBlocks = 1; groupBlocks <= groups; groupBlocks++)
-            {
-                var groupsPerTile = (groups + groupBlocks - 1) / groupBlocks;
-                if (groupBlocks > 1 && (groups + groupBlocks - 2) / (groupBlocks - 1) == groupsPerTile) continue; // same tile as before
-                if (perInputChannel * groupsPerTile > MaxWeightThreads) continue;
-                var cinPerTile = Math.Min(c.Cin, MaxWeightThreads / (perInputChannel * groupsPerTile));
-                while (cinPerTile >= 1 && WeightGradientShape.SharedLengthFor(c.Cin, c.Cout, c.KH, c.KW, c.SW, c.OutW, block,
-                           groupsPerTile, cinPerTile) > budget)
-                    cinPerTile--;
-                if (cinPerTile < 1) continue;
-                var cinBlocks = (c.Cin + cinPerTile - 1) / cinPerTile;
-                cinPerTile = (c.Cin + cinBlocks - 1) / cinBlocks; // even blocks: same count, fewest idle slots
-                var threads = perInputChannel * groupsPerTile * cinPerTile;
-                if (threads > best.Threads) best = (block, groupsPerTile, cinPerTile, threads);
-            }
-        }
-        if (best.Threads == 0) return null;
-        var lanes = Math.Clamp(MaxWeightThreads / best.Threads, 1, best.Block / 8);
-        var probe = new WeightGradientShape(c.Cin, c.Cout, c.KH, c.KW, c.SW, c.H, c.W, c.PH, c.PW, c.OutH, c.OutW,
-            best.Block, best.GroupsPerTile, best.CinPerTile, lanes, best.Block);
-        var slicesPerImage = Math.Max(1, (targetBlocks + c.N * probe.OutputTiles - 1) / (c.N * probe.OutputTiles));
-        var chunkLength = (probe.Total + slicesPerImage - 1) / slicesPerImage;
-        chunkLength = Math.Max(best.Block, (chunkLength + best.Block - 1) / best.Block * best.Block);
-        return new WeightGradientShape(c.Cin, c.Cout, c.KH, c.KW, c.SW, c.H, c.W, c.PH, c.PW, c.OutH, c.OutW,
-            best.Block, best.GroupsPerTile, best.CinPerTile, lanes, chunkLength);
-    }
+    /// <summary>The launch shapes for <paramref name="conv"/> on this accelerator (<see cref="TiledConvPlanner.Plan"/>),
+    /// or null where the tiled kernels do not apply.</summary>
+    public TiledConvPlan? Plan(Conv2dShape conv, int? targetBlocks = null) =>
+        TiledConvPlanner.Plan(conv, _accelerator.MaxSharedMemoryPerGroup, _accelerator.NumMultiprocessors, targetBlocks);
 
     /// <summary>output = conv(input, weight) for <paramref name="batch"/> samples; with a non-empty
     /// <paramref name="statistics"/> (length <see cref="TiledConvPlan.StatisticsLengthFor"/>) also each tile's
@@ -845,22 +732,13 @@ public sealed class TiledConvOps
         ViewChecks.RequireLength(partial, plan.PartialLength, operation, nameof(partial));
         ViewChecks.RequireLength(gradWeight, c.WeightLength, operation, nameof(gradWeight));
         var s = plan.WeightGradient;
-        var config = new KernelConfig(new Index3D(s.Chunks, batch, s.OutputTiles), new Index3D(s.Threads, 1, 1),
-            SharedMemoryConfig.RequestDynamic<float>(s.SharedLength));
-        _weightPartial(config, SpecializedValue.New(s), input, gradOutput, partial);
-        var slices = batch * s.Chunks * s.Lanes;
-        var groups = (s.WeightLength + TiledConvKernels.ReduceColumns - 1) / TiledConvKernels.ReduceColumns;
-        _reduce(new KernelConfig(new Index2D(groups, 1), new Index2D(TiledConvKernels.ReduceColumns, TiledConvKernels.ReduceRowsFor(slices))),
-            partial, slices, s.WeightLength, gradWeight);
+        _weightPartial(plan.WeightGradientPartial(batch).Config, SpecializedValue.New(s), input, gradOutput, partial);
+        _reduce(plan.ReducePartials(batch).Config, partial, plan.ReduceSlices(batch), s.WeightLength, gradWeight);
     }
 
     private void LaunchCorrelation(CorrelationShape shape, int batch, ArrayView<float> input, ArrayView<float> weight,
-        ArrayView<float> output, ArrayView<float> statistics)
-    {
-        var config = new KernelConfig(new Index3D(shape.Tiles, batch, shape.ChannelTiles), new Index3D(shape.Threads, 1, 1),
-            SharedMemoryConfig.RequestDynamic<float>(shape.SharedLength));
-        _correlate(config, SpecializedValue.New(shape), input, weight, output, statistics);
-    }
+        ArrayView<float> output, ArrayView<float> statistics) =>
+        _correlate(TiledConvPlan.Correlation("", shape, batch).Config, SpecializedValue.New(shape), input, weight, output, statistics);
 
     private static void CheckBatch(TiledConvPlan plan, int batch, string operation)
     {

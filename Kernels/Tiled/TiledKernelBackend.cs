@@ -42,4 +42,10 @@ public sealed class TiledKernelBackend : KernelBackend
         var tiled = TiledConvOps.For(Accelerator);
         return tiled.Plan(shape) is { } plan ? new TiledConvBatchNormReLUOp(tiled, BatchNormFusedOps.For(Accelerator), plan, Accelerator) : null;
     }
+
+    /// <summary>Every kernel this backend can load, with the tiled convolutions specialised for
+    /// <paramref name="plans"/> (the plans of the layers it is to run): the plain kernels it falls back to, the fused
+    /// BatchNorm kernels of <see cref="TiledConvBatchNormReLUOp"/> and the tiled convolutions.</summary>
+    public static IReadOnlyList<KernelEntryPoint> EntryPoints(IEnumerable<TiledConvPlan> plans) =>
+        [.. PlainEntryPoints, .. BatchNormFusedOps.EntryPoints, .. TiledConvOps.EntryPoints(plans)];
 }
