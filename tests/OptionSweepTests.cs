@@ -74,6 +74,7 @@ public sealed class OptionSweepTests
         ("shapes", "--model", ["resnet"]),
         ("shapes", "--classes", ["0", "abc"]),
         ("shapes", "--batch", ["0", "abc"]),
+        ("shapes", "--plan", ["opencl", "cuda:sm_50", ""]),
         ("models", "--markdown", [Flag]),
         ("synth", "--out", ["{file}/synth"]),
         ("synth", "--classes", ["0", "51", "abc"]),

@@ -51,6 +51,9 @@ public static class GemmKernels
 
     private const int TileSize = TileK * TileStride;
 
+    /// <summary>Bytes of the tiled kernel's static shared memory: A and B, double-buffered.</summary>
+    public const int SharedBytes = 2 * 2 * TileSize * sizeof(float);
+
     /// <summary>Explicitly grouped: group (256), grid (⌈N/64⌉, ⌈M/64⌉, splits). Block z sums k in [z·kPerSplit,
     /// min(K, (z+1)·kPerSplit)) and writes C at c[z·M·N ..]. Shared memory: 2 × 2 × 32 × 65 floats (33 KB).</summary>
     public static void Tiled(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape shape, int kPerSplit)
@@ -238,9 +241,14 @@ public sealed class GemmOps
     /// less scratch): enough splits that the blocks reach <paramref name="targetBlocks"/> (default four per
     /// multiprocessor, so every multiprocessor has several blocks in flight), none below <see cref="MinSplitDepth"/> deep.
     /// </summary>
-    public GemmSplit PlanSplit(GemmShape shape, int? targetBlocks = null)
+    public GemmSplit PlanSplit(GemmShape shape, int? targetBlocks = null) =>
+        PlanSplit(shape, _accelerator.NumMultiprocessors, targetBlocks);
+
+    /// <summary>The K split for <paramref name="shape"/> on a device with <paramref name="multiprocessors"/>
+    /// multiprocessors, without an accelerator (see the instance method).</summary>
+    public static GemmSplit PlanSplit(GemmShape shape, int multiprocessors, int? targetBlocks)
     {
-        var target = targetBlocks ?? 4 * Math.Max(1, _accelerator.NumMultiprocessors);
+        var target = targetBlocks ?? 4 * Math.Max(1, multiprocessors);
         var blocks = (long)((shape.N + GemmKernels.TileN - 1) / GemmKernels.TileN) * ((shape.M + GemmKernels.TileM - 1) / GemmKernels.TileM);
         var splits = (int)Math.Min((target + blocks - 1) / blocks, (shape.K + MinSplitDepth - 1) / MinSplitDepth);
         if (splits <= 1) return GemmSplit.None(shape);
@@ -269,11 +277,7 @@ public sealed class GemmOps
             throw new ArgumentException($"GEMM scratch holds {scratch.Length} floats, {split.ScratchLength(shape)} needed for {split} ({shape}).");
         if (bias.Length > 0 && bias.Length < shape.N)
             throw new ArgumentException($"GEMM bias holds {bias.Length} floats, {shape.N} needed ({shape}).");
-        var blocks = new Index3D(
-            (shape.N + GemmKernels.TileN - 1) / GemmKernels.TileN,
-            (shape.M + GemmKernels.TileM - 1) / GemmKernels.TileM,
-            split.Splits);
-        var config = new KernelConfig(blocks, new Index3D(GemmKernels.GroupSize, 1, 1));
+        var config = new KernelConfig(Grid(shape, split), new Index3D(GemmKernels.GroupSize, 1, 1));
         var length = shape.M * shape.N;
         var elements = ElementGrid.For(_accelerator, length);
         if (split.Splits == 1)
@@ -285,6 +289,13 @@ public sealed class GemmOps
         _tiled(config, a, b, scratch, shape, split.KPerSplit);
         _reduce(elements.Threads, elements, scratch, split.Splits, length, bias, shape.N, c);
     }
+
+    /// <summary>The grid of the tiled kernel (groups of <see cref="GemmKernels.GroupSize"/>): a 64×64 block of C per
+    /// group in x and y, one K split per z.</summary>
+    public static Index3D Grid(GemmShape shape, GemmSplit split) => new(
+        (shape.N + GemmKernels.TileN - 1) / GemmKernels.TileN,
+        (shape.M + GemmKernels.TileM - 1) / GemmKernels.TileM,
+        split.Splits);
 
     /// <summary>C = op(A)·op(B) with one iteration per output: the reference for <see cref="Multiply"/>.</summary>
     public void MultiplyNaive(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape shape)

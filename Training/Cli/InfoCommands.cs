@@ -79,9 +79,10 @@ public static class InfoCommands
         var model = CommonOptions.Model("envnet");
         var classes = new Option<int>("--classes") { HelpName = "N", Description = "Number of classes.", DefaultValueFactory = _ => 50 };
         var batch = new Option<int>("--batch") { HelpName = "N", Description = "Batch size for the memory estimate.", DefaultValueFactory = _ => 64 };
+        var plan = new Option<string?>("--plan") { HelpName = "cuda|cuda:sm_60|cuda:sm_90", Description = "Also print the kernels and launches each layer gets on CUDA at --batch, planned without a GPU (cuda: sm_90)." };
         var command = new Command("shapes", "Per-layer output shapes, parameter count and the device memory a training step needs.")
         {
-            model, classes, batch,
+            model, classes, batch, plan,
         };
         command.SetAction(parsed =>
         {
@@ -89,7 +90,9 @@ public static class InfoCommands
             var failures = OptionChecks.Failures(
                 ModelRegistry.Contains(name) ? null : ModelRegistry.UnknownModelMessage("--model", name),
                 OptionChecks.Positive("--classes", parsed.GetValue(classes), "number of classes"),
-                OptionChecks.Positive("--batch", parsed.GetValue(batch), "batch size"));
+                OptionChecks.Positive("--batch", parsed.GetValue(batch), "batch size"),
+                parsed.GetValue(plan) is not { } planned || PlanTarget(planned) is not null ? null
+                    : $"--plan: expected cuda, cuda:sm_60 or cuda:sm_90; got '{planned}'.");
             if (failures.Count > 0)
             {
                 foreach (var failure in failures) context.UsageError(failure);
@@ -111,8 +114,17 @@ public static class InfoCommands
             context.Out.WriteLine($"parameters: {NetworkModel.CountParameters(config):N0}");
             context.Out.WriteLine($"device memory for a training step with batch {parsed.GetValue(batch)}: {bytes / (double)(1 << 20):N0} MiB " +
                                   "(parameters, gradients, momentum and activations)");
+            if (parsed.GetValue(plan) is { } target) CudaPlanView.Write(context.Out, config, parsed.GetValue(batch), PlanTarget(target)!);
             return ExitCodes.Success;
         });
         return command;
     }
+
+    private static Kernels.Tiled.CudaTarget? PlanTarget(string value) => value switch
+    {
+        "cuda" => Kernels.Tiled.CudaTarget.Hopper,
+        "cuda:sm_60" => Kernels.Tiled.CudaTarget.Pascal,
+        "cuda:sm_90" => Kernels.Tiled.CudaTarget.Hopper,
+        _ => null,
+    };
 }
