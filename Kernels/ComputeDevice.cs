@@ -68,13 +68,15 @@ public sealed class ComputeDevice : IDisposable
     public string Description => $"{Type} {Name}, {Kernels.Name}";
 
     public static Context CreateContext() =>
-        Context.Create(builder => builder
+        Context.Create(builder => CompilerSettings(builder
             .Cuda()
             .OpenCL()
-            .CPU(SimulatedGpu())
-            .EnableAlgorithms()
-            .Math(MathMode.Default)
-            .Optimize(OptimizationLevel.O2));
+            .CPU(SimulatedGpu())));
+
+    /// <summary>How every context compiles kernels (ILGPU.Algorithms, default math, O2); the tests that compile the
+    /// kernels to PTX without a GPU use the same settings.</summary>
+    public static Context.Builder CompilerSettings(Context.Builder builder) =>
+        builder.EnableAlgorithms().Math(MathMode.Default).Optimize(OptimizationLevel.O2);
 
     public static ComputeDevice Create(AcceleratorChoice choice, KernelChoice kernels = KernelChoice.Best)
     {

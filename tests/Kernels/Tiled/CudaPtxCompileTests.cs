@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using EnvNet.Kernels;
+using EnvNet.Kernels.Tiled;
+using EnvNet.Network;
+using EnvNet.Training.Cli;
+using Conv2dShape = EnvNet.Kernels.Conv2dShape;
+
+namespace EnvNet.Tests.Kernels.Tiled;
+
+/// <summary>
+/// Every kernel the CUDA backend can load (<see cref="TiledKernelBackend.EntryPoints"/>), compiled to PTX for each
+/// checked architecture (<see cref="CudaTarget.Checked"/>) without a GPU: ILGPU compiles a kernel when it is first
+/// launched, so a kernel that PTX cannot express would otherwise fail only on a user's GPU. The tiled convolutions are
+/// compiled with every specialised shape that the registered models' layers are planned with.
+/// </summary>
+[TestClass]
+[TestCategory("CudaPtx")]
+public sealed class CudaPtxCompileTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    /// <summary>The registered models' convolutions (per sample) with the batch of their recipes: built once.</summary>
+    private static readonly Lazy<IReadOnlyList<(string Model, string Layer, Conv2dShape Conv)>> ModelConvolutions = new(() =>
+        ModelRegistry.Models
+            .SelectMany(model => CudaPlanView.Layers(ModelRegistry.Config(model.Name, ModelListing.Classes))
+                .Where(layer => layer.Conv is not null)
+                .Select(layer => (model.Name, layer.Name, layer.Conv!.Value.WithBatch(model.Recipe.Batch))))
+            .ToList());
+
+    /// <summary>The plans the registered models' convolutions get on <paramref name="target"/> at their recipes' batch.</summary>
+    public static IReadOnlyList<TiledConvPlan> ModelPlans(CudaTarget target) =>
+        ModelConvolutions.Value.Select(c => CudaPlanView.ConvPlan(c.Conv, target)).OfType<TiledConvPlan>().ToList();
+
+    [TestMethod]
+    public void EveryKernelOfTheCudaBackend_CompilesToPtx_ForEachCheckedArchitecture()
+    {
+        var failures = new ConcurrentBag<string>();
+        var counts = new ConcurrentDictionary<string, (int Kernels, int Compiled, int Target, double Seconds)>();
+        var plans = CudaTarget.Checked.ToDictionary(t => t, ModelPlans);
+        // One architecture per core: each has its own context and backend.
+        Parallel.ForEach(CudaTarget.Checked, target =>
+        {
+            var watch = Stopwatch.StartNew();
+            var entries = TiledKernelBackend.EntryPoints(plans[target]);
+            using var compiler = new PtxCompiler(target);
+            var (compiled, emitted) = (0, 0);
+            foreach (var entry in entries)
+            {
+                if (entry.IsSpecialized && entry.SpecializedValues.Count == 0)
+                    failures.Add($"{target.Name} {entry.Name}: takes a SpecializedValue but the catalogue lists no value to compile it with");
+                try
+                {
+                    foreach (var (value, ptx) in compiler.Compile(entry, entry.SpecializedValues))
+                    {
+                        compiled++;
+                        var name = $"{target.Name} {entry.Name}{(value is null ? "" : $" [{value}]")}";
+                        emitted = Math.Max(emitted, PtxCompiler.TargetArchitecture(ptx));
+                        if (PtxCompiler.TargetArchitecture(ptx) is var arch && (arch < 60 || arch > target.Architecture.Major * 10 + target.Architecture.Minor))
+                            failures.Add($"{name}: PTX for sm_{arch}");
+                        var shared = PtxCompiler.StaticSharedBytes(ptx);
+                        if (shared > CudaTarget.MaxSharedBytesPerGroup)
+                            failures.Add($"{name}: {shared} bytes of static shared memory, over {CudaTarget.MaxSharedBytesPerGroup}");
+                        if (entry.GroupSpecialization.MaxNumThreadsPerGroup is { } max && !ptx.Contains($".maxntid {max}", StringComparison.Ordinal))
+                            failures.Add($"{name}: compiled without .maxntid {max}");
+                    }
+                }
+                catch (Exception e)
+                {
+                    failures.Add($"{target.Name} {entry.Name}: {e.GetType().Name}: {e.Message}");
+                }
+            }
+            counts[target.Name] = (entries.Count, compiled, emitted, watch.Elapsed.TotalSeconds);
+        });
+
+        foreach (var (name, (kernels, compiled, emitted, seconds)) in counts.OrderBy(c => c.Key))
+            TestContext.WriteLine($"{name}: {kernels} kernels, {compiled} PTX kernels with the specialisations (.target sm_{emitted}) in {seconds:F1} s");
+        Assert.IsEmpty(failures, string.Join("\n", failures.Order()));
+        Assert.HasCount(CudaTarget.Checked.Count, counts);
+    }
+
+    [TestMethod]
+    public void TheCatalogue_SpecialisesTheTiledConvolutionsWithEveryModelsPlans()
+    {
+        var plans = ModelPlans(CudaTarget.Hopper);
+        var entries = TiledKernelBackend.EntryPoints(plans);
+        var correlate = entries.Single(e => e.Method.Name == nameof(TiledConvKernels.Correlate));
+        var weight = entries.Single(e => e.Method.Name == nameof(TiledConvKernels.WeightGradientPartial));
+        foreach (var plan in plans)
+        {
+            CollectionAssert.Contains(correlate.SpecializedValues.ToList(), plan.Forward, plan.Conv.ToString());
+            foreach (var (_, shape, _) in plan.InputGradient)
+                CollectionAssert.Contains(correlate.SpecializedValues.ToList(), shape, plan.Conv.ToString());
+            CollectionAssert.Contains(weight.SpecializedValues.ToList(), plan.WeightGradient, plan.Conv.ToString());
+        }
+        Assert.IsNotEmpty(plans, "the registered models have tiled convolutions");
+        Assert.AreEqual(entries.Count, entries.Select(e => e.Method).Distinct().Count(), "each kernel listed once");
+    }
+}
