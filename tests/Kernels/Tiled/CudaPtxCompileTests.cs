@@ -4,7 +4,6 @@ using EnvNet.Kernels;
 using EnvNet.Kernels.Tiled;
 using EnvNet.Network;
 using EnvNet.Training.Cli;
-using Conv2dShape = EnvNet.Kernels.Conv2dShape;
 
 namespace EnvNet.Tests.Kernels.Tiled;
 
@@ -20,17 +19,12 @@ public sealed class CudaPtxCompileTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    /// <summary>The registered models' convolutions (per sample) with the batch of their recipes: built once.</summary>
-    private static readonly Lazy<IReadOnlyList<(string Model, string Layer, Conv2dShape Conv)>> ModelConvolutions = new(() =>
-        ModelRegistry.Models
-            .SelectMany(model => CudaPlanView.Layers(ModelRegistry.Config(model.Name, ModelListing.Classes))
-                .Where(layer => layer.Conv is not null)
-                .Select(layer => (model.Name, layer.Name, layer.Conv!.Value.WithBatch(model.Recipe.Batch))))
-            .ToList());
-
     /// <summary>The plans the registered models' convolutions get on <paramref name="target"/> at their recipes' batch.</summary>
     public static IReadOnlyList<TiledConvPlan> ModelPlans(CudaTarget target) =>
-        ModelConvolutions.Value.Select(c => CudaPlanView.ConvPlan(c.Conv, target)).OfType<TiledConvPlan>().ToList();
+        RegisteredModelLayers.All
+            .Where(l => l.Layer.Conv is not null)
+            .Select(l => CudaPlanView.ConvPlan(l.Layer.Conv!.Value.WithBatch(l.RecipeBatch), target))
+            .OfType<TiledConvPlan>().ToList();
 
     [TestMethod]
     public void EveryKernelOfTheCudaBackend_CompilesToPtx_ForEachCheckedArchitecture()
