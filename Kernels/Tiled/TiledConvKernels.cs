@@ -738,7 +738,7 @@ public sealed class TiledConvOps
 
     private void LaunchCorrelation(CorrelationShape shape, int batch, ArrayView<float> input, ArrayView<float> weight,
         ArrayView<float> output, ArrayView<float> statistics) =>
-        _correlate(TiledConvPlan.Correlation("", shape, batch).Config, SpecializedValue.New(shape), input, weight, output, statistics);
+        _correlate(TiledConvPlan.Correlation("correlation", shape, batch).Config, SpecializedValue.New(shape), input, weight, output, statistics);
 
     private static void CheckBatch(TiledConvPlan plan, int batch, string operation)
     {
