@@ -47,7 +47,8 @@ public sealed class ActivationOps : IActivationOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static ActivationOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new ActivationOps(a));
 
-    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    /// <summary>The kernels the constructor loads, for the PTX checks (<see cref="KernelEntryPoint"/>); a test reads the
+    /// constructor and fails where the two differ.</summary>
     public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
     [
         KernelEntryPoint.AutoGrouped(nameof(ActivationOps), ActivationKernels.ReluForward),

@@ -46,7 +46,8 @@ public sealed class AdadeltaOps : IAdadeltaOps
 
     public static AdadeltaOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new AdadeltaOps(a));
 
-    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    /// <summary>The kernels the constructor loads, for the PTX checks (<see cref="KernelEntryPoint"/>); a test reads the
+    /// constructor and fails where the two differ.</summary>
     public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
     [
         KernelEntryPoint.AutoGrouped(nameof(AdadeltaOps), AdadeltaKernels.Step),

@@ -47,7 +47,8 @@ public sealed class AdamOps : IAdamOps
 
     public static AdamOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new AdamOps(a));
 
-    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    /// <summary>The kernels the constructor loads, for the PTX checks (<see cref="KernelEntryPoint"/>); a test reads the
+    /// constructor and fails where the two differ.</summary>
     public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
     [
         KernelEntryPoint.AutoGrouped(nameof(AdamOps), AdamKernels.Step),

@@ -259,7 +259,8 @@ public sealed class BatchNormFusedOps
 
     public static BatchNormFusedOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new BatchNormFusedOps(a));
 
-    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    /// <summary>The kernels the constructor loads, for the PTX checks (<see cref="KernelEntryPoint"/>); a test reads the
+    /// constructor and fails where the two differ.</summary>
     public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
     [
         KernelEntryPoint.Explicit(nameof(BatchNormFusedOps), BatchNormFusedKernels.CombineStatistics),
@@ -324,7 +325,11 @@ public sealed class BatchNormFusedOps
     }
 
     private static KernelConfig ElementConfig(int batch, int channels, int spatial) =>
-        new(new Index2D(ChunksPerPlane(spatial), batch * channels), new Index2D(BatchNormFusedKernels.ElementThreads, 1));
+        new(ElementPassGrid(batch, channels, spatial), new Index2D(BatchNormFusedKernels.ElementThreads, 1));
+
+    /// <summary>Grid of the element-wise passes (groups of <see cref="BatchNormFusedKernels.ElementThreads"/>): one
+    /// group per chunk of a plane in x, one (n, c) plane per row in y.</summary>
+    public static Index2D ElementPassGrid(int batch, int channels, int spatial) => new(ChunksPerPlane(spatial), batch * channels);
 
     private static void Check(int batch, int channels, int spatial, string operation, ArrayView<float> first, ArrayView<float> second)
     {

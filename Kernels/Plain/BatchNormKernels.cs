@@ -211,7 +211,8 @@ public sealed class BatchNormOps : IBatchNormOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static BatchNormOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new BatchNormOps(a));
 
-    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    /// <summary>The kernels the constructor loads, for the PTX checks (<see cref="KernelEntryPoint"/>); a test reads the
+    /// constructor and fails where the two differ.</summary>
     public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
     [
         KernelEntryPoint.AutoGrouped(nameof(BatchNormOps), BatchNormKernels.StatisticsPartial),

@@ -66,7 +66,8 @@ public sealed class BranchOps : IBranchOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static BranchOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new BranchOps(a));
 
-    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    /// <summary>The kernels the constructor loads, for the PTX checks (<see cref="KernelEntryPoint"/>); a test reads the
+    /// constructor and fails where the two differ.</summary>
     public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
     [
         KernelEntryPoint.AutoGrouped(nameof(BranchOps), BranchKernels.InsertChannels),

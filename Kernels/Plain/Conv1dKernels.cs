@@ -117,7 +117,8 @@ public sealed class Conv1dOps : IConv1dOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static Conv1dOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new Conv1dOps(a));
 
-    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    /// <summary>The kernels the constructor loads, for the PTX checks (<see cref="KernelEntryPoint"/>); a test reads the
+    /// constructor and fails where the two differ.</summary>
     public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
     [
         KernelEntryPoint.AutoGrouped(nameof(Conv1dOps), Conv1dKernels.Forward),

@@ -143,7 +143,8 @@ public sealed class Conv2dOps
     /// <summary>One instance per accelerator, shared by every layer built on it.</summary>
     public static Conv2dOps For(Accelerator accelerator) => Shared.GetValue(accelerator, a => new Conv2dOps(a));
 
-    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    /// <summary>The kernels the constructor loads, for the PTX checks (<see cref="KernelEntryPoint"/>); a test reads the
+    /// constructor and fails where the two differ.</summary>
     public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
     [
         KernelEntryPoint.AutoGrouped(nameof(Conv2dOps), Conv2dKernels.Forward),

@@ -45,7 +45,8 @@ public sealed class DropoutOps : IDropoutOps
 
     public static DropoutOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new DropoutOps(a));
 
-    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    /// <summary>The kernels the constructor loads, for the PTX checks (<see cref="KernelEntryPoint"/>); a test reads the
+    /// constructor and fails where the two differ.</summary>
     public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
     [
         KernelEntryPoint.AutoGrouped(nameof(DropoutOps), DropoutKernels.ApplyMask),

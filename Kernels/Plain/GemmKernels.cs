@@ -228,7 +228,8 @@ public sealed class GemmOps
     /// <summary>The kernels for <paramref name="accelerator"/>, compiled on first use.</summary>
     public static GemmOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new GemmOps(a));
 
-    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    /// <summary>The kernels the constructor loads, for the PTX checks (<see cref="KernelEntryPoint"/>); a test reads the
+    /// constructor and fails where the two differ.</summary>
     public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
     [
         KernelEntryPoint.Explicit(nameof(GemmOps), GemmKernels.Tiled),

@@ -130,7 +130,8 @@ public sealed class LossOps : ILossOps
 
     public static LossOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new LossOps(a));
 
-    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    /// <summary>The kernels the constructor loads, for the PTX checks (<see cref="KernelEntryPoint"/>); a test reads the
+    /// constructor and fails where the two differ.</summary>
     public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
     [
         KernelEntryPoint.Explicit(nameof(LossOps), LossKernels.SoftmaxKl),

@@ -44,7 +44,8 @@ public sealed class SgdOps : ISgdOps
 
     public static SgdOps For(Accelerator accelerator) => Loaded.GetValue(accelerator, a => new SgdOps(a));
 
-    /// <summary>The kernels the constructor loads (<see cref="KernelEntryPoint"/>): keep the two lists the same.</summary>
+    /// <summary>The kernels the constructor loads, for the PTX checks (<see cref="KernelEntryPoint"/>); a test reads the
+    /// constructor and fails where the two differ.</summary>
     public static IReadOnlyList<KernelEntryPoint> EntryPoints { get; } =
     [
         KernelEntryPoint.AutoGrouped(nameof(SgdOps), SgdKernels.Step),

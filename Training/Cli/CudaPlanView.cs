@@ -70,7 +70,7 @@ public static class CudaPlanView
             if (ConvPlan(conv, target) is { } plan)
                 return new CudaLayerPlan(layer.Name, layer.Kind,
                     layer.Fusable ? "tiled convolution, BatchNorm statistics in its epilogue, fused BN+ReLU passes" : "tiled convolution",
-                    plan, plan.Launches(batch));
+                    plan, [.. plan.Launches(batch), .. layer.Fusable ? FusedBatchNormLaunches(batch, conv.Cout, conv.OutH * conv.OutW) : []]);
             return new CudaLayerPlan(layer.Name, layer.Kind,
                 "plain kernels (no tiled plan: vertical stride, or a horizontal stride over several rows, or tiles over the shared memory)",
                 null, []);
@@ -88,6 +88,25 @@ public static class CudaPlanView
             ]);
         }
         return new CudaLayerPlan(layer.Name, layer.Kind, "plain kernels (auto-grouped)", null, []);
+    }
+
+    /// <summary>The explicitly grouped passes of <see cref="BatchNormFusedOps"/> after a fused convolution, with the
+    /// static shared memory each kernel allocates (a float, or three, per thread for its reductions).</summary>
+    private static IReadOnlyList<TiledLaunch> FusedBatchNormLaunches(int batch, int channels, int spatial)
+    {
+        var elements = BatchNormFusedOps.ElementPassGrid(batch, channels, spatial);
+        var elementGrid = new ILGPU.Index3D(elements.X, elements.Y, 1);
+        var elementGroup = new ILGPU.Index3D(BatchNormFusedKernels.ElementThreads, 1, 1);
+        var combine = new ILGPU.Index3D(BatchNormFusedKernels.CombineThreads, 1, 1);
+        var perChannel = new ILGPU.Index3D(channels, 1, 1);
+        return
+        [
+            new("BN statistics", nameof(BatchNormFusedKernels.CombineStatistics), perChannel, combine, 0, 3 * BatchNormFusedKernels.CombineThreads * sizeof(float)),
+            new("BN+ReLU", nameof(BatchNormFusedKernels.NormalizeRelu), elementGrid, elementGroup, 0, 0),
+            new("BN parameter gradients", nameof(BatchNormFusedKernels.GradientPartial), elementGrid, elementGroup, 0, 2 * BatchNormFusedKernels.ElementThreads * sizeof(float)),
+            new("BN parameter gradient sum", nameof(BatchNormFusedKernels.GradientCombine), perChannel, combine, 0, 2 * BatchNormFusedKernels.CombineThreads * sizeof(float)),
+            new("BN input gradient", nameof(BatchNormFusedKernels.InputGradient), elementGrid, elementGroup, 0, 0),
+        ];
     }
 
     private static TiledLaunch GemmLaunch(string step, GemmShape shape, GemmSplit split) =>

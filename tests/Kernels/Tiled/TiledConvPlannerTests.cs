@@ -33,7 +33,7 @@ public sealed class TiledConvPlannerTests
                     foreach (var launch in plan.Launches)
                     {
                         launches++;
-                        var entry = entries.Single(e => e.Method.Name == launch.Kernel);
+                        var entry = entries.Single(e => e.Method.Name == launch.Kernel && e.Grouping == KernelGrouping.Explicit);
                         foreach (var problem in Problems(launch, batch, entry, target))
                             failures.Add($"{target.Name} {model} {layer.Name} batch {batch}: {launch}: {problem}");
                     }
