@@ -69,6 +69,8 @@ public sealed class CudaPtxCompileTests
             }
             compiler.Dispose();
             counts[target.Name] = (entries.Count, compiled, emitted, watch.Elapsed.TotalSeconds);
+            TestContext.WriteLine($"{target.Name}: " + string.Join(", ", entries.Where(e => e.IsSpecialized)
+                .Select(e => $"{e.Method.Name} with {e.SpecializedValues.Count} specialised shapes")));
         });
 
         foreach (var (name, (kernels, compiled, emitted, seconds)) in counts.OrderBy(c => c.Key))
