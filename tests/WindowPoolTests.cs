@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
 using EnvNet.Tests.References;
@@ -13,7 +14,7 @@ public sealed class WindowPoolTests
     /// padding as WaveMsNet's MaxPool1d(150, padding=6) in small, overlapping windows. 2-D: overlapping 3×3 stride 2 with
     /// padding in ceil mode, ceil mode where the last window would start in the right padding and is dropped (5 → 3
     /// with kernel 2, stride 2, padding 1), and unequal kernel and stride per axis.</summary>
-    public static IEnumerable<object[]> Shapes =>
+    public static IEnumerable<object?[]> Shapes =>
         from shape in new[]
         {
             new WindowPoolShape(2, 3, 1, 37, 1, 4, 1, 4),
@@ -25,21 +26,21 @@ public sealed class WindowPoolTests
             new WindowPoolShape(2, 2, 6, 11, 2, 3, 1, 2),
             new WindowPoolShape(2, 3, 1, 40, 1, 40, 1, 40),
         }
-        from kernels in new[] { "plain", "host" }
-        select new object[] { shape, kernels };
+        from backend in TestDevice.Backends
+        select new object?[] { shape, backend.Kernels, backend.Width };
 
     /// <summary>Max copies input values and routes each gradient to one element, summed where windows overlap (at
     /// most ⌈K/S⌉² terms): exact forward, backward within that many roundings. Average sums at most KH·KW terms then
     /// divides, and its backward sums ⌈K/S⌉² quotients: γ_L bounds on Σ|terms|.</summary>
     [TestMethod]
     [DynamicData(nameof(Shapes))]
-    public void KernelsMatchFloat64Reference(WindowPoolShape shape, string kernels)
+    public void KernelsMatchFloat64Reference(WindowPoolShape shape, KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(41);
         var x = TestData.Uniform(rng, (int)shape.InputLength);
         var dy = TestData.Uniform(rng, (int)shape.OutputLength);
         var accelerator = TestDevice.Cpu.Accelerator;
-        var ops = TestDevice.ByKernels(kernels).Kernels.WindowPool;
+        var ops = TestDevice.For(kernels, width).Kernels.WindowPool;
         using var xDevice = KernelCheck.Upload(x);
         using var dyDevice = KernelCheck.Upload(dy);
         using var y = new DeviceTensor(accelerator, (int)shape.OutputLength);
@@ -68,16 +69,18 @@ public sealed class WindowPoolTests
     }
 
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void MaxPoolTiesGoToTheFirstMaximumAndNaNWins(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void MaxPoolTiesGoToTheFirstMaximumAndNaNWins(KernelChoice kernels, VectorWidth? width)
     {
         var shape = new WindowPoolShape(1, 1, 1, 7, 1, 3, 1, 2, pw: 1, ceilMode: true);
         var accelerator = TestDevice.Cpu.Accelerator;
         using var x = KernelCheck.Upload([2, 2, 1, float.NaN, 5, 5, 5]);
         using var y = new DeviceTensor(accelerator, (int)shape.OutputLength);
         using var argmax = accelerator.Allocate1D<int>(shape.OutputLength);
-        TestDevice.ByKernels(kernels).Kernels.WindowPool.MaxForward(shape, x.View, y.View, argmax.View);
+        TestDevice.For(kernels, width).Kernels.WindowPool.MaxForward(shape, x.View, y.View, argmax.View);
         // Windows over padded positions [0,3), [2,5), [4,7), [6,9): inputs {0,1}, {1,2,3}, {3,4,5}, {5,6}.
         CollectionAssert.AreEqual(new[] { 0, 3, 3, 5 }, argmax.GetAsArray1D());
         Assert.IsTrue(float.IsNaN(y.ToArray()[1]));

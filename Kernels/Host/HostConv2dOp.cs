@@ -1,6 +1,4 @@
 using ILGPU;
-using System.Runtime.Intrinsics;
-using static EnvNet.Kernels.Host.HostTile;
 
 namespace EnvNet.Kernels.Host;
 
@@ -10,21 +8,26 @@ namespace EnvNet.Kernels.Host;
 /// tap kw = t·S + ph). Positions are flattened with the prepared row pitch Wq, so every kernel tap (channel, row,
 /// column) is a fixed offset and each row of the implicit im2col matrix is a contiguous run of the input window:
 /// <list type="bullet">
-/// <item>Forward: y'[co, q] = Σ_k W'[co, k] · window[q + offset(k)], k = (channel, kh, t); <see cref="HostTile.Tile"/>
+/// <item>Forward: y'[co, q] = Σ_k W'[co, k] · window[q + offset(k)], k = (channel, kh, t); <see cref="HostTile{TSimd, TVector}.Tile"/>
 /// on the window, then the valid columns (ow &lt; OutW) copied out. Work item: (sample, block of positions).</item>
 /// <item>Input gradient: the same correlation over dY zero-padded by KH−1 rows and KW'−1 columns (a full correlation)
 /// with the weights transposed and flipped, giving dx in the prepared layout, copied back (phases interleaved, padding
 /// dropped). Work item: (sample, block of positions).</item>
-/// <item>Weight gradient: dW'[co, k] = Σ_q dY'[co, q] · window[q + offset(k)] with <see cref="HostTile.Dot"/> (dY' is dY in
+/// <item>Weight gradient: dW'[co, k] = Σ_q dY'[co, q] · window[q + offset(k)] with <see cref="HostTile{TSimd, TVector}.Dot"/> (dY' is dY in
 /// the Wq pitch, zero in the columns past OutW). Work item: a sample, into its own slot; the slots are summed in sample
 /// order.</item>
 /// </list>
 /// </summary>
-internal sealed unsafe class HostConv2dOp : IConv2dOp
+internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSimd : ISimd<TVector> where TVector : unmanaged
 {
-    /// <summary>Output positions per forward / input-gradient item (8 tiles, 3 rows): the window of a layer's input
-    /// channels stays in L2.</summary>
-    private const int Block = 8 * NR;
+    private static int MR => HostTile<TSimd, TVector>.MR;
+    private static int NR => HostTile<TSimd, TVector>.NR;
+    private static int DotRows => HostTile<TSimd, TVector>.DotRows;
+    private const int DotColumns = HostTile<TSimd, TVector>.DotColumns;
+
+    /// <summary>Output positions per forward / input-gradient item, a multiple of every width's tile and row: the window
+    /// of a layer's input channels stays in L2.</summary>
+    private const int Block = 384;
 
     /// <summary>Positions per weight-gradient block: long dot products (few cross-lane sums), dY and input windows in L2.</summary>
     private const int WeightBlock = 2048;
@@ -58,8 +61,8 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         _span2 = (shape.KH - 1) * _p2 + _kwP - 1;
         _k2 = shape.Cout * shape.KH * _kwP;
 
-        _block = (int)Math.Min(Block, HostGemm.RoundUp(Math.Max(_q, _q2), Block));
-        _weightBlock = (int)Math.Min(WeightBlock, HostGemm.RoundUp(_q, 16));
+        _block = (int)Math.Min(Block, HostBuffer.RoundUp(Math.Max(_q, _q2), Block));
+        _weightBlock = (int)Math.Min(WeightBlock, HostBuffer.RoundUp(_q, TSimd.Lanes));
         _window = _block + _span;
         _window2 = _block + _span2;
         _windowW = _weightBlock + _span;
@@ -80,12 +83,12 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
                 for (var t = 0; t < _kwP; t++)
                     _offsets2.Ptr[(co * shape.KH + kh) * _kwP + t] = co * _window2 + kh * _p2 + t;
 
-        _packed = new HostBuffer<float>(HostGemm.PackedALength(shape.Cout, _k));
-        _packed2 = new HostBuffer<float>(HostGemm.PackedALength(_cinP, _k2));
+        _packed = new HostBuffer<float>(HostGemm<TSimd, TVector>.PackedALength(shape.Cout, _k));
+        _packed2 = new HostBuffer<float>(HostGemm<TSimd, TVector>.PackedALength(_cinP, _k2));
         _slots = new HostBuffer<float>((long)shape.N * shape.Cout * _k);
         var windows = Math.Max(Math.Max((long)_cinP * _window, (long)shape.Cout * _window2), (long)_cinP * _windowW);
-        var outputs = Math.Max(HostGemm.RoundUp(shape.Cout, MR), HostGemm.RoundUp(_cinP, MR)) * _block;
-        _scratchPerWorker = windows + Math.Max(outputs, (long)shape.Cout * _weightBlock + 16 * DotRows * DotColumns);
+        var outputs = Math.Max(HostBuffer.RoundUp(shape.Cout, MR), HostBuffer.RoundUp(_cinP, MR)) * _block;
+        _scratchPerWorker = windows + Math.Max(outputs, (long)shape.Cout * _weightBlock + TSimd.Lanes * DotRows * DotColumns);
         _scratch = new HostBuffer<float>(HostParallel.Workers * _scratchPerWorker);
         _zeros = new HostBuffer<float>(Math.Max(_weightBlock, _window) + 64);
         _forwardItem = ForwardItem;
@@ -181,7 +184,7 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
     }
 
     /// <summary>output[r, j] = Σ_k A[r, k] · window[offsets[k] + j] for r &lt; m, j &lt; count (rounded up to whole tiles),
-    /// A packed in panels of 8 rows. A last panel of one to three rows runs as single rows (<see cref="HostTile.Row"/>)
+    /// A packed in panels of MR rows. A last panel of one to three rows runs as single rows (<see cref="HostTile{TSimd, TVector}.Row"/>)
     /// rather than a mostly empty 8-row tile.</summary>
     private void Multiply(int m, int k, float* packed, float* window, int* offsets, float* output, int count)
     {
@@ -190,11 +193,11 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         var panels = singleRows ? full : (m + MR - 1) / MR;
         for (var p = 0; p < panels; p++)
             for (var j = 0; j < count; j += NR)
-                Tile(k, packed + (long)p * MR * k, window + j, offsets, output + (long)p * MR * _block + j, _block, false);
+                HostTile<TSimd, TVector>.Tile(k, packed + (long)p * MR * k, window + j, offsets, output + (long)p * MR * _block + j, _block, false);
         if (!singleRows) return;
         for (var i = 0; i < rest; i++)
-            for (var j = 0; j < count; j += RowWidth)
-                Row(k, packed + (long)full * MR * k + i, MR, window + j, offsets, output + (long)(full * MR + i) * _block + j);
+            for (var j = 0; j < count; j += HostTile<TSimd, TVector>.RowWidth)
+                HostTile<TSimd, TVector>.Row(k, packed + (long)full * MR * k + i, MR, window + j, offsets, output + (long)(full * MR + i) * _block + j);
     }
 
     private void WeightItem(int worker, int n)
@@ -204,12 +207,12 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         new Span<float>(slot, s.Cout * _k).Clear();
         var window = Scratch(worker);
         var gradient = window + (long)_cinP * _windowW;
-        var sums = (Vector512<float>*)(gradient + (long)s.Cout * _weightBlock);
+        var sums = (TVector*)(gradient + (long)s.Cout * _weightBlock);
         var rows = stackalloc float*[DotRows];
         var columns = stackalloc float*[DotColumns];
         for (var q0 = 0; q0 < _q; q0 += _weightBlock)
         {
-            var length = (int)HostGemm.RoundUp(Math.Min(_weightBlock, _q - q0), 16);
+            var length = (int)HostBuffer.RoundUp(Math.Min(_weightBlock, _q - q0), TSimd.Lanes);
             for (var c = 0; c < _cinP; c++)
             {
                 var (phase, ci) = Math.DivRem(c, s.Cin);
@@ -227,11 +230,11 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
                 {
                     for (var j = 0; j < DotColumns; j++)
                         columns[j] = k + j < _k ? window + _offsetsW.Ptr[k + j] : _zeros.Ptr;
-                    new Span<Vector512<float>>(sums, DotRows * DotColumns).Clear();
-                    Dot(length, rows, columns, sums);
+                    new Span<TVector>(sums, DotRows * DotColumns).Clear();
+                    HostTile<TSimd, TVector>.Dot(length, rows, columns, sums);
                     for (var i = 0; i < DotRows && co + i < s.Cout; i++)
                         for (var j = 0; j < DotColumns && k + j < _k; j++)
-                            slot[(co + i) * _k + k + j] += Vector512.Sum(sums[i * DotColumns + j]);
+                            slot[(co + i) * _k + k + j] += TSimd.Sum(sums[i * DotColumns + j]);
                 }
             }
         }
@@ -256,22 +259,22 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         }
     }
 
-    /// <summary>W'[co, (c, kh, t)] = W[co, ci, kh, t·S + ph] (zero past KW) into panels of 8 output channels.</summary>
+    /// <summary>W'[co, (c, kh, t)] = W[co, ci, kh, t·S + ph] (zero past KW) into panels of MR output channels.</summary>
     private void PackForwardWeights(float* w)
     {
         var s = _s;
         var packed = _packed.Ptr;
-        for (var co = 0; co < HostGemm.RoundUp(s.Cout, MR); co++)
+        for (var co = 0; co < HostBuffer.RoundUp(s.Cout, MR); co++)
             for (var k = 0; k < _k; k++)
                 packed[(co / MR * _k + k) * MR + co % MR] = co < s.Cout ? PreparedWeight(w, co, k) : 0f;
     }
 
-    /// <summary>Wf[c, (co, kh', t')] = W'[co, (c, KH−1−kh', KW'−1−t')] into panels of 8 prepared input channels.</summary>
+    /// <summary>Wf[c, (co, kh', t')] = W'[co, (c, KH−1−kh', KW'−1−t')] into panels of MR prepared input channels.</summary>
     private void PackInputGradientWeights(float* w)
     {
         var s = _s;
         var packed = _packed2.Ptr;
-        for (var c = 0; c < HostGemm.RoundUp(_cinP, MR); c++)
+        for (var c = 0; c < HostBuffer.RoundUp(_cinP, MR); c++)
             for (var k2 = 0; k2 < _k2; k2++)
             {
                 var value = 0f;
