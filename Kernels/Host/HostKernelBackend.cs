@@ -18,7 +18,13 @@ public abstract class HostKernelBackend(Accelerator accelerator) : KernelBackend
     /// <summary>The width the host ops run at.</summary>
     public abstract VectorWidth Width { get; }
 
-    public override string Name => $"CPU host kernels, {VectorUnit.Describe(Width)}, {HostParallel.Workers} threads";
+    public override string Name => Describe(Width);
+
+    /// <summary>What the CPU backend runs at <paramref name="width"/> (null: no vector unit), in the words of the run
+    /// log, <c>envnet devices</c> and <c>envnet bench</c>.</summary>
+    public static string Describe(VectorWidth? width) => width is { } w
+        ? $"CPU host kernels, {VectorUnit.Describe(w)}, {HostParallel.Workers} threads"
+        : "CPU, plain ILGPU kernels (.NET accelerates no vector type on this CPU)";
 
     /// <summary>The CPU backend at <paramref name="width"/>, or at <see cref="VectorUnit.Chosen"/> when null.</summary>
     public static KernelBackend Create(Accelerator accelerator, VectorWidth? width = null) => (width ?? VectorUnit.Chosen) switch
@@ -31,7 +37,7 @@ public abstract class HostKernelBackend(Accelerator accelerator) : KernelBackend
 
     private sealed class WithoutVectorUnit(Accelerator accelerator) : KernelBackend(accelerator)
     {
-        public override string Name => "CPU, plain ILGPU kernels (.NET accelerates no vector type on this CPU)";
+        public override string Name => Describe(null);
     }
 }
 

@@ -42,6 +42,20 @@ public static class VectorUnit
         };
     }
 
+    /// <summary>The error in <see cref="OverrideVariable"/>, or null where it is unset or names a width.</summary>
+    public static string? OverrideError()
+    {
+        try
+        {
+            Parse(Environment.GetEnvironmentVariable(OverrideVariable));
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>Whether the CPU runs <paramref name="width"/> in hardware (else .NET emulates it).</summary>
     public static bool IsNative(VectorWidth width) => width switch
     {
