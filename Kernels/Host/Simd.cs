@@ -79,7 +79,7 @@ public static class VectorUnit
         {
             VectorWidth.Bits512 => "AVX-512",
             VectorWidth.Bits256 => Avx2.IsSupported ? "AVX2" : "AVX",
-            _ => Avx.IsSupported ? "AVX (128-bit)" : "SSE",
+            _ => Avx.IsSupported ? "AVX" : "SSE",
         };
     }
 
