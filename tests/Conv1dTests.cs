@@ -28,7 +28,7 @@ public sealed class Conv1dTests
     /// <summary>Tolerances: the rounding bounds of Conv2dTests scaled by Σ|terms| — γ_L with L = Cin·K (forward, plus
     /// the bias) or Cout·K (input gradient) products in plain float, 4u for the plain kernels' compensated weight and
     /// bias gradients; on the host the weight gradient has Conv2dTests' summation-tree bound (the host Conv2d on one
-    /// row) and the bias gradient HostBatchNorm's (runs of 512 in 16 lanes, at most 32 + 4 deep, lanes added in order, runs added in double).</summary>
+    /// row) and the bias gradient HostBatchNorm's (runs of 512 in L lanes, 512/L deep per lane, the lanes added, runs added in double).</summary>
     [TestMethod]
     [DynamicData(nameof(Shapes))]
     public void KernelsMatchFloat64Reference(Conv1dShape shape, KernelChoice kernels, VectorWidth? width)
@@ -39,7 +39,8 @@ public sealed class Conv1dTests
         var b = TestData.Uniform(rng, shape.Cout);
         var dy = TestData.Uniform(rng, (int)shape.OutputLength);
         var accelerator = TestDevice.Cpu.Accelerator;
-        var ops = TestDevice.For(kernels, width).Kernels.Conv1d;
+        // Every family runs a Conv1d as its 2-D convolution over (Cin, 1, L), planned for the shape.
+        using var op = TestDevice.For(kernels, width).Kernels.Conv2d(shape.AsConv2d(), needsInputGradient: true);
         var biasOps = TestDevice.For(kernels, width).Kernels.ChannelBias;
         var biasShape = new ChannelBiasShape(shape.N, shape.Cout, shape.OutL);
         using var xDevice = KernelCheck.Upload(x);
@@ -51,10 +52,10 @@ public sealed class Conv1dTests
         using var dw = KernelCheck.Upload(Enumerable.Repeat(1000f, (int)shape.WeightLength).ToArray());
         using var db = KernelCheck.Upload(Enumerable.Repeat(1000f, shape.Cout).ToArray());
 
-        ops.Forward(shape, xDevice.View, wDevice.View, y.View);
+        op.Forward(shape.N, xDevice.View, wDevice.View, y.View);
         biasOps.AddBias(biasShape, y.View, bDevice.View);
-        ops.BackwardInput(shape, dyDevice.View, wDevice.View, dx.View);
-        ops.BackwardWeight(shape, xDevice.View, dyDevice.View, dw.View);
+        op.BackwardInput(shape.N, dyDevice.View, wDevice.View, dx.View);
+        op.BackwardWeight(shape.N, xDevice.View, dyDevice.View, dw.View);
         biasOps.BiasGradient(biasShape, dyDevice.View, db.View);
 
         const double u = KernelCheck.Float32Roundoff;

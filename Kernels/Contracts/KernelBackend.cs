@@ -31,7 +31,6 @@ public class KernelBackend(Accelerator accelerator)
     public virtual ISgdOps Sgd => SgdOps.For(Accelerator);
     public virtual IAdamOps Adam => AdamOps.For(Accelerator);
     public virtual IAdadeltaOps Adadelta => AdadeltaOps.For(Accelerator);
-    public virtual IConv1dOps Conv1d => Conv1dOps.For(Accelerator);
     public virtual IChannelBiasOps ChannelBias => ChannelBiasOps.For(Accelerator);
     public virtual IWindowPoolOps WindowPool => WindowPoolOps.For(Accelerator);
     public virtual IBranchOps Branch => BranchOps.For(Accelerator);

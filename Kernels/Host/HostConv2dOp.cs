@@ -46,12 +46,12 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
     public HostConv2dOp(Conv2dShape shape)
     {
         // With one output row the vertical stride never applies (WaveMsNet's strided 1×K convolutions on one row).
-        _s = shape.SH == 1 ? shape : new Conv2dShape(shape.N, shape.Cin, shape.H, shape.W, shape.Cout, shape.KH, shape.KW, 1, shape.SW, shape.PH, shape.PW);
+        _s = shape.SH == 1 ? shape : new Conv2dShape(shape.N, shape.Cin, shape.H, shape.W, shape.Cout, shape.KH, shape.KW, 1, shape.SW, shape.PH, shape.PW, shape.PWRight);
         _stride = shape.SW;
         _cinP = _stride * shape.Cin;
         _kwP = (shape.KW + _stride - 1) / _stride;
         _hp = shape.H + 2 * shape.PH;
-        _wq = (shape.W + 2 * shape.PW + _stride - 1) / _stride;
+        _wq = (shape.W + shape.PW + shape.PWRight + _stride - 1) / _stride;
         _q = (shape.OutH - 1) * _wq + shape.OutW;
         _span = (shape.KH - 1) * _wq + _kwP - 1;
         _k = _cinP * shape.KH * _kwP;

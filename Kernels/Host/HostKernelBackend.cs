@@ -45,7 +45,6 @@ internal sealed class HostKernelBackend<TSimd, TVector>(Accelerator accelerator)
     where TSimd : ISimd<TVector> where TVector : unmanaged
 {
     private readonly HostPoolOps<TSimd, TVector> _pool = new();
-    private IConv1dOps? _conv1d;
 
     public override VectorWidth Width => TSimd.Width;
 
@@ -61,7 +60,6 @@ internal sealed class HostKernelBackend<TSimd, TVector>(Accelerator accelerator)
     public override IBranchOps Branch { get; } = new HostBranchOps<TSimd, TVector>();
     public override IWindowPoolOps WindowPool { get; } = new HostWindowPoolOps();
     public override IChannelBiasOps ChannelBias { get; } = new HostChannelBiasOps<TSimd, TVector>();
-    public override IConv1dOps Conv1d => _conv1d ??= new HostConv1dOps<TSimd, TVector>(base.Conv1d);
 
     public override IConv2dOp Conv2d(Conv2dShape shape, bool needsInputGradient) =>
         HostConv2dOp<TSimd, TVector>.Supports(shape) ? new HostConv2dOp<TSimd, TVector>(shape) : base.Conv2d(shape, needsInputGradient);

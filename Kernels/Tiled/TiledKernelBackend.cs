@@ -29,7 +29,8 @@ public sealed class TiledKernelBackend : KernelBackend
     public override IConv2dOp Conv2d(Conv2dShape shape, bool needsInputGradient)
     {
         var tiled = TiledConvOps.For(Accelerator);
-        return tiled.Plan(shape) is { } plan
+        // The tiled kernels pad both sides alike; the rare wider right padding runs the plain kernels.
+        return shape.PWRight == shape.PW && tiled.Plan(shape) is { } plan
             ? new TiledConv2dOp(tiled, plan, Accelerator, needsInputGradient)
             : base.Conv2d(shape, needsInputGradient);
     }
@@ -40,6 +41,6 @@ public sealed class TiledKernelBackend : KernelBackend
     public override IConvBatchNormReLUOp? ConvBatchNormReLU(Conv2dShape shape, bool needsInputGradient)
     {
         var tiled = TiledConvOps.For(Accelerator);
-        return tiled.Plan(shape) is { } plan ? new TiledConvBatchNormReLUOp(tiled, BatchNormFusedOps.For(Accelerator), plan, Accelerator) : null;
+        return shape.PWRight == shape.PW && tiled.Plan(shape) is { } plan ? new TiledConvBatchNormReLUOp(tiled, BatchNormFusedOps.For(Accelerator), plan, Accelerator) : null;
     }
 }
