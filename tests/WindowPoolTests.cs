@@ -86,6 +86,41 @@ public sealed class WindowPoolTests
         Assert.IsTrue(float.IsNaN(y.ToArray()[1]));
     }
 
+    /// <summary>Rows full of ties, signed zeros, −∞ and NaN through overlapping, padded, ceil-mode 1-D windows and a
+    /// 2-D one: the host's branch-free row search picks the plain kernels' winner, value bits and index alike.</summary>
+    [TestMethod]
+    [DataRow(VectorWidth.Bits128)]
+    [DataRow(VectorWidth.Bits256)]
+    [DataRow(VectorWidth.Bits512)]
+    public void MaxPoolHostPicksThePlainWinnerAmongTiesZerosAndNaNs(VectorWidth width)
+    {
+        float[] values = [float.NegativeInfinity, -0f, 0f, 1f, 1f, 2f, float.NaN, -3f];
+        var rng = new Random(17);
+        foreach (var shape in new[]
+                 {
+                     new WindowPoolShape(3, 2, 1, 53, 1, 4, 1, 4),
+                     new WindowPoolShape(2, 3, 1, 41, 1, 5, 1, 3, pw: 2, ceilMode: true),
+                     new WindowPoolShape(2, 2, 5, 9, 3, 3, 2, 2, 1, 1, ceilMode: true),
+                 })
+        {
+            var x = Enumerable.Range(0, (int)shape.InputLength).Select(_ => values[rng.Next(values.Length)]).ToArray();
+            var (plainY, plainIndex) = MaxPool(TestDevice.Cpu, shape, x);
+            var (hostY, hostIndex) = MaxPool(TestDevice.For(KernelChoice.Host, width), shape, x);
+            CollectionAssert.AreEqual(plainIndex, hostIndex, $"argmax {shape}");
+            CollectionAssert.AreEqual(plainY.Select(BitConverter.SingleToInt32Bits).ToArray(), hostY.Select(BitConverter.SingleToInt32Bits).ToArray(),
+                $"output bits {shape}");
+        }
+    }
+
+    private static (float[] Output, int[] Argmax) MaxPool(ComputeDevice device, WindowPoolShape shape, float[] input)
+    {
+        using var x = KernelCheck.Upload(input);
+        using var y = new DeviceTensor(TestDevice.Cpu.Accelerator, (int)shape.OutputLength);
+        using var argmax = TestDevice.Cpu.Accelerator.Allocate1D<int>(shape.OutputLength);
+        device.Kernels.WindowPool.MaxForward(shape, x.View, y.View, argmax.View);
+        return (y.ToArray(), argmax.GetAsArray1D());
+    }
+
     [TestMethod]
     public void LayersReportPyTorchsOutputShapes()
     {

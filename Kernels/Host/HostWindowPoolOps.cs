@@ -37,6 +37,13 @@ internal sealed unsafe class HostWindowPoolOps : IWindowPoolOps
             for (var ow = 0; ow < outW; ow++)
             {
                 var (w0, wEnd) = Clip(ow, s.SW, s.PW, s.KW, width);
+                if (hEnd - h0 == 1)
+                {
+                    var at = RowArgMax(x + h0 * width + w0, wEnd - w0);
+                    y[oh * outW + ow] = x[h0 * width + w0 + at];
+                    index[oh * outW + ow] = h0 * width + w0 + at;
+                    continue;
+                }
                 var best = h0 * width + w0;
                 var bestValue = float.NegativeInfinity;
                 for (var h = h0; h < hEnd; h++)
@@ -56,6 +63,23 @@ internal sealed unsafe class HostWindowPoolOps : IWindowPoolOps
                 index[oh * outW + ow] = best;
             }
         }
+    }
+
+    /// <summary>The scan's winner in one row of <paramref name="length"/> values without its unpredictable branch: the
+    /// maximum (MathF.Max keeps a NaN), then the first position equal to it, or the last NaN where there is one.</summary>
+    private static int RowArgMax(float* p, int length)
+    {
+        var max = p[0];
+        for (var k = 1; k < length; k++) max = MathF.Max(max, p[k]);
+        var best = 0;
+        if (float.IsNaN(max))
+        {
+            for (var k = 0; k < length; k++)
+                if (float.IsNaN(p[k])) best = k;
+            return best;
+        }
+        for (var k = length - 1; k >= 0; k--) best = p[k] == max ? k : best;
+        return best;
     }
 
     public void MaxBackward(WindowPoolShape s, ArrayView<float> gradOutput, ArrayView<int> argmax, ArrayView<float> gradInput)
