@@ -195,9 +195,11 @@ public sealed class Conv2dTests
 
     private static float[] Abs(float[] values) => values.Select(Math.Abs).ToArray();
 
-    /// <summary>Roundings on the path of one weight-gradient element of the host convolution: 2048/L products per lane
-    /// in a block of 2048 positions, log2(L) adding the lanes, one per block of <paramref name="positions"/> and one
-    /// per sample.</summary>
-    internal static int HostWeightGradientRoundings(int lanes, int positions, int samples) =>
-        2048 / lanes + System.Numerics.BitOperations.Log2((uint)lanes) + (positions + 2047) / 2048 + 1 + samples;
+    /// <summary>Roundings on the path of one weight-gradient element of the host convolution, whichever of its two forms
+    /// runs: lane-wise dot products (2048/L products per lane in a block of 2048 positions, log2(L) adding the lanes,
+    /// one per block of <paramref name="positions"/>, one per sample), or, over few positions, a matrix product per
+    /// sample (a chain over the positions, one per 256-deep block, one per sample).</summary>
+    internal static int HostWeightGradientRoundings(int lanes, int positions, int samples) => Math.Max(
+        2048 / lanes + System.Numerics.BitOperations.Log2((uint)lanes) + (positions + 2047) / 2048 + 1 + samples,
+        positions + positions / 256 + 1 + samples);
 }

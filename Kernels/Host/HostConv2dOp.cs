@@ -13,9 +13,11 @@ namespace EnvNet.Kernels.Host;
 /// <item>Input gradient: the same correlation over dY zero-padded by KH−1 rows and KW'−1 columns (a full correlation)
 /// with the weights transposed and flipped, giving dx in the prepared layout, copied back (phases interleaved, padding
 /// dropped). Work item: (sample, block of positions).</item>
-/// <item>Weight gradient: dW'[co, k] = Σ_q dY'[co, q] · window[q + offset(k)] with <see cref="HostTile{TSimd, TVector}.Dot"/> (dY' is dY in
-/// the Wq pitch, zero in the columns past OutW). Work item: a sample, into its own slot; the slots are summed in sample
-/// order.</item>
+/// <item>Weight gradient: dW'[co, k] = Σ_q dY'[co, q] · window[q + offset(k)] (dY' is dY in the Wq pitch, zero in the
+/// columns past OutW). Over many positions, with <see cref="HostTile{TSimd, TVector}.Dot"/>: work item a sample, into
+/// its own slot; the slots are summed in sample order. Over few (up to <see cref="GemmWeightPositions"/>: the deep
+/// layers of a network, where each dot product would be a few vectors long), as a matrix product per sample,
+/// dW'ᵀ += im2col(x)·dY'ᵀ (<see cref="HostGemm{TSimd, TVector}"/>, parallel over its column blocks), samples in order.</item>
 /// </list>
 /// </summary>
 internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSimd : ISimd<TVector> where TVector : unmanaged
@@ -32,12 +34,17 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
     /// <summary>Positions per weight-gradient block: long dot products (few cross-lane sums), dY and input windows in L2.</summary>
     private const int WeightBlock = 2048;
 
+    /// <summary>Positions per sample up to which the weight gradient is a matrix product (see the class summary).</summary>
+    private const int GemmWeightPositions = 512;
+
     private readonly Conv2dShape _s;
     private readonly int _stride, _cinP, _kwP, _hp, _wq, _q, _span, _k;
     private readonly int _p2, _q2, _span2, _k2;
     private readonly int _block, _weightBlock, _window, _window2, _windowW;
     private readonly HostBuffer<int> _offsets, _offsets2, _offsetsW;
     private readonly HostBuffer<float> _packed, _packed2, _slots, _scratch, _zeros;
+    private readonly bool _gemmWeight;
+    private readonly HostBuffer<float>? _columns, _gradientRows, _packedColumns, _gemmScratch;
     private readonly long _scratchPerWorker;
     private readonly Action<int, int> _forwardItem, _inputItem, _weightItem;
     private int _batch;
@@ -91,6 +98,14 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
         _scratchPerWorker = windows + Math.Max(outputs, (long)shape.Cout * _weightBlock + TSimd.Lanes * DotRows * DotColumns);
         _scratch = new HostBuffer<float>(HostParallel.Workers * _scratchPerWorker);
         _zeros = new HostBuffer<float>(Math.Max(_weightBlock, _window) + 64);
+        _gemmWeight = _q <= GemmWeightPositions;
+        if (_gemmWeight)
+        {
+            _columns = new HostBuffer<float>((long)_k * _q + (long)_cinP * (_q + _span));
+            _gradientRows = new HostBuffer<float>((long)shape.Cout * _q);
+            _packedColumns = new HostBuffer<float>(HostGemm<TSimd, TVector>.PackedALength(_k, _q));
+            _gemmScratch = new HostBuffer<float>((long)HostParallel.Workers * HostGemm<TSimd, TVector>.WorkerScratchLength);
+        }
         _forwardItem = ForwardItem;
         _inputItem = InputItem;
         _weightItem = WeightItem;
@@ -134,6 +149,11 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
         _batch = batch;
         _x = HostView.Ptr(input);
         _y = HostView.Ptr(gradOutput);
+        if (_gemmWeight)
+        {
+            WeightByMatrixProduct(batch, HostView.Ptr(gradWeight));
+            return;
+        }
         HostParallel.For(batch, _weightItem);
         var slotLength = _s.Cout * _k;
         var chunks = (slotLength + 1023) / 1024;
@@ -240,6 +260,41 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
         }
     }
 
+    /// <summary>dW'ᵀ[k, co] = Σ_n Σ_q im2col(x_n)[k, q] · dY'_n[co, q], accumulated into the first slot sample by sample,
+    /// then mapped to PyTorch's layout.</summary>
+    private void WeightByMatrixProduct(int batch, float* dw)
+    {
+        var s = _s;
+        var columns = _columns!.Ptr;
+        var windows = columns + (long)_k * _q;
+        var gradient = _gradientRows!.Ptr;
+        var transposed = _slots.Ptr;
+        for (var n = 0; n < batch; n++)
+        {
+            for (var c = 0; c < _cinP; c++)
+            {
+                var (phase, ci) = Math.DivRem(c, s.Cin);
+                HostWindow.Gather(windows + (long)c * (_q + _span), _q + _span, 0, _wq, _x + ((long)n * s.Cin + ci) * s.H * s.W,
+                    s.H, s.W, s.PH, s.PW, _stride, phase);
+            }
+            for (var k = 0; k < _k; k++)
+            {
+                var (c, tap) = Math.DivRem(_offsetsW.Ptr[k], _windowW);
+                new ReadOnlySpan<float>(windows + (long)c * (_q + _span) + tap, _q).CopyTo(new Span<float>(columns + (long)k * _q, _q));
+            }
+            for (var co = 0; co < s.Cout; co++)
+                HostWindow.Gather(gradient + (long)co * _q, _q, 0, _wq, _y + ((long)n * s.Cout + co) * s.OutH * s.OutW,
+                    s.OutH, s.OutW, 0, 0, 1, 0);
+            HostGemm<TSimd, TVector>.Multiply(_k, s.Cout, _q, columns, _q, 1, gradient, 1, _q, transposed, s.Cout,
+                _packedColumns!.Ptr, _gemmScratch!.Ptr, accumulate: n > 0);
+        }
+        for (var e = 0; e < s.Cout * _k; e++)
+        {
+            var (co, k) = Math.DivRem(e, _k);
+            if (PyTorchWeightIndex(co, k) is { } index) dw[index] = transposed[(long)k * s.Cout + co];
+        }
+    }
+
     /// <summary>dW for slot elements [start, start + count): the samples' slots summed in sample order, taps of the
     /// prepared kernel mapped back to PyTorch's [Cout, Cin, KH, KW] (taps t·S + ph ≥ KW do not exist).</summary>
     private void ReduceSlots(int start, int count, int batch, float* dw)
@@ -251,12 +306,20 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
             var sum = 0f;
             for (var n = 0; n < batch; n++) sum += _slots.Ptr[n * slotLength + e];
             var (co, k) = Math.DivRem(e, _k);
-            var (c, rest) = Math.DivRem(k, s.KH * _kwP);
-            var (kh, t) = Math.DivRem(rest, _kwP);
-            var (phase, ci) = Math.DivRem(c, s.Cin);
-            var kw = t * _stride + phase;
-            if (kw < s.KW) dw[((co * s.Cin + ci) * s.KH + kh) * s.KW + kw] = sum;
+            if (PyTorchWeightIndex(co, k) is { } index) dw[index] = sum;
         }
+    }
+
+    /// <summary>Where tap k = (c, kh, t) of output channel co lies in PyTorch's [Cout, Cin, KH, KW], or null for the
+    /// taps t·S + ph ≥ KW that the phase split adds.</summary>
+    private int? PyTorchWeightIndex(int co, int k)
+    {
+        var s = _s;
+        var (c, rest) = Math.DivRem(k, s.KH * _kwP);
+        var (kh, t) = Math.DivRem(rest, _kwP);
+        var (phase, ci) = Math.DivRem(c, s.Cin);
+        var kw = t * _stride + phase;
+        return kw < s.KW ? ((co * s.Cin + ci) * s.KH + kh) * s.KW + kw : null;
     }
 
     /// <summary>W'[co, (c, kh, t)] = W[co, ci, kh, t·S + ph] (zero past KW) into panels of MR output channels.</summary>
@@ -309,7 +372,8 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
 
     public void Dispose()
     {
-        foreach (var buffer in new IDisposable[] { _offsets, _offsets2, _offsetsW, _packed, _packed2, _slots, _scratch, _zeros })
-            buffer.Dispose();
+        foreach (var buffer in new IDisposable?[] { _offsets, _offsets2, _offsetsW, _packed, _packed2, _slots, _scratch, _zeros,
+                     _columns, _gradientRows, _packedColumns, _gemmScratch })
+            buffer?.Dispose();
     }
 }

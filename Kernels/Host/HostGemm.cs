@@ -31,13 +31,14 @@ internal static unsafe class HostGemm<TSimd, TVector> where TSimd : ISimd<TVecto
     /// <summary>Floats of scratch each worker needs: a packed B block and an edge tile.</summary>
     public static int WorkerScratchLength => KC * NC + MR * NR;
 
+    /// <summary>C = A·B, or C += A·B when <paramref name="accumulate"/>.</summary>
     public static void Multiply(int m, int n, int k, float* a, nint ars, nint acs, float* b, nint brs, nint bcs,
-        float* c, nint ldc, float* packedA, float* workerScratch)
+        float* c, nint ldc, float* packedA, float* workerScratch, bool accumulate = false)
     {
         var panels = (m + MR - 1) / MR;
         HostParallel.For(panels, (_, p) => PackA(p, m, k, a, ars, acs, packedA));
         HostParallel.For((n + NC - 1) / NC, (worker, block) =>
-            MultiplyBlock(block, m, n, k, b, brs, bcs, c, ldc, packedA, workerScratch + (long)worker * WorkerScratchLength));
+            MultiplyBlock(block, m, n, k, b, brs, bcs, c, ldc, packedA, workerScratch + (long)worker * WorkerScratchLength, accumulate));
     }
 
     /// <summary>Panel p of A: rows MR·p..MR·p+MR−1 (zero beyond m) at packed + p·MR·k, depth-major (MR values per k).</summary>
@@ -58,7 +59,7 @@ internal static unsafe class HostGemm<TSimd, TVector> where TSimd : ISimd<TVecto
     }
 
     private static void MultiplyBlock(int block, int m, int n, int k, float* b, nint brs, nint bcs, float* c, nint ldc,
-        float* packedA, float* scratch)
+        float* packedA, float* scratch, bool accumulate)
     {
         var j0 = block * NC;
         var nc = Math.Min(NC, n - j0);
@@ -69,6 +70,7 @@ internal static unsafe class HostGemm<TSimd, TVector> where TSimd : ISimd<TVecto
         for (var k0 = 0; k0 < k; k0 += KC)
         {
             var kc = Math.Min(KC, k - k0);
+            var onto = accumulate || k0 > 0;
             PackB(kc, nc, b + k0 * brs + j0 * bcs, brs, bcs, packedB);
             for (var p = 0; p < rowPanels; p++)
             {
@@ -81,13 +83,13 @@ internal static unsafe class HostGemm<TSimd, TVector> where TSimd : ISimd<TVecto
                     var tile = c + p * MR * ldc + j0 + q * NR;
                     if (rows == MR && cols == NR)
                     {
-                        HostTile<TSimd, TVector>.Tile(kc, ap, bp, PanelOffsets.Ptr, tile, ldc, accumulate: k0 > 0);
+                        HostTile<TSimd, TVector>.Tile(kc, ap, bp, PanelOffsets.Ptr, tile, ldc, accumulate: onto);
                         continue;
                     }
                     HostTile<TSimd, TVector>.Tile(kc, ap, bp, PanelOffsets.Ptr, edge, NR, accumulate: false);
                     for (var i = 0; i < rows; i++)
                         for (var j = 0; j < cols; j++)
-                            tile[i * ldc + j] = k0 > 0 ? tile[i * ldc + j] + edge[i * NR + j] : edge[i * NR + j];
+                            tile[i * ldc + j] = onto ? tile[i * ldc + j] + edge[i * NR + j] : edge[i * NR + j];
                 }
             }
         }
