@@ -78,7 +78,8 @@ public sealed class ComputeDevice : IDisposable
     public static Context.Builder CompilerSettings(Context.Builder builder) =>
         builder.EnableAlgorithms().Math(MathMode.Default).Optimize(OptimizationLevel.O2);
 
-    public static ComputeDevice Create(AcceleratorChoice choice, KernelChoice kernels = KernelChoice.Best)
+    /// <param name="width">The host kernels' vector width; null: <see cref="VectorUnit.Chosen"/>.</param>
+    public static ComputeDevice Create(AcceleratorChoice choice, KernelChoice kernels = KernelChoice.Best, VectorWidth? width = null)
     {
         var context = CreateContext();
         Accelerator? accelerator = null;
@@ -88,7 +89,7 @@ public sealed class ComputeDevice : IDisposable
                 ?? throw new InvalidOperationException(
                     $"No {choice.DisplayName()} device is available to ILGPU; run 'envnet devices' to see what it finds.");
             accelerator = device.CreateAccelerator(context);
-            return new ComputeDevice(context, accelerator, Backend(accelerator, choice, kernels), ownsAccelerator: true);
+            return new ComputeDevice(context, accelerator, Backend(accelerator, choice, kernels, width), ownsAccelerator: true);
         }
         catch
         {
@@ -100,8 +101,8 @@ public sealed class ComputeDevice : IDisposable
 
     /// <summary>The same accelerator with other kernels, e.g. to compare two backends on the same buffers; disposing
     /// it leaves the accelerator to this device.</summary>
-    public ComputeDevice WithKernels(KernelChoice kernels) =>
-        new(Context, Accelerator, Backend(Accelerator, AcceleratorChoice.IlgpuCpu, kernels), ownsAccelerator: false);
+    public ComputeDevice WithKernels(KernelChoice kernels, VectorWidth? width = null) =>
+        new(Context, Accelerator, Backend(Accelerator, AcceleratorChoice.IlgpuCpu, kernels, width), ownsAccelerator: false);
 
     /// <summary>The kernels a device of <paramref name="type"/> runs by default: tiled on CUDA, plain on OpenCL (see
     /// <see cref="TiledKernelBackend"/>) and on the ILGPU CPU accelerator, host code for <see cref="AcceleratorChoice.Cpu"/>
@@ -113,11 +114,11 @@ public sealed class ComputeDevice : IDisposable
         _ => KernelChoice.Plain,
     };
 
-    private static KernelBackend Backend(Accelerator accelerator, AcceleratorChoice choice, KernelChoice kernels) =>
+    private static KernelBackend Backend(Accelerator accelerator, AcceleratorChoice choice, KernelChoice kernels, VectorWidth? width) =>
         (kernels == KernelChoice.Best ? BestKernels(accelerator.AcceleratorType, choice) : kernels) switch
         {
             KernelChoice.Tiled => new TiledKernelBackend(accelerator),
-            KernelChoice.Host when accelerator.AcceleratorType == AcceleratorType.CPU => new HostKernelBackend(accelerator),
+            KernelChoice.Host when accelerator.AcceleratorType == AcceleratorType.CPU => HostKernelBackend.Create(accelerator, width),
             KernelChoice.Host => throw new NotSupportedException($"The host kernels run on the CPU only, not on {accelerator.AcceleratorType}."),
             _ => new KernelBackend(accelerator),
         };

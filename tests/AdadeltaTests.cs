@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Network;
 using EnvNet.Tests.References;
 
@@ -15,18 +16,22 @@ public sealed class AdadeltaTests
     /// averages have positive terms only: a few roundings of themselves.
     /// </summary>
     [TestMethod]
-    [DataRow(0.01f, 5e-4f, "plain")]
-    [DataRow(1f, 0f, "plain")]
-    [DataRow(0.01f, 5e-4f, "host")]
-    [DataRow(1f, 0f, "host")]
-    public void StepsMatchPyTorchFormulaInFloat64(float learningRate, float weightDecay, string kernels)
+    [DataRow(0.01f, 5e-4f, KernelChoice.Plain, null)]
+    [DataRow(1f, 0f, KernelChoice.Plain, null)]
+    [DataRow(0.01f, 5e-4f, KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(0.01f, 5e-4f, KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(0.01f, 5e-4f, KernelChoice.Host, VectorWidth.Bits512)]
+    [DataRow(1f, 0f, KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(1f, 0f, KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(1f, 0f, KernelChoice.Host, VectorWidth.Bits512)]
+    public void StepsMatchPyTorchFormulaInFloat64(float learningRate, float weightDecay, KernelChoice kernels, VectorWidth? width)
     {
         const float rho = 0.9f, eps = 1e-6f;
         var rng = new Random(1);
         var accelerator = TestDevice.Cpu.Accelerator;
         var weight = new Parameter(new DeviceTensor(accelerator, 3, 347), new DeviceTensor(accelerator, 3, 347));
         var bias = new Parameter(new DeviceTensor(accelerator, 3), new DeviceTensor(accelerator, 3));
-        using var optimizer = new AdadeltaOptimizer(TestDevice.ByKernels(kernels), [("fc.weight", weight), ("fc.bias", bias)], eps);
+        using var optimizer = new AdadeltaOptimizer(TestDevice.For(kernels, width), [("fc.weight", weight), ("fc.bias", bias)], eps);
 
         var expected = new List<(Parameter Parameter, double[] Value, double[] SquareAvg, double[] AccDelta, double[] Moved)>();
         foreach (var p in new[] { weight, bias })

@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Network;
 using EnvNet.Tests.References;
 
@@ -16,18 +17,22 @@ public sealed class AdamTests
     /// 8u·exp_avg_sq (all its terms are positive).
     /// </summary>
     [TestMethod]
-    [DataRow(1e-3f, 1e-4f, "plain")]
-    [DataRow(0.1f, 0f, "plain")]
-    [DataRow(1e-3f, 1e-4f, "host")]
-    [DataRow(0.1f, 0f, "host")]
-    public void StepsMatchPyTorchFormulaInFloat64(float learningRate, float weightDecay, string kernels)
+    [DataRow(1e-3f, 1e-4f, KernelChoice.Plain, null)]
+    [DataRow(0.1f, 0f, KernelChoice.Plain, null)]
+    [DataRow(1e-3f, 1e-4f, KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(1e-3f, 1e-4f, KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(1e-3f, 1e-4f, KernelChoice.Host, VectorWidth.Bits512)]
+    [DataRow(0.1f, 0f, KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(0.1f, 0f, KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(0.1f, 0f, KernelChoice.Host, VectorWidth.Bits512)]
+    public void StepsMatchPyTorchFormulaInFloat64(float learningRate, float weightDecay, KernelChoice kernels, VectorWidth? width)
     {
         const float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
         var rng = new Random(1);
         var accelerator = TestDevice.Cpu.Accelerator;
         var weight = new Parameter(new DeviceTensor(accelerator, 3, 347), new DeviceTensor(accelerator, 3, 347));
         var bias = new Parameter(new DeviceTensor(accelerator, 3), new DeviceTensor(accelerator, 3));
-        using var optimizer = new AdamOptimizer(TestDevice.ByKernels(kernels), [("fc.weight", weight), ("fc.bias", bias)], beta2, eps);
+        using var optimizer = new AdamOptimizer(TestDevice.For(kernels, width), [("fc.weight", weight), ("fc.bias", bias)], beta2, eps);
 
         var expected = new List<(Parameter Parameter, double[] Value, double[] ExpAvg, double[] ExpAvgSq, double[] ExpAvgMagnitude)>();
         foreach (var p in new[] { weight, bias })
@@ -68,7 +73,7 @@ public sealed class AdamTests
     }
 
     /// <summary>The host step does the kernel's operations in the kernel's order (1000 values: vector body and scalar
-    /// tail), so the two backends give the same bits.</summary>
+    /// tail), so the plain kernel and the host step at every width give the same bits.</summary>
     [TestMethod]
     public void HostStepEqualsThePlainKernelBitForBit()
     {
@@ -76,18 +81,21 @@ public sealed class AdamTests
         var (p, g, m) = (TestData.Uniform(rng, 1000), TestData.Uniform(rng, 1000), TestData.Uniform(rng, 1000));
         var v = TestData.Uniform(rng, 1000).Select(Math.Abs).ToArray();
         var args = new AdamArgs(1e-3f / (1 - 0.9f * 0.9f), 0.9f, 0.999f, 1e-8f, 1e-4f, MathF.Sqrt(1 - 0.999f * 0.999f));
-        var results = new[] { "plain", "host" }.Select(kernels =>
+        var results = TestDevice.Backends.Select(backend =>
         {
             using var pd = KernelCheck.Upload(p);
             using var gd = KernelCheck.Upload(g);
             using var md = KernelCheck.Upload(m);
             using var vd = KernelCheck.Upload(v);
-            TestDevice.ByKernels(kernels).Kernels.Adam.Step(pd.View, gd.View, md.View, vd.View, args);
-            return (P: pd.ToArray(), M: md.ToArray(), V: vd.ToArray());
+            TestDevice.For(backend.Kernels, backend.Width).Kernels.Adam.Step(pd.View, gd.View, md.View, vd.View, args);
+            return (Backend: backend, P: pd.ToArray(), M: md.ToArray(), V: vd.ToArray());
         }).ToArray();
-        CollectionAssert.AreEqual(results[0].P, results[1].P, "parameter");
-        CollectionAssert.AreEqual(results[0].M, results[1].M, "exp_avg");
-        CollectionAssert.AreEqual(results[0].V, results[1].V, "exp_avg_sq");
+        foreach (var host in results.Skip(1))
+        {
+            CollectionAssert.AreEqual(results[0].P, host.P, $"parameter, {host.Backend}");
+            CollectionAssert.AreEqual(results[0].M, host.M, $"exp_avg, {host.Backend}");
+            CollectionAssert.AreEqual(results[0].V, host.V, $"exp_avg_sq, {host.Backend}");
+        }
     }
 
     [TestMethod]

@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
 using EnvNet.Tests.References;
@@ -15,15 +16,15 @@ public sealed class BatchNormTests
     /// <summary>Fewer values per channel than partial chunks (one value each), several per chunk with a ragged last
     /// round (2404 = 2·1024 + 356), and the same data offset by 100 (|mean| ≫ std), where Σx² − (Σx)²/M in float
     /// would lose every digit.</summary>
-    public static IEnumerable<object[]> Cases =>
+    public static IEnumerable<object?[]> Cases =>
         from c in new (BatchNormShape Shape, float Offset)[]
         {
             (new BatchNormShape(3, 5, 2 * 37), 0f),
             (new BatchNormShape(4, 3, 601), 0f),
             (new BatchNormShape(4, 3, 601), 100f),
         }
-        from kernels in new[] { "plain", "host" }
-        select new object[] { c.Shape, c.Offset, kernels };
+        from backend in TestDevice.Backends
+        select new object?[] { c.Shape, c.Offset, backend.Kernels, backend.Width };
 
     /// <summary>
     /// Tolerances: the float32 mean is the shift K plus a Welford/Chan mean of values of size std, so its error is a
@@ -33,7 +34,7 @@ public sealed class BatchNormTests
     /// </summary>
     [TestMethod]
     [DynamicData(nameof(Cases))]
-    public void TrainingForwardMatchesFloat64Reference(BatchNormShape shape, float offset, string kernels)
+    public void TrainingForwardMatchesFloat64Reference(BatchNormShape shape, float offset, KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(11);
         var x = TestData.Uniform(rng, (int)shape.Length, offset - 1, offset + 1);
@@ -41,7 +42,7 @@ public sealed class BatchNormTests
         var beta = TestData.Uniform(rng, shape.C);
         var runningMean = TestData.Uniform(rng, shape.C);
         var runningVar = TestData.Uniform(rng, shape.C, 0.5f, 2);
-        var ops = TestDevice.ByKernels(kernels).Kernels.BatchNorm;
+        var ops = TestDevice.For(kernels, width).Kernels.BatchNorm;
         using var xDevice = KernelCheck.Upload(x);
         using var gammaDevice = KernelCheck.Upload(gamma);
         using var betaDevice = KernelCheck.Upload(beta);
@@ -83,9 +84,11 @@ public sealed class BatchNormTests
     /// <summary>Eval mode normalises with the running statistics: y = (x − rm)/√(rv + eps)·γ + β, a handful of
     /// roundings of each operand: tolerance 8u·(|x̂|·|γ| + |β|) plus 8u·|rm|·invStd·|γ| for the subtraction.</summary>
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void EvalForwardUsesRunningStatistics(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void EvalForwardUsesRunningStatistics(KernelChoice kernels, VectorWidth? width)
     {
         var shape = new BatchNormShape(3, 5, 3 * 7);
         var rng = new Random(12);
@@ -94,7 +97,7 @@ public sealed class BatchNormTests
         var beta = TestData.Uniform(rng, shape.C);
         var runningMean = TestData.Uniform(rng, shape.C);
         var runningVar = TestData.Uniform(rng, shape.C, 0.1f, 3);
-        var ops = TestDevice.ByKernels(kernels).Kernels.BatchNorm;
+        var ops = TestDevice.For(kernels, width).Kernels.BatchNorm;
         using var xDevice = KernelCheck.Upload(x);
         using var gammaDevice = KernelCheck.Upload(gamma);
         using var betaDevice = KernelCheck.Upload(beta);
@@ -125,13 +128,13 @@ public sealed class BatchNormTests
     /// </summary>
     [TestMethod]
     [DynamicData(nameof(Cases))]
-    public void BackwardMatchesFloat64Reference(BatchNormShape shape, float offset, string kernels)
+    public void BackwardMatchesFloat64Reference(BatchNormShape shape, float offset, KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(13);
         var x = TestData.Uniform(rng, (int)shape.Length, offset - 1, offset + 1);
         var dy = TestData.Uniform(rng, (int)shape.Length);
         var gamma = TestData.Uniform(rng, shape.C, 0.5f, 2);
-        var ops = TestDevice.ByKernels(kernels).Kernels.BatchNorm;
+        var ops = TestDevice.For(kernels, width).Kernels.BatchNorm;
         using var xDevice = KernelCheck.Upload(x);
         using var dyDevice = KernelCheck.Upload(dy);
         using var gammaDevice = KernelCheck.Upload(gamma);

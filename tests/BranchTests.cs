@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
 using EnvNet.Tests.References;
@@ -19,13 +20,15 @@ public sealed class BranchTests
     /// 2 channels. Each part keeps its own rounding bound (γ_L·Σ|terms| for the convolutions, (K + 1)·u·Σ|terms| for
     /// the average); the join copies.</summary>
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void ConcatJoinsBranchOutputsAlongChannels(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void ConcatJoinsBranchOutputsAlongChannels(KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(51);
         using var concat = NewConcat(stackAsImageRows: false);
-        CollectionAssert.AreEqual(new[] { 9, 11 }, concat.Build(TestDevice.ByKernels(kernels), [2, 11], maxBatch: 3, needsInputGradient: false));
+        CollectionAssert.AreEqual(new[] { 9, 11 }, concat.Build(TestDevice.For(kernels, width), [2, 11], maxBatch: 3, needsInputGradient: false));
         CollectionAssert.AreEqual(new[] { "narrow.weight", "narrow.bias", "wide.weight", "wide.bias" },
             concat.StateDict().Select(e => e.Name).ToArray());
         concat.ResetParameters(rng);
@@ -74,13 +77,15 @@ public sealed class BranchTests
     /// <summary>Central differences through the three branches: each gets its channels of the gradient, and the input
     /// gradient is the sum of theirs. All branches are linear, so Conv1dTests' bound holds.</summary>
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void ConcatBackwardMatchesFiniteDifferences(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void ConcatBackwardMatchesFiniteDifferences(KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(53);
         using var concat = NewConcat(stackAsImageRows: false);
-        concat.Build(TestDevice.ByKernels(kernels), [2, 11], maxBatch: 3, needsInputGradient: true);
+        concat.Build(TestDevice.For(kernels, width), [2, 11], maxBatch: 3, needsInputGradient: true);
         concat.ResetParameters(rng);
         LayerGradientCheck.Check(concat, TestData.Uniform(rng, 2 * 2 * 11), batch: 2, training: true, rng, step: 0.5,
             absTolerance: 4e-5, relTolerance: 0, maxChecksPerTensor: 12);
@@ -97,17 +102,21 @@ public sealed class BranchTests
     /// <summary>ReLU(conv(x) + x) with the identity shortcut and ReLU(conv(x) + conv1x1(x)) with a projection, against
     /// the float64 convolution reference: each sum adds one rounding to the convolutions' γ_L bound.</summary>
     [TestMethod]
-    [DataRow(false, "plain")]
-    [DataRow(true, "plain")]
-    [DataRow(false, "host")]
-    [DataRow(true, "host")]
-    public void ResidualAddsBodyAndShortcut(bool projection, string kernels)
+    [DataRow(false, KernelChoice.Plain, null)]
+    [DataRow(true, KernelChoice.Plain, null)]
+    [DataRow(false, KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(false, KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(false, KernelChoice.Host, VectorWidth.Bits512)]
+    [DataRow(true, KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(true, KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(true, KernelChoice.Host, VectorWidth.Bits512)]
+    public void ResidualAddsBodyAndShortcut(bool projection, KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(54);
         var channels = projection ? 3 : 2;
         using var block = new Residual([("conv", Conv1d.SamePadding(channels, 3))],
             projection ? ("downsample", new Conv1d(3, 1, bias: false)) : null);
-        CollectionAssert.AreEqual(new[] { channels, 13 }, block.Build(TestDevice.ByKernels(kernels), [2, 13], maxBatch: 3, needsInputGradient: false));
+        CollectionAssert.AreEqual(new[] { channels, 13 }, block.Build(TestDevice.For(kernels, width), [2, 13], maxBatch: 3, needsInputGradient: false));
         CollectionAssert.AreEqual(projection ? new[] { "conv.weight", "conv.bias", "downsample.weight" } : new[] { "conv.weight", "conv.bias" },
             block.StateDict().Select(e => e.Name).ToArray());
         block.ResetParameters(rng);
@@ -141,9 +150,11 @@ public sealed class BranchTests
     /// 0.5 to 1), so a step of 0.05 crosses no kink and the linear block's differences are exact but for rounding.
     /// </summary>
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void ResidualBackwardMatchesFiniteDifferences(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void ResidualBackwardMatchesFiniteDifferences(KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(55);
         using (var basic = new Residual(
@@ -152,7 +163,7 @@ public sealed class BranchTests
                    ("downsample", new Sequential([("0", new Conv1d(3, 1, bias: false)), ("1", new BatchNorm1d())])),
                    reluAfter: false))
         {
-            basic.Build(TestDevice.ByKernels(kernels), [2, 9], maxBatch: 4, needsInputGradient: true);
+            basic.Build(TestDevice.For(kernels, width), [2, 9], maxBatch: 4, needsInputGradient: true);
             CollectionAssert.AreEqual(new[]
                 {
                     "conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked",
@@ -170,7 +181,7 @@ public sealed class BranchTests
         }
 
         using var identity = new Residual([("conv", Conv1d.SamePadding(2, 3))]);
-        identity.Build(TestDevice.ByKernels(kernels), [2, 9], maxBatch: 3, needsInputGradient: true);
+        identity.Build(TestDevice.For(kernels, width), [2, 9], maxBatch: 3, needsInputGradient: true);
         var conv = (Conv1d)identity.Children.Single().Layer;
         conv.Weight.Value.CopyFrom(TestData.Uniform(rng, 2 * 2 * 3, -0.05f, 0.05f));
         conv.Bias!.Value.CopyFrom(TestData.Uniform(rng, 2, -0.05f, 0.05f));

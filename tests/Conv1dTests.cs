@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
 using EnvNet.Tests.References;
@@ -11,7 +12,7 @@ public sealed class Conv1dTests
     /// <summary>esc-learner's kinds: a strided long first kernel (80 taps, stride 4, as wavemxnet; AbdoliNet's 64 at
     /// stride 2 alike), "same" with an odd kernel (3) and with an even one (8: the extra zero on the right), stride
     /// above the kernel (inputs no window reads) and plain symmetric padding with stride.</summary>
-    public static IEnumerable<object[]> Shapes =>
+    public static IEnumerable<object?[]> Shapes =>
         from shape in new[]
         {
             new Conv1dShape(2, 1, 203, 3, 80, s: 4),
@@ -21,16 +22,16 @@ public sealed class Conv1dTests
             new Conv1dShape(2, 2, 40, 3, 5, s: 3, padLeft: 2, padRight: 2),
             new Conv1dShape(3, 9, 300, 17, 3, padLeft: 1, padRight: 1),
         }
-        from kernels in new[] { "plain", "host" }
-        select new object[] { shape, kernels };
+        from backend in TestDevice.Backends
+        select new object?[] { shape, backend.Kernels, backend.Width };
 
     /// <summary>Tolerances: the rounding bounds of Conv2dTests scaled by Σ|terms| — γ_L with L = Cin·K (forward, plus
     /// the bias) or Cout·K (input gradient) products in plain float, 4u for the plain kernels' compensated weight and
     /// bias gradients; on the host the weight gradient has Conv2dTests' summation-tree bound (the host Conv2d on one
-    /// row) and the bias gradient HostBatchNorm's (runs of 512 in 16 lanes, at most 32 + 4 deep, lanes added in order, runs added in double).</summary>
+    /// row) and the bias gradient HostBatchNorm's (runs of 512 in L lanes, 512/L deep per lane, the lanes added, runs added in double).</summary>
     [TestMethod]
     [DynamicData(nameof(Shapes))]
-    public void KernelsMatchFloat64Reference(Conv1dShape shape, string kernels)
+    public void KernelsMatchFloat64Reference(Conv1dShape shape, KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(1);
         var x = TestData.Uniform(rng, (int)shape.InputLength);
@@ -38,8 +39,9 @@ public sealed class Conv1dTests
         var b = TestData.Uniform(rng, shape.Cout);
         var dy = TestData.Uniform(rng, (int)shape.OutputLength);
         var accelerator = TestDevice.Cpu.Accelerator;
-        var ops = TestDevice.ByKernels(kernels).Kernels.Conv1d;
-        var biasOps = TestDevice.ByKernels(kernels).Kernels.ChannelBias;
+        // Every family runs a Conv1d as its 2-D convolution over (Cin, 1, L), planned for the shape.
+        using var op = TestDevice.For(kernels, width).Kernels.Conv2d(shape.AsConv2d(), needsInputGradient: true);
+        var biasOps = TestDevice.For(kernels, width).Kernels.ChannelBias;
         var biasShape = new ChannelBiasShape(shape.N, shape.Cout, shape.OutL);
         using var xDevice = KernelCheck.Upload(x);
         using var wDevice = KernelCheck.Upload(w);
@@ -50,10 +52,10 @@ public sealed class Conv1dTests
         using var dw = KernelCheck.Upload(Enumerable.Repeat(1000f, (int)shape.WeightLength).ToArray());
         using var db = KernelCheck.Upload(Enumerable.Repeat(1000f, shape.Cout).ToArray());
 
-        ops.Forward(shape, xDevice.View, wDevice.View, y.View);
+        op.Forward(shape.N, xDevice.View, wDevice.View, y.View);
         biasOps.AddBias(biasShape, y.View, bDevice.View);
-        ops.BackwardInput(shape, dyDevice.View, wDevice.View, dx.View);
-        ops.BackwardWeight(shape, xDevice.View, dyDevice.View, dw.View);
+        op.BackwardInput(shape.N, dyDevice.View, wDevice.View, dx.View);
+        op.BackwardWeight(shape.N, xDevice.View, dyDevice.View, dw.View);
         biasOps.BiasGradient(biasShape, dyDevice.View, db.View);
 
         const double u = KernelCheck.Float32Roundoff;
@@ -63,9 +65,11 @@ public sealed class Conv1dTests
         var weightTerms = Conv1dReference.BackwardWeight(shape, absX, absDy);
         var biasTerms = Conv1dReference.BackwardBias(shape, absDy);
         double forwardL = shape.Cin * shape.K + 1, inputL = shape.Cout * shape.K;
-        var host = kernels == "host";
-        var weightL = host ? 128 + 4 + (shape.L + shape.PadLeft + shape.PadRight + 2047) / 2048 + 1 + shape.N : 4;
-        var biasL = host ? 32 + 16 + 1 : 4;
+        var host = kernels == KernelChoice.Host;
+        var lanes = host ? TestDevice.Lanes(width!.Value) : 0;
+        var weightL = host ? Conv2dTests.HostWeightGradientRoundings(lanes, shape.L + shape.PadLeft + shape.PadRight, shape.N) : 4;
+        // Host bias gradient: runs of 512 values, 512/L per lane, the L lanes added, the runs added in double.
+        var biasL = host ? 512 / lanes + lanes + 1 : 4;
         KernelCheck.AssertClose($"Conv1d.Forward {shape} {kernels}", Conv1dReference.Forward(shape, x, w, b), y.ToArray(),
             i => forwardL * u * forwardTerms[i]);
         KernelCheck.AssertClose($"Conv1d.BackwardInput {shape} {kernels}", Conv1dReference.BackwardInput(shape, dy, w), dx.ToArray(),
@@ -82,15 +86,17 @@ public sealed class Conv1dTests
     /// float32 rounding of the outputs the perturbed element touches (Conv2dTests' bound).
     /// </summary>
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void LayerBackwardMatchesFiniteDifferences(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void LayerBackwardMatchesFiniteDifferences(KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(3);
         foreach (var layer in new[] { new Conv1d(3, 4, stride: 2, padding: 1), Conv1d.SamePadding(3, 4, bias: false) })
         {
             using var _ = layer;
-            layer.Build(TestDevice.ByKernels(kernels), [2, 13], maxBatch: 3, needsInputGradient: true);
+            layer.Build(TestDevice.For(kernels, width), [2, 13], maxBatch: 3, needsInputGradient: true);
             layer.ResetParameters(rng);
             var input = TestData.Uniform(rng, 2 * 2 * 13);
             LayerGradientCheck.Check(layer, input, batch: 2, training: true, rng, step: 0.5, absTolerance: 4e-5, relTolerance: 0);

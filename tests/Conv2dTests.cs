@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
 using EnvNet.Tests.References;
@@ -14,7 +15,7 @@ public sealed class Conv2dTests
     /// input gradient) and than one weight-gradient block, one input channel with 8×13 taps (single-row tiles),
     /// channel counts that fill no whole tile, a vertical stride (which falls back to the plain kernels) and one over a
     /// single row, as WaveMsNet's first convolutions (the host runs it as stride 1).</summary>
-    public static IEnumerable<object[]> Shapes =>
+    public static IEnumerable<object?[]> Shapes =>
         from shape in new[]
         {
             new Conv2dShape(2, 1, 1, 53, 3, 1, 8, sh: 1, sw: 2),
@@ -26,8 +27,8 @@ public sealed class Conv2dTests
             new Conv2dShape(2, 3, 1, 301, 10, 1, 16, sw: 2),
             new Conv2dShape(2, 1, 1, 203, 4, 1, 21, sh: 5, sw: 5),
         }
-        from kernels in new[] { "plain", "host" }
-        select new object[] { shape, kernels };
+        from backend in TestDevice.Backends
+        select new object?[] { shape, backend.Kernels, backend.Width };
 
     /// <summary>
     /// Tolerances are the classical rounding bounds scaled by Σ|terms| (the reference evaluated on |x|, |w|), so they
@@ -40,13 +41,13 @@ public sealed class Conv2dTests
     /// </summary>
     [TestMethod]
     [DynamicData(nameof(Shapes))]
-    public void KernelsMatchFloat64Reference(Conv2dShape shape, string kernels)
+    public void KernelsMatchFloat64Reference(Conv2dShape shape, KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(1);
         var x = TestData.Uniform(rng, (int)shape.InputLength);
         var w = TestData.Uniform(rng, (int)shape.WeightLength);
         var dy = TestData.Uniform(rng, (int)shape.OutputLength);
-        using var ops = TestDevice.ByKernels(kernels).Kernels.Conv2d(shape, needsInputGradient: true);
+        using var ops = TestDevice.For(kernels, width).Kernels.Conv2d(shape, needsInputGradient: true);
         using var xDevice = KernelCheck.Upload(x);
         using var wDevice = KernelCheck.Upload(w);
         using var dyDevice = KernelCheck.Upload(dy);
@@ -68,15 +69,20 @@ public sealed class Conv2dTests
             i => forwardL * u * forwardTerms[i]);
         KernelCheck.AssertClose($"Conv2d.BackwardInput {shape} {kernels}", Conv2dReference.BackwardInput(shape, dy, w), dx.ToArray(),
             i => inputL * u * inputTerms[i]);
-        var weightL = kernels == "plain" ? 4 : 128 + 4 + (shape.OutH * (shape.W + 2 * shape.PW) + 2047) / 2048 + 1 + shape.N;
+        // Host: each lane sums 2048/L products of a block, the L lanes are added in a tree, then the blocks and the
+        // samples one by one.
+        var weightL = kernels == KernelChoice.Plain ? 4
+            : HostWeightGradientRoundings(TestDevice.Lanes(width!.Value), shape.OutH * (shape.W + 2 * shape.PW), shape.N);
         KernelCheck.AssertClose($"Conv2d.BackwardWeight {shape} {kernels}", Conv2dReference.BackwardWeight(shape, x, dy), dw.ToArray(),
             i => weightL * u * weightTerms[i]);
     }
 
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void BackwardWeightOverwritesInsteadOfAccumulating(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void BackwardWeightOverwritesInsteadOfAccumulating(KernelChoice kernels, VectorWidth? width)
     {
         var shape = new Conv2dShape(2, 2, 3, 17, 3, 2, 5, sw: 2, pw: 1);
         var rng = new Random(2);
@@ -85,7 +91,7 @@ public sealed class Conv2dTests
         using var xDevice = KernelCheck.Upload(x);
         using var dyDevice = KernelCheck.Upload(dy);
         using var dw = KernelCheck.Upload(Enumerable.Repeat(1000f, (int)shape.WeightLength).ToArray());
-        using (var op = TestDevice.ByKernels(kernels).Kernels.Conv2d(shape, needsInputGradient: false))
+        using (var op = TestDevice.For(kernels, width).Kernels.Conv2d(shape, needsInputGradient: false))
             op.BackwardWeight(shape.N, xDevice.View, dyDevice.View, dw.View);
         var terms = Conv2dReference.BackwardWeight(shape, Abs(x), Abs(dy));
         KernelCheck.AssertClose($"Conv2d.BackwardWeight over a stale gradient {kernels}", Conv2dReference.BackwardWeight(shape, x, dy),
@@ -188,4 +194,12 @@ public sealed class Conv2dTests
     }
 
     private static float[] Abs(float[] values) => values.Select(Math.Abs).ToArray();
+
+    /// <summary>Roundings on the path of one weight-gradient element of the host convolution, whichever of its two forms
+    /// runs: lane-wise dot products (2048/L products per lane in a block of 2048 positions, log2(L) adding the lanes,
+    /// one per block of <paramref name="positions"/>, one per sample), or, over few positions, a matrix product per
+    /// sample (a chain over the positions, one per 256-deep block, one per sample).</summary>
+    internal static int HostWeightGradientRoundings(int lanes, int positions, int samples) => Math.Max(
+        2048 / lanes + System.Numerics.BitOperations.Log2((uint)lanes) + (positions + 2047) / 2048 + 1 + samples,
+        positions + positions / 256 + 1 + samples);
 }

@@ -1,5 +1,6 @@
 using ILGPU.Runtime;
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
 
@@ -11,10 +12,10 @@ public sealed class DropoutTests
     private const int Batch = 3;
     private const int Features = 4999; // batch × features is not a multiple of 4 (one Philox block) or of a group
 
-    private static Dropout BuildLayer(ulong seed, string kernels = "plain")
+    private static Dropout BuildLayer(ulong seed, KernelChoice kernels = KernelChoice.Plain, VectorWidth? width = null)
     {
         var layer = new Dropout(0.5f, seed);
-        layer.Build(TestDevice.ByKernels(kernels), [Features], Batch, needsInputGradient: true);
+        layer.Build(TestDevice.For(kernels, width), [Features], Batch, needsInputGradient: true);
         return layer;
     }
 
@@ -51,11 +52,13 @@ public sealed class DropoutTests
     /// <summary>The kernel's mask equals the host Philox mask bit for bit; about half survive, each scaled by exactly 2.
     /// With n = 14997 fair draws the kept fraction has σ = 0.5/√n ≈ 0.0041; the test allows 5σ.</summary>
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void TrainingKeepsAboutHalfScaledByTwoWithTheHostMask(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void TrainingKeepsAboutHalfScaledByTwoWithTheHostMask(KernelChoice kernels, VectorWidth? width)
     {
-        using var layer = BuildLayer(seed: 3, kernels);
+        using var layer = BuildLayer(seed: 3, kernels, width);
         using var input = Input(seed: 4);
         var x = input.ToArray();
         var y = Forward(layer, input, training: true, step: 9);
@@ -88,11 +91,13 @@ public sealed class DropoutTests
     }
 
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void BackwardScalesTheGradientByTheForwardMask(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void BackwardScalesTheGradientByTheForwardMask(KernelChoice kernels, VectorWidth? width)
     {
-        using var layer = BuildLayer(seed: 21, kernels);
+        using var layer = BuildLayer(seed: 21, kernels, width);
         using var input = Input(seed: 6);
         using var gradOutput = new DeviceTensor(TestDevice.Cpu.Accelerator, Batch, Features);
         var dy = TestData.Uniform(new Random(7), Batch * Features);

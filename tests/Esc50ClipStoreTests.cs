@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using EnvNet.Esc50Dataset;
 using static EnvNet.Tests.Esc50TestData;
 
@@ -7,8 +6,6 @@ namespace EnvNet.Tests;
 [TestClass]
 public sealed class Esc50ClipStoreTests
 {
-    public TestContext TestContext { get; set; } = null!;
-
     // Untrimmed, every 5 s clip of the sample at 16 kHz is 80000 samples: 220500 * 16000 / 44100 exactly, and the
     // resampler returns exactly that many (tolerance 2 samples, for the rounding of other rate ratios).
     [TestMethod]
@@ -24,24 +21,18 @@ public sealed class Esc50ClipStoreTests
         }
     }
 
-    // Cold load decodes and resamples every clip; the second load reads the cache only, is a hit for every clip and
-    // at least 3x faster (a margin that a loaded machine cannot eat).
+    // Cold load decodes and resamples every clip; the second load is a hit for every clip (counted by the store as it
+    // reads each entry) and gives the same samples. How fast it is is not asserted: wall time depends on the machine.
     [TestMethod]
     public void SampleLoadsWithLabelsAndFoldsAndSecondLoadHitsTheCache()
     {
         using var cache = new TempDir();
         var metadata = Esc50Metadata.Load(SampleDir);
-        var clock = Stopwatch.StartNew();
         var cold = ClipStore.Load(metadata, 16000, cache.Path, skipBad: false);
-        var coldTime = clock.Elapsed;
-        clock.Restart();
         var warm = ClipStore.Load(metadata, 16000, cache.Path, skipBad: false);
-        var warmTime = clock.Elapsed;
-        TestContext.WriteLine($"sample at 16 kHz: cold {coldTime.TotalSeconds:F2} s, from cache {warmTime.TotalSeconds:F2} s");
 
         Assert.AreEqual(0, cold.CacheHits);
         Assert.AreEqual(10, warm.CacheHits);
-        Assert.IsTrue(warmTime * 3 < coldTime, $"cold {coldTime}, warm {warmTime}");
         for (int i = 0; i < cold.Clips.Count; i++)
             CollectionAssert.AreEqual(cold.Clips[i].Samples, warm.Clips[i].Samples);
 

@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using ILGPU.Runtime;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
@@ -25,13 +26,17 @@ public sealed class HostBackendTests
     /// margin, while a wrong term, mask or statistic moves whole tensors by order 1.
     /// </summary>
     [TestMethod]
-    [DataRow("envnet-tiny")]
-    [DataRow("envnet-v2-tiny")]
-    public void TrainingPassMatchesThePlainKernels(string model)
+    [DataRow("envnet-tiny", VectorWidth.Bits128)]
+    [DataRow("envnet-tiny", VectorWidth.Bits256)]
+    [DataRow("envnet-tiny", VectorWidth.Bits512)]
+    [DataRow("envnet-v2-tiny", VectorWidth.Bits128)]
+    [DataRow("envnet-v2-tiny", VectorWidth.Bits256)]
+    [DataRow("envnet-v2-tiny", VectorWidth.Bits512)]
+    public void TrainingPassMatchesThePlainKernels(string model, VectorWidth width)
     {
         var config = EnvNetConfig.ByName(model, Classes);
         var plain = Pass(TestDevice.Cpu, config);
-        var host = Pass(TestDevice.Host, config);
+        var host = Pass(TestDevice.For(KernelChoice.Host, width), config);
         Assert.AreEqual(plain.Count, host.Count);
         var failures = new List<string>();
         foreach (var (name, expected) in plain)
@@ -39,22 +44,27 @@ public sealed class HostBackendTests
             var actual = host[name];
             var scale = Math.Max(expected.Max(Math.Abs), 1e-6f);
             var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
-            Console.WriteLine($"[accuracy] {model} {name}: max |host − plain| = {worst:E2} of max |plain| {scale:E2}");
+            Console.WriteLine($"[accuracy] {model} {width} {name}: max |host − plain| = {worst:E2} of max |plain| {scale:E2}");
             if (!(worst <= 1e-4 * scale)) failures.Add($"{name}: max |host − plain| {worst:E2} > 1e-4 · {scale:E2}");
         }
         Assert.AreEqual(0, failures.Count, string.Join("\n", failures));
     }
 
     /// <summary>The host's fused Conv→BN→ReLU does the three layers' arithmetic in fewer passes: two training steps
-    /// (running statistics move twice), backward and an eval forward give the same bits as the three host layers.</summary>
+    /// (running statistics move twice), backward and an eval forward give the same bits as the three host layers,
+    /// at every vector width.</summary>
     [TestMethod]
-    public void FusedConvBlockGivesTheBitsOfTheThreeLayers()
+    [DataRow(VectorWidth.Bits128)]
+    [DataRow(VectorWidth.Bits256)]
+    [DataRow(VectorWidth.Bits512)]
+    public void FusedConvBlockGivesTheBitsOfTheThreeLayers(VectorWidth width)
     {
+        var device = TestDevice.For(KernelChoice.Host, width);
         using var fused = new ConvBatchNormReLU(6, 3, 8);
         using var layers = new Sequential([("0", new Conv2d(6, 3, 8)), ("1", new BatchNorm2d()), ("2", new ReLU())]);
         int[] inputShape = [5, 7, 90];
-        fused.Build(TestDevice.Host, inputShape, maxBatch: 4, needsInputGradient: true);
-        layers.Build(TestDevice.Host, inputShape, maxBatch: 4, needsInputGradient: true);
+        fused.Build(device, inputShape, maxBatch: 4, needsInputGradient: true);
+        layers.Build(device, inputShape, maxBatch: 4, needsInputGradient: true);
         Assert.IsTrue(fused.IsFused);
         fused.ResetParameters(new Random(5));
         layers.ResetParameters(new Random(5));
@@ -68,9 +78,9 @@ public sealed class HostBackendTests
             parameters["1.bias"].Value.CopyFrom(beta);
         }
         const int batch = 3;
-        using var x = KernelCheck.UploadTo(TestDevice.Host, TestData.Uniform(rng, batch * 5 * 7 * 90));
+        using var x = KernelCheck.UploadTo(device, TestData.Uniform(rng, batch * 5 * 7 * 90));
         var outputLength = batch * 6 * 5 * 83;
-        using var dy = KernelCheck.UploadTo(TestDevice.Host, TestData.Uniform(rng, outputLength));
+        using var dy = KernelCheck.UploadTo(device, TestData.Uniform(rng, outputLength));
         for (var step = 0; step < 2; step++)
         {
             var pass = new Pass(batch, Training: true, Step: (ulong)step);
@@ -89,37 +99,45 @@ public sealed class HostBackendTests
 
     /// <summary>Fixed partitioning and reduction orders: two identical passes give identical bits.</summary>
     [TestMethod]
-    public void TrainingPassIsDeterministic()
+    [DataRow(VectorWidth.Bits128)]
+    [DataRow(VectorWidth.Bits256)]
+    [DataRow(VectorWidth.Bits512)]
+    public void TrainingPassIsDeterministic(VectorWidth width)
     {
         var config = EnvNetConfig.ByName("envnet-tiny", Classes);
-        var first = Pass(TestDevice.Host, config);
-        var second = Pass(TestDevice.Host, config);
+        var first = Pass(TestDevice.For(KernelChoice.Host, width), config);
+        var second = Pass(TestDevice.For(KernelChoice.Host, width), config);
         foreach (var (name, values) in first) CollectionAssert.AreEqual(values, second[name], name);
     }
 
     /// <summary>
     /// The host fully connected layer on sizes past its blocks: the forward's 512-long chunks and 48-row items (in 600,
-    /// out 100), the GEMM's 256-deep packed blocks and 8-row panels (batch 9). Every output is a float32 sum of L
-    /// products (L = in, out or batch) in some summation tree no deeper than L, so |error| ≤ γ_L·Σ|terms|.
+    /// out 100), the GEMM's 256-deep packed blocks and 4- or 8-row panels (batch 9), at every width. Every output is a
+    /// float32 sum of L products (L = in, out or batch) in some summation tree no deeper than L, so
+    /// |error| ≤ γ_L·Σ|terms|.
     /// </summary>
     [TestMethod]
-    public void LinearMatchesFloat64ReferenceAcrossBlocks()
+    [DataRow(VectorWidth.Bits128)]
+    [DataRow(VectorWidth.Bits256)]
+    [DataRow(VectorWidth.Bits512)]
+    public void LinearMatchesFloat64ReferenceAcrossBlocks(VectorWidth width)
     {
+        var device = TestDevice.For(KernelChoice.Host, width);
         const int batch = 9, inFeatures = 600, outFeatures = 100;
         var rng = new Random(9);
         var x = TestData.Uniform(rng, batch * inFeatures);
         var w = TestData.Uniform(rng, outFeatures * inFeatures);
         var b = TestData.Uniform(rng, outFeatures);
         var dy = TestData.Uniform(rng, batch * outFeatures);
-        using var op = TestDevice.Host.Kernels.Linear(batch, inFeatures, outFeatures, needsInputGradient: true);
-        using var xDevice = KernelCheck.UploadTo(TestDevice.Host, x);
-        using var wDevice = KernelCheck.UploadTo(TestDevice.Host, w);
-        using var bDevice = KernelCheck.UploadTo(TestDevice.Host, b);
-        using var dyDevice = KernelCheck.UploadTo(TestDevice.Host, dy);
-        using var y = new DeviceTensor(TestDevice.Host.Accelerator, batch * outFeatures);
-        using var dx = new DeviceTensor(TestDevice.Host.Accelerator, batch * inFeatures);
-        using var dw = new DeviceTensor(TestDevice.Host.Accelerator, outFeatures * inFeatures);
-        using var db = new DeviceTensor(TestDevice.Host.Accelerator, outFeatures);
+        using var op = device.Kernels.Linear(batch, inFeatures, outFeatures, needsInputGradient: true);
+        using var xDevice = KernelCheck.UploadTo(device, x);
+        using var wDevice = KernelCheck.UploadTo(device, w);
+        using var bDevice = KernelCheck.UploadTo(device, b);
+        using var dyDevice = KernelCheck.UploadTo(device, dy);
+        using var y = new DeviceTensor(device.Accelerator, batch * outFeatures);
+        using var dx = new DeviceTensor(device.Accelerator, batch * inFeatures);
+        using var dw = new DeviceTensor(device.Accelerator, outFeatures * inFeatures);
+        using var db = new DeviceTensor(device.Accelerator, outFeatures);
 
         op.Forward(batch, xDevice.View, wDevice.View, bDevice.View, y.View);
         op.BackwardParameters(batch, xDevice.View, dyDevice.View, dw.View, db.View);

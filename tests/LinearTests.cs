@@ -1,5 +1,6 @@
 using ILGPU.Runtime;
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Kernels.Plain;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
@@ -21,21 +22,23 @@ public sealed class LinearTests
     /// n·γ_n. Inputs, gradients and initial parameters (±1/√in) all do here.</summary>
     private static double DotProductTolerance(int terms) => terms * terms * Roundoff / (1 - terms * Roundoff);
 
-    private static Linear BuildLayer(int seed, bool needsInputGradient = true, string kernels = "plain")
+    private static Linear BuildLayer(int seed, bool needsInputGradient = true, KernelChoice kernels = KernelChoice.Plain, VectorWidth? width = null)
     {
         var layer = new Linear(OutFeatures);
-        layer.Build(TestDevice.ByKernels(kernels), [InFeatures], Batch + 2, needsInputGradient);
+        layer.Build(TestDevice.For(kernels, width), [InFeatures], Batch + 2, needsInputGradient);
         layer.ResetParameters(new Random(seed));
         return layer;
     }
 
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void ForwardAndBackwardMatchFloat64Reference(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void ForwardAndBackwardMatchFloat64Reference(KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(1);
-        using var layer = BuildLayer(2, kernels: kernels);
+        using var layer = BuildLayer(2, kernels: kernels, width: width);
         var x = TestData.Uniform(rng, Batch * InFeatures);
         var gradOutput = TestData.Uniform(rng, Batch * OutFeatures);
         var weight = layer.Weight.Value.ToArray();

@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using ILGPU.Runtime;
 using EnvNet.Network;
 using EnvNet.Tests.References;
@@ -55,16 +56,22 @@ public sealed class LossTests
     [DataRow(7, 50, true)]
     [DataRow(9, 10, true)]
     [DataRow(3, 77, true)]
-    [DataRow(6, 50, false, "host")]
-    [DataRow(7, 50, true, "host")]
-    [DataRow(3, 77, true, "host")]
-    public void MatchesFloat64Reference(int rows, int classes, bool softTargets, string kernels = "plain")
+    [DataRow(6, 50, false, KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(6, 50, false, KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(6, 50, false, KernelChoice.Host, VectorWidth.Bits512)]
+    [DataRow(7, 50, true, KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(7, 50, true, KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(7, 50, true, KernelChoice.Host, VectorWidth.Bits512)]
+    [DataRow(3, 77, true, KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(3, 77, true, KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(3, 77, true, KernelChoice.Host, VectorWidth.Bits512)]
+    public void MatchesFloat64Reference(int rows, int classes, bool softTargets, KernelChoice kernels = KernelChoice.Plain, VectorWidth? width = null)
     {
         var rng = new Random(rows * 100 + classes);
         var logits = TestData.Uniform(rng, rows * classes, -5, 5);
         var targets = softTargets ? SoftTargets(rng, rows, classes) : OneHot(rng, rows, classes);
         var accelerator = TestDevice.Cpu.Accelerator;
-        using var loss = new SoftmaxKlLoss(TestDevice.ByKernels(kernels), classes, maxBatch: rows + 3);
+        using var loss = new SoftmaxKlLoss(TestDevice.For(kernels, width), classes, maxBatch: rows + 3);
         using var deviceLogits = new DeviceTensor(accelerator, rows, classes);
         using var deviceTargets = new DeviceTensor(accelerator, rows, classes);
         deviceLogits.CopyFrom(logits);

@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
 using EnvNet.Tests.References;
@@ -13,64 +14,70 @@ public sealed class PoolAndActivationTests
 {
     /// <summary>EnvNet's pool3 (3×3) with floor-mode leftovers on both axes, a 1×8 pool over an odd width, and pool2's
     /// 1×160 windows (whole vectors and a ragged tail on the host).</summary>
-    public static IEnumerable<object[]> PoolShapes =>
+    public static IEnumerable<object?[]> PoolShapes =>
         from shape in new[] { new MaxPool2dShape(2, 3, 7, 37, 3, 3), new MaxPool2dShape(2, 5, 1, 53, 1, 8), new MaxPool2dShape(2, 3, 1, 500, 1, 165) }
-        from kernels in new[] { "plain", "host" }
-        select new object[] { shape, kernels };
+        from backend in TestDevice.Backends
+        select new object?[] { shape, backend.Kernels, backend.Width };
 
     [TestMethod]
     [DynamicData(nameof(PoolShapes))]
-    public void MaxPoolKernelsMatchFloat64Reference(MaxPool2dShape shape, string kernels)
+    public void MaxPoolKernelsMatchFloat64Reference(MaxPool2dShape shape, KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(21);
-        CheckMaxPool(shape, TestData.Uniform(rng, (int)shape.InputLength), rng, $"MaxPool2d {shape} {kernels}", kernels);
+        CheckMaxPool(shape, TestData.Uniform(rng, (int)shape.InputLength), rng, $"MaxPool2d {shape} {kernels}", kernels, width);
     }
 
     /// <summary>Values from {0, 1, 2} tie in nearly every window: the first maximum in row-major order must win, in
     /// both the index and the routed gradient, as in PyTorch.</summary>
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void MaxPoolTiesGoToTheFirstMaximum(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void MaxPoolTiesGoToTheFirstMaximum(KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(22);
         foreach (var shape in new[] { new MaxPool2dShape(2, 3, 6, 13, 2, 3), new MaxPool2dShape(1, 2, 1, 340, 1, 160) })
         {
             var x = Enumerable.Range(0, (int)shape.InputLength).Select(_ => (float)rng.Next(3)).ToArray();
-            CheckMaxPool(shape, x, rng, $"MaxPool2d ties {shape} {kernels}", kernels);
+            CheckMaxPool(shape, x, rng, $"MaxPool2d ties {shape} {kernels}", kernels, width);
         }
 
         // A window of equal values picks its top-left element.
         var flat = new MaxPool2dShape(1, 1, 2, 2, 2, 2);
-        var (_, argmax) = RunMaxPool(flat, [5, 5, 5, 5], [1], kernels);
+        var (_, argmax) = RunMaxPool(flat, [5, 5, 5, 5], [1], kernels, width);
         Assert.AreEqual(0, argmax[0]);
     }
 
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void MaxPoolPropagatesNaNAsPyTorch(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void MaxPoolPropagatesNaNAsPyTorch(KernelChoice kernels, VectorWidth? width)
     {
-        var (output, argmax) = RunMaxPool(new MaxPool2dShape(1, 1, 1, 4, 1, 4), [1, float.NaN, 3, 2], [1], kernels);
+        var (output, argmax) = RunMaxPool(new MaxPool2dShape(1, 1, 1, 4, 1, 4), [1, float.NaN, 3, 2], [1], kernels, width);
         Assert.IsTrue(float.IsNaN(output[0]));
         Assert.AreEqual(1, argmax[0]);
         var wide = Enumerable.Range(0, 40).Select(i => (float)i).ToArray();
         wide[21] = float.NaN;
-        (output, argmax) = RunMaxPool(new MaxPool2dShape(1, 1, 1, 40, 1, 40), wide, [1], kernels);
+        (output, argmax) = RunMaxPool(new MaxPool2dShape(1, 1, 1, 40, 1, 40), wide, [1], kernels, width);
         Assert.IsTrue(float.IsNaN(output[0]));
         Assert.AreEqual(21, argmax[0]);
     }
 
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void ReluKernelsMatchFloat64Reference(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void ReluKernelsMatchFloat64Reference(KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(23);
         // Exact zeros included: PyTorch's gradient there is 0.
         var x = TestData.Uniform(rng, 1001).Select((v, i) => i % 7 == 0 ? 0f : v).ToArray();
         var dy = TestData.Uniform(rng, x.Length);
-        var ops = TestDevice.ByKernels(kernels).Kernels.Activation;
+        var ops = TestDevice.For(kernels, width).Kernels.Activation;
         using var xDevice = KernelCheck.Upload(x);
         using var dyDevice = KernelCheck.Upload(dy);
         using var y = new DeviceTensor(TestDevice.Cpu.Accelerator, x.Length);
@@ -87,14 +94,16 @@ public sealed class PoolAndActivationTests
     }
 
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void TransposeAndItsBackwardMatchFloat64Reference(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void TransposeAndItsBackwardMatchFloat64Reference(KernelChoice kernels, VectorWidth? width)
     {
         var shape = new TransposeShape(2, 5, 3, 37);
         var rng = new Random(24);
         var x = TestData.Uniform(rng, (int)shape.Length);
-        var ops = TestDevice.ByKernels(kernels).Kernels.Transpose;
+        var ops = TestDevice.For(kernels, width).Kernels.Transpose;
         using var xDevice = KernelCheck.Upload(x);
         using var y = new DeviceTensor(TestDevice.Cpu.Accelerator, x.Length);
         using var back = new DeviceTensor(TestDevice.Cpu.Accelerator, x.Length);
@@ -168,11 +177,11 @@ public sealed class PoolAndActivationTests
         CollectionAssert.AreEqual(values[..90], seen);
     }
 
-    private static void CheckMaxPool(MaxPool2dShape shape, float[] x, Random rng, string what, string kernels)
+    private static void CheckMaxPool(MaxPool2dShape shape, float[] x, Random rng, string what, KernelChoice kernels, VectorWidth? width)
     {
         var dy = TestData.Uniform(rng, (int)shape.OutputLength);
         var (expectedOutput, expectedArgmax) = PoolReference.MaxPoolForward(shape, x);
-        var ops = TestDevice.ByKernels(kernels).Kernels.Pool;
+        var ops = TestDevice.For(kernels, width).Kernels.Pool;
         using var xDevice = KernelCheck.Upload(x);
         using var dyDevice = KernelCheck.Upload(dy);
         using var y = new DeviceTensor(TestDevice.Cpu.Accelerator, (int)shape.OutputLength);
@@ -186,12 +195,12 @@ public sealed class PoolAndActivationTests
             PoolReference.MaxPoolBackward(shape, dy, expectedArgmax), dx.ToArray(), _ => 0);
     }
 
-    private static (float[] Output, int[] Argmax) RunMaxPool(MaxPool2dShape shape, float[] x, int[] outputShape, string kernels)
+    private static (float[] Output, int[] Argmax) RunMaxPool(MaxPool2dShape shape, float[] x, int[] outputShape, KernelChoice kernels, VectorWidth? width)
     {
         using var xDevice = KernelCheck.Upload(x);
         using var y = new DeviceTensor(TestDevice.Cpu.Accelerator, outputShape);
         using var argmax = TestDevice.Cpu.Accelerator.Allocate1D<int>(shape.OutputLength);
-        TestDevice.ByKernels(kernels).Kernels.Pool.MaxPoolForward(shape, xDevice.View, y.View, argmax.View);
+        TestDevice.For(kernels, width).Kernels.Pool.MaxPoolForward(shape, xDevice.View, y.View, argmax.View);
         return (y.ToArray(), argmax.GetAsArray1D());
     }
 }

@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Network;
 using EnvNet.Tests.References;
 
@@ -15,18 +16,22 @@ public sealed class SgdTests
     /// 1e-6 each, and errors add over steps (the buffer's shrink by μ each step): 2e-5 absolute after five steps.
     /// </summary>
     [TestMethod]
-    [DataRow(true, "plain")]
-    [DataRow(false, "plain")]
-    [DataRow(true, "host")]
-    [DataRow(false, "host")]
-    public void StepsMatchPyTorchFormulaInFloat64(bool nesterov, string kernels)
+    [DataRow(true, KernelChoice.Plain, null)]
+    [DataRow(false, KernelChoice.Plain, null)]
+    [DataRow(true, KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(true, KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(true, KernelChoice.Host, VectorWidth.Bits512)]
+    [DataRow(false, KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(false, KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(false, KernelChoice.Host, VectorWidth.Bits512)]
+    public void StepsMatchPyTorchFormulaInFloat64(bool nesterov, KernelChoice kernels, VectorWidth? width)
     {
         const float learningRate = 0.1f, momentum = 0.9f, weightDecay = 5e-4f;
         var rng = new Random(nesterov ? 1 : 2);
         var accelerator = TestDevice.Cpu.Accelerator;
         var weight = new Parameter(new DeviceTensor(accelerator, 3, 347), new DeviceTensor(accelerator, 3, 347));
         var bias = new Parameter(new DeviceTensor(accelerator, 3), new DeviceTensor(accelerator, 3));
-        using var optimizer = new SgdOptimizer(TestDevice.ByKernels(kernels), [("fc.weight", weight), ("fc.bias", bias)], nesterov);
+        using var optimizer = new SgdOptimizer(TestDevice.For(kernels, width), [("fc.weight", weight), ("fc.bias", bias)], nesterov);
 
         var expected = new List<(Parameter Parameter, double[] Value, double[]? Buffer)>();
         foreach (var p in new[] { weight, bias })

@@ -1,3 +1,5 @@
+using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Network;
 using EnvNet.Training.Checkpoints;
 
@@ -21,9 +23,9 @@ public sealed class TrainingCheckpointTests
     }
 
     /// <summary>A tiny model after one SGD step, so momentum, BatchNorm statistics and the step counter are not at their initial values.</summary>
-    private static NetworkModel TrainedModel(int seed = 1, string kernels = "plain")
+    private static NetworkModel TrainedModel(int seed = 1, KernelChoice kernels = KernelChoice.Plain, VectorWidth? width = null)
     {
-        var model = NetworkModel.Create(TestDevice.ByKernels(kernels), EnvNetConfig.ByName("envnet-tiny", Classes), Batch, seed);
+        var model = NetworkModel.Create(TestDevice.For(kernels, width), EnvNetConfig.ByName("envnet-tiny", Classes), Batch, seed);
         var (inputs, targets) = Examples(model.Config, 100);
         model.TrainStep(inputs, targets, Batch, 0.01f, 0.9f, 5e-4f);
         return model;
@@ -86,17 +88,19 @@ public sealed class TrainingCheckpointTests
     /// <summary>Weights, BatchNorm buffers, momentum and the step counter (which drives dropout) are all a run needs:
     /// a model restored from a checkpoint takes the next step exactly as the original does.</summary>
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void TrainingCheckpoint_RestoredModelContinuesBitIdentically(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void TrainingCheckpoint_RestoredModelContinuesBitIdentically(KernelChoice kernels, VectorWidth? width)
     {
         using var dir = new TempDir();
-        using var original = TrainedModel(seed: 1, kernels);
+        using var original = TrainedModel(seed: 1, kernels, width);
         var progress = new TrainingProgress(Fold: 2, Epoch: 7, Step: original.Step, Seed: 11, BestAccuracy: 0.5, BestEpoch: 6,
             Partial: new PartialEpoch(3, 1.25, 5, 12, 0.5));
         TrainingCheckpoint.Save(dir.Path, original, Info, progress);
 
-        using var restored = NetworkModel.Create(TestDevice.ByKernels(kernels), original.Config, Batch, seed: 1);
+        using var restored = NetworkModel.Create(TestDevice.For(kernels, width), original.Config, Batch, seed: 1);
         Assert.AreEqual(progress, TrainingCheckpoint.TryLoad(dir.Path, restored, fold: 2, seed: 11));
         Assert.AreEqual(original.Step, restored.Step);
 

@@ -1,4 +1,5 @@
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Network;
 using EnvNet.Network.Layers;
 using EnvNet.Tests.References;
@@ -13,7 +14,7 @@ public sealed class WindowPoolTests
     /// padding as WaveMsNet's MaxPool1d(150, padding=6) in small, overlapping windows. 2-D: overlapping 3×3 stride 2 with
     /// padding in ceil mode, ceil mode where the last window would start in the right padding and is dropped (5 → 3
     /// with kernel 2, stride 2, padding 1), and unequal kernel and stride per axis.</summary>
-    public static IEnumerable<object[]> Shapes =>
+    public static IEnumerable<object?[]> Shapes =>
         from shape in new[]
         {
             new WindowPoolShape(2, 3, 1, 37, 1, 4, 1, 4),
@@ -25,21 +26,21 @@ public sealed class WindowPoolTests
             new WindowPoolShape(2, 2, 6, 11, 2, 3, 1, 2),
             new WindowPoolShape(2, 3, 1, 40, 1, 40, 1, 40),
         }
-        from kernels in new[] { "plain", "host" }
-        select new object[] { shape, kernels };
+        from backend in TestDevice.Backends
+        select new object?[] { shape, backend.Kernels, backend.Width };
 
     /// <summary>Max copies input values and routes each gradient to one element, summed where windows overlap (at
     /// most ⌈K/S⌉² terms): exact forward, backward within that many roundings. Average sums at most KH·KW terms then
     /// divides, and its backward sums ⌈K/S⌉² quotients: γ_L bounds on Σ|terms|.</summary>
     [TestMethod]
     [DynamicData(nameof(Shapes))]
-    public void KernelsMatchFloat64Reference(WindowPoolShape shape, string kernels)
+    public void KernelsMatchFloat64Reference(WindowPoolShape shape, KernelChoice kernels, VectorWidth? width)
     {
         var rng = new Random(41);
         var x = TestData.Uniform(rng, (int)shape.InputLength);
         var dy = TestData.Uniform(rng, (int)shape.OutputLength);
         var accelerator = TestDevice.Cpu.Accelerator;
-        var ops = TestDevice.ByKernels(kernels).Kernels.WindowPool;
+        var ops = TestDevice.For(kernels, width).Kernels.WindowPool;
         using var xDevice = KernelCheck.Upload(x);
         using var dyDevice = KernelCheck.Upload(dy);
         using var y = new DeviceTensor(accelerator, (int)shape.OutputLength);
@@ -68,19 +69,56 @@ public sealed class WindowPoolTests
     }
 
     [TestMethod]
-    [DataRow("plain")]
-    [DataRow("host")]
-    public void MaxPoolTiesGoToTheFirstMaximumAndNaNWins(string kernels)
+    [DataRow(KernelChoice.Plain, null)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits128)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits256)]
+    [DataRow(KernelChoice.Host, VectorWidth.Bits512)]
+    public void MaxPoolTiesGoToTheFirstMaximumAndNaNWins(KernelChoice kernels, VectorWidth? width)
     {
         var shape = new WindowPoolShape(1, 1, 1, 7, 1, 3, 1, 2, pw: 1, ceilMode: true);
         var accelerator = TestDevice.Cpu.Accelerator;
         using var x = KernelCheck.Upload([2, 2, 1, float.NaN, 5, 5, 5]);
         using var y = new DeviceTensor(accelerator, (int)shape.OutputLength);
         using var argmax = accelerator.Allocate1D<int>(shape.OutputLength);
-        TestDevice.ByKernels(kernels).Kernels.WindowPool.MaxForward(shape, x.View, y.View, argmax.View);
+        TestDevice.For(kernels, width).Kernels.WindowPool.MaxForward(shape, x.View, y.View, argmax.View);
         // Windows over padded positions [0,3), [2,5), [4,7), [6,9): inputs {0,1}, {1,2,3}, {3,4,5}, {5,6}.
         CollectionAssert.AreEqual(new[] { 0, 3, 3, 5 }, argmax.GetAsArray1D());
         Assert.IsTrue(float.IsNaN(y.ToArray()[1]));
+    }
+
+    /// <summary>Rows full of ties, signed zeros, −∞ and NaN through overlapping, padded, ceil-mode 1-D windows and a
+    /// 2-D one: the host's branch-free row search picks the plain kernels' winner, value bits and index alike.</summary>
+    [TestMethod]
+    [DataRow(VectorWidth.Bits128)]
+    [DataRow(VectorWidth.Bits256)]
+    [DataRow(VectorWidth.Bits512)]
+    public void MaxPoolHostPicksThePlainWinnerAmongTiesZerosAndNaNs(VectorWidth width)
+    {
+        float[] values = [float.NegativeInfinity, -0f, 0f, 1f, 1f, 2f, float.NaN, -3f];
+        var rng = new Random(17);
+        foreach (var shape in new[]
+                 {
+                     new WindowPoolShape(3, 2, 1, 53, 1, 4, 1, 4),
+                     new WindowPoolShape(2, 3, 1, 41, 1, 5, 1, 3, pw: 2, ceilMode: true),
+                     new WindowPoolShape(2, 2, 5, 9, 3, 3, 2, 2, 1, 1, ceilMode: true),
+                 })
+        {
+            var x = Enumerable.Range(0, (int)shape.InputLength).Select(_ => values[rng.Next(values.Length)]).ToArray();
+            var (plainY, plainIndex) = MaxPool(TestDevice.Cpu, shape, x);
+            var (hostY, hostIndex) = MaxPool(TestDevice.For(KernelChoice.Host, width), shape, x);
+            CollectionAssert.AreEqual(plainIndex, hostIndex, $"argmax {shape}");
+            CollectionAssert.AreEqual(plainY.Select(BitConverter.SingleToInt32Bits).ToArray(), hostY.Select(BitConverter.SingleToInt32Bits).ToArray(),
+                $"output bits {shape}");
+        }
+    }
+
+    private static (float[] Output, int[] Argmax) MaxPool(ComputeDevice device, WindowPoolShape shape, float[] input)
+    {
+        using var x = KernelCheck.Upload(input);
+        using var y = new DeviceTensor(TestDevice.Cpu.Accelerator, (int)shape.OutputLength);
+        using var argmax = TestDevice.Cpu.Accelerator.Allocate1D<int>(shape.OutputLength);
+        device.Kernels.WindowPool.MaxForward(shape, x.View, y.View, argmax.View);
+        return (y.ToArray(), argmax.GetAsArray1D());
     }
 
     [TestMethod]

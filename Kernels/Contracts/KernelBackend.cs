@@ -31,7 +31,6 @@ public class KernelBackend(Accelerator accelerator)
     public virtual ISgdOps Sgd => SgdOps.For(Accelerator);
     public virtual IAdamOps Adam => AdamOps.For(Accelerator);
     public virtual IAdadeltaOps Adadelta => AdadeltaOps.For(Accelerator);
-    public virtual IConv1dOps Conv1d => Conv1dOps.For(Accelerator);
     public virtual IChannelBiasOps ChannelBias => ChannelBiasOps.For(Accelerator);
     public virtual IWindowPoolOps WindowPool => WindowPoolOps.For(Accelerator);
     public virtual IBranchOps Branch => BranchOps.For(Accelerator);
@@ -53,7 +52,7 @@ public class KernelBackend(Accelerator accelerator)
     [
         .. ActivationOps.EntryPoints, .. BatchNormOps.EntryPoints, .. PoolOps.EntryPoints, .. TransposeOps.EntryPoints,
         .. DropoutOps.EntryPoints, .. LossOps.EntryPoints, .. SgdOps.EntryPoints, .. AdamOps.EntryPoints,
-        .. AdadeltaOps.EntryPoints, .. Conv1dOps.EntryPoints, .. ChannelBiasOps.EntryPoints, .. WindowPoolOps.EntryPoints,
+        .. AdadeltaOps.EntryPoints, .. ChannelBiasOps.EntryPoints, .. WindowPoolOps.EntryPoints,
         .. BranchOps.EntryPoints, .. Conv2dOps.EntryPoints, .. GemmOps.EntryPoints, .. LinearOps.EntryPoints,
     ];
 }

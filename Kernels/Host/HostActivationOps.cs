@@ -1,10 +1,9 @@
-using System.Runtime.Intrinsics;
 using ILGPU;
 
 namespace EnvNet.Kernels.Host;
 
 /// <summary>ReLU on the host: the formulas of <see cref="ActivationKernels"/>, vectorised.</summary>
-internal sealed unsafe class HostActivationOps : IActivationOps
+internal sealed unsafe class HostActivationOps<TSimd, TVector> : IActivationOps where TSimd : ISimd<TVector> where TVector : unmanaged
 {
     public void ReluForward(long count, ArrayView<float> input, ArrayView<float> output)
     {
@@ -16,13 +15,7 @@ internal sealed unsafe class HostActivationOps : IActivationOps
         HostChunks.For(count, (start, length) =>
         {
             var i = start;
-            for (; i + 16 <= start + length; i += 16)
-            {
-                var v = Vector512.Load(x + i);
-                // max(v, 0) that keeps NaN, as PyTorch: v where v > 0 or v is NaN.
-                Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero) | ~Vector512.Equals(v, v), v, Vector512<float>.Zero)
-                    .Store(y + i);
-            }
+            for (; i + TSimd.Lanes <= start + length; i += TSimd.Lanes) TSimd.Store(TSimd.Relu(TSimd.Load(x + i)), y + i);
             for (; i < start + length; i++) y[i] = x[i] > 0f || float.IsNaN(x[i]) ? x[i] : 0f;
         });
     }
@@ -39,9 +32,8 @@ internal sealed unsafe class HostActivationOps : IActivationOps
         HostChunks.For(count, (start, length) =>
         {
             var i = start;
-            for (; i + 16 <= start + length; i += 16)
-                Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.Load(y + i), Vector512<float>.Zero), Vector512.Load(dy + i), Vector512<float>.Zero)
-                    .Store(dx + i);
+            for (; i + TSimd.Lanes <= start + length; i += TSimd.Lanes)
+                TSimd.Store(TSimd.WherePositive(TSimd.Load(y + i), TSimd.Load(dy + i)), dx + i);
             for (; i < start + length; i++) dx[i] = y[i] > 0f ? dy[i] : 0f;
         });
     }

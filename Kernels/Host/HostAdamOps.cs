@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using ILGPU;
 
 namespace EnvNet.Kernels.Host;
@@ -6,7 +5,7 @@ namespace EnvNet.Kernels.Host;
 /// <summary>Adam on the host: the formula of <see cref="AdamKernels.Step"/>, vectorised with the same operations in
 /// the same order (no fused multiply-adds; square root and division correctly rounded), so the bits equal the
 /// kernel's.</summary>
-internal sealed unsafe class HostAdamOps : IAdamOps
+internal sealed unsafe class HostAdamOps<TSimd, TVector> : IAdamOps where TSimd : ISimd<TVector> where TVector : unmanaged
 {
     public void Step(ArrayView<float> parameter, ArrayView<float> gradient, ArrayView<float> expAvg, ArrayView<float> expAvgSq, AdamArgs args)
     {
@@ -20,20 +19,21 @@ internal sealed unsafe class HostAdamOps : IAdamOps
         HostChunks.For(parameter.Length, (start, length) =>
         {
             var (oneMinusBeta1, beta2, oneMinusBeta2) = (1f - args.Beta1, args.Beta2, 1f - args.Beta2);
-            var (vWd, vB1, vB2, vB2c) = (Vector512.Create(args.WeightDecay), Vector512.Create(oneMinusBeta1), Vector512.Create(beta2),
-                Vector512.Create(oneMinusBeta2));
-            var (vStep, vCorrection, vEps) = (Vector512.Create(args.StepSize), Vector512.Create(args.BiasCorrection2Sqrt), Vector512.Create(args.Eps));
+            var (vWd, vB1, vB2, vB2c) = (TSimd.Broadcast(args.WeightDecay), TSimd.Broadcast(oneMinusBeta1), TSimd.Broadcast(beta2),
+                TSimd.Broadcast(oneMinusBeta2));
+            var (vStep, vCorrection, vEps) = (TSimd.Broadcast(args.StepSize), TSimd.Broadcast(args.BiasCorrection2Sqrt), TSimd.Broadcast(args.Eps));
             var i = start;
-            for (; i + 16 <= start + length; i += 16)
+            for (; i + TSimd.Lanes <= start + length; i += TSimd.Lanes)
             {
-                var value = Vector512.Load(p + i);
-                var grad = Vector512.Load(g + i) + vWd * value;
-                var avg = Vector512.Load(m + i);
-                avg += vB1 * (grad - avg);
-                var avgSq = vB2 * Vector512.Load(v + i) + vB2c * grad * grad;
-                avg.Store(m + i);
-                avgSq.Store(v + i);
-                (value - vStep * (avg / (Vector512.Sqrt(avgSq) / vCorrection + vEps))).Store(p + i);
+                var value = TSimd.Load(p + i);
+                var grad = TSimd.Add(TSimd.Load(g + i), TSimd.Multiply(vWd, value));
+                var avg = TSimd.Load(m + i);
+                avg = TSimd.Add(avg, TSimd.Multiply(vB1, TSimd.Subtract(grad, avg)));
+                var avgSq = TSimd.Add(TSimd.Multiply(vB2, TSimd.Load(v + i)), TSimd.Multiply(TSimd.Multiply(vB2c, grad), grad));
+                TSimd.Store(avg, m + i);
+                TSimd.Store(avgSq, v + i);
+                var denominator = TSimd.Add(TSimd.Divide(TSimd.Sqrt(avgSq), vCorrection), vEps);
+                TSimd.Store(TSimd.Subtract(value, TSimd.Multiply(vStep, TSimd.Divide(avg, denominator))), p + i);
             }
             for (; i < start + length; i++)
             {

@@ -1,17 +1,16 @@
-using System.Runtime.Intrinsics;
 using ILGPU;
 
 namespace EnvNet.Kernels.Host;
 
 /// <summary>
 /// BatchNorm2d on the host: the formulas of <see cref="BatchNormKernels"/>. The reductions (statistics, dγ, dβ) run one
-/// channel per work item over its N planes in order; each plane is summed in 16 float lanes over runs of at most
+/// channel per work item over its N planes in order; each plane is summed in float lanes over runs of at most
 /// <see cref="Run"/> values and the runs are added in double, so the sums stay within a few float roundings of
 /// exact without a compensated loop. Statistics are taken of the values shifted by the channel's first value, so the
 /// variance Σ(x−K)² − (Σ(x−K))²/M does not cancel when |mean| ≫ std. The per-channel and per-plane passes are also
-/// what the fused Conv→BN→ReLU op runs (<see cref="HostConvBatchNormReLUOp"/>), with the ReLU folded in.
+/// what the fused Conv→BN→ReLU op runs (<see cref="HostConvBatchNormReLUOp{TSimd, TVector}"/>), with the ReLU folded in.
 /// </summary>
-internal sealed unsafe class HostBatchNormOps : IBatchNormOps
+internal sealed unsafe class HostBatchNormOps<TSimd, TVector> : IBatchNormOps where TSimd : ISimd<TVector> where TVector : unmanaged
 {
     public const int Run = 512;
 
@@ -111,13 +110,12 @@ internal sealed unsafe class HostBatchNormOps : IBatchNormOps
         {
             var c = plane % s.C;
             var offset = (long)plane * s.Spatial;
-            var (vm, vi, vg, vb) = (Vector512.Create(mean[c]), Vector512.Create(invStd[c]), Vector512.Create(gamma[c]), Vector512.Create(beta[c]));
+            var (vm, vi, vg, vb) = (TSimd.Broadcast(mean[c]), TSimd.Broadcast(invStd[c]), TSimd.Broadcast(gamma[c]), TSimd.Broadcast(beta[c]));
             var e = 0;
-            for (; e + 16 <= s.Spatial; e += 16)
+            for (; e + TSimd.Lanes <= s.Spatial; e += TSimd.Lanes)
             {
-                var z = (Vector512.Load(x + offset + e) - vm) * vi * vg + vb;
-                if (relu) z = Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero) | ~Vector512.Equals(z, z), z, Vector512<float>.Zero);
-                z.Store(y + offset + e);
+                var z = TSimd.Add(TSimd.Multiply(TSimd.Multiply(TSimd.Subtract(TSimd.Load(x + offset + e), vm), vi), vg), vb);
+                TSimd.Store(relu ? TSimd.Relu(z) : z, y + offset + e);
             }
             for (; e < s.Spatial; e++)
             {
@@ -163,16 +161,16 @@ internal sealed unsafe class HostBatchNormOps : IBatchNormOps
             var c = plane % s.C;
             var offset = (long)plane * s.Spatial;
             var (meanC, invStdC, scale, dBeta, dGamma) = (mean[c], invStd[c], gamma[c] * invStd[c], gradBeta[c] / count, gradGamma[c] / count);
-            var (vm, vi, vs, vdb, vdg) = (Vector512.Create(meanC), Vector512.Create(invStdC), Vector512.Create(scale),
-                Vector512.Create(dBeta), Vector512.Create(dGamma));
-            var (vg, vb) = (Vector512.Create(gamma[c]), Vector512.Create(relu ? beta[c] : 0f));
+            var (vm, vi, vs, vdb, vdg) = (TSimd.Broadcast(meanC), TSimd.Broadcast(invStdC), TSimd.Broadcast(scale),
+                TSimd.Broadcast(dBeta), TSimd.Broadcast(dGamma));
+            var (vg, vb) = (TSimd.Broadcast(gamma[c]), TSimd.Broadcast(relu ? beta[c] : 0f));
             var e = 0;
-            for (; e + 16 <= s.Spatial; e += 16)
+            for (; e + TSimd.Lanes <= s.Spatial; e += TSimd.Lanes)
             {
-                var xhat = (Vector512.Load(x + offset + e) - vm) * vi;
-                var g = Vector512.Load(dy + offset + e);
-                if (relu) g = Vector512.ConditionalSelect(Vector512.GreaterThan(xhat * vg + vb, Vector512<float>.Zero), g, Vector512<float>.Zero);
-                (vs * (g - vdb - xhat * vdg)).Store(dx + offset + e);
+                var xhat = TSimd.Multiply(TSimd.Subtract(TSimd.Load(x + offset + e), vm), vi);
+                var g = TSimd.Load(dy + offset + e);
+                if (relu) g = TSimd.WherePositive(TSimd.Add(TSimd.Multiply(xhat, vg), vb), g);
+                TSimd.Store(TSimd.Multiply(vs, TSimd.Subtract(TSimd.Subtract(g, vdb), TSimd.Multiply(xhat, vdg))), dx + offset + e);
             }
             for (; e < s.Spatial; e++)
             {
@@ -183,19 +181,19 @@ internal sealed unsafe class HostBatchNormOps : IBatchNormOps
         });
     }
 
-    /// <summary>Σ(x − shift) and Σ(x − shift)² of one run, in 16 float lanes, lanes added in order.</summary>
+    /// <summary>Σ(x − shift) and Σ(x − shift)² of one run, in float lanes, lanes added at the end.</summary>
     public static (double Sum, double Squares) ShiftedSums(float* x, int length, float shift)
     {
-        var vShift = Vector512.Create(shift);
-        var (sum, squares) = (Vector512<float>.Zero, Vector512<float>.Zero);
+        var vShift = TSimd.Broadcast(shift);
+        var (sum, squares) = (TSimd.Zero, TSimd.Zero);
         var e = 0;
-        for (; e + 16 <= length; e += 16)
+        for (; e + TSimd.Lanes <= length; e += TSimd.Lanes)
         {
-            var d = Vector512.Load(x + e) - vShift;
-            sum += d;
-            squares += d * d;
+            var d = TSimd.Subtract(TSimd.Load(x + e), vShift);
+            sum = TSimd.Add(sum, d);
+            squares = TSimd.Add(squares, TSimd.Multiply(d, d));
         }
-        double total = Vector512.Sum(sum), totalSquares = Vector512.Sum(squares);
+        double total = TSimd.Sum(sum), totalSquares = TSimd.Sum(squares);
         for (; e < length; e++)
         {
             var d = x[e] - shift;
@@ -208,18 +206,18 @@ internal sealed unsafe class HostBatchNormOps : IBatchNormOps
     /// <summary>Σ dz·x̂ and Σ dz of one run, x̂ = (x − mean)·invStd, dz = dy, masked by γ·x̂ + β &gt; 0 when <paramref name="relu"/>.</summary>
     private static (double DyXhat, double Dy) GradientSums(float* x, float* dy, int length, float mean, float invStd, bool relu, float gamma, float beta)
     {
-        var (vm, vi, vg, vb) = (Vector512.Create(mean), Vector512.Create(invStd), Vector512.Create(gamma), Vector512.Create(beta));
-        var (dyXhat, dySum) = (Vector512<float>.Zero, Vector512<float>.Zero);
+        var (vm, vi, vg, vb) = (TSimd.Broadcast(mean), TSimd.Broadcast(invStd), TSimd.Broadcast(gamma), TSimd.Broadcast(beta));
+        var (dyXhat, dySum) = (TSimd.Zero, TSimd.Zero);
         var e = 0;
-        for (; e + 16 <= length; e += 16)
+        for (; e + TSimd.Lanes <= length; e += TSimd.Lanes)
         {
-            var g = Vector512.Load(dy + e);
-            var xhat = (Vector512.Load(x + e) - vm) * vi;
-            if (relu) g = Vector512.ConditionalSelect(Vector512.GreaterThan(xhat * vg + vb, Vector512<float>.Zero), g, Vector512<float>.Zero);
-            dyXhat += g * xhat;
-            dySum += g;
+            var g = TSimd.Load(dy + e);
+            var xhat = TSimd.Multiply(TSimd.Subtract(TSimd.Load(x + e), vm), vi);
+            if (relu) g = TSimd.WherePositive(TSimd.Add(TSimd.Multiply(xhat, vg), vb), g);
+            dyXhat = TSimd.Add(dyXhat, TSimd.Multiply(g, xhat));
+            dySum = TSimd.Add(dySum, g);
         }
-        double a = Vector512.Sum(dyXhat), b = Vector512.Sum(dySum);
+        double a = TSimd.Sum(dyXhat), b = TSimd.Sum(dySum);
         for (; e < length; e++)
         {
             var xhat = (x[e] - mean) * invStd;

@@ -1,11 +1,10 @@
-using System.Runtime.Intrinsics;
 using ILGPU;
 
 namespace EnvNet.Kernels.Host;
 
 /// <summary>The branch containers' copies and sum on the host (<see cref="BranchKernels"/>): a channel slice is N runs
 /// of PartChannels·Spatial contiguous floats, one run per work item; the sum runs in chunks.</summary>
-internal sealed unsafe class HostBranchOps : IBranchOps
+internal sealed unsafe class HostBranchOps<TSimd, TVector> : IBranchOps where TSimd : ISimd<TVector> where TVector : unmanaged
 {
     public void InsertChannels(ChannelSliceShape s, ArrayView<float> part, ArrayView<float> joined)
     {
@@ -36,12 +35,7 @@ internal sealed unsafe class HostBranchOps : IBranchOps
         var x = HostView.Ptr(a);
         var y = HostView.Ptr(b);
         var z = HostView.Ptr(output);
-        HostChunks.For(count, (start, length) =>
-        {
-            var i = start;
-            for (; i + 16 <= start + length; i += 16) (Vector512.Load(x + i) + Vector512.Load(y + i)).Store(z + i);
-            for (; i < start + length; i++) z[i] = x[i] + y[i];
-        });
+        HostChunks.For(count, (start, length) => HostVector<TSimd, TVector>.Add(x + start, y + start, z + start, length));
     }
 
     private static void Check(ChannelSliceShape s, string operation, ArrayView<float> part, ArrayView<float> joined)

@@ -4,8 +4,8 @@ using ILGPU.Runtime;
 
 namespace EnvNet.Kernels.Host;
 
-/// <summary>Scratch memory of a host op, zeroed and 64-byte aligned (one cache line, one Vector512), allocated once at
-/// plan time.</summary>
+/// <summary>Scratch memory of a host op, zeroed and 64-byte aligned (one cache line, the widest vector), allocated once
+/// at plan time.</summary>
 internal sealed unsafe class HostBuffer<T> : IDisposable where T : unmanaged
 {
     public T* Ptr { get; private set; }
@@ -24,4 +24,10 @@ internal sealed unsafe class HostBuffer<T> : IDisposable where T : unmanaged
         NativeMemory.AlignedFree(Ptr);
         Ptr = null;
     }
+}
+
+internal static class HostBuffer
+{
+    /// <summary><paramref name="value"/> rounded up to a multiple of <paramref name="multiple"/>.</summary>
+    public static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }

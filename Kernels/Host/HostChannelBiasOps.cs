@@ -1,12 +1,11 @@
-using System.Runtime.Intrinsics;
 using ILGPU;
 
 namespace EnvNet.Kernels.Host;
 
 /// <summary>A convolution's bias on the host: the formulas of <see cref="ChannelBiasKernels"/>. The gradient runs one
-/// channel per work item over its N planes in order, summed as <see cref="HostBatchNormOps"/> sums a channel (runs of
-/// <see cref="HostBatchNormOps.Run"/> values in 16 float lanes, the runs added in double).</summary>
-internal sealed unsafe class HostChannelBiasOps : IChannelBiasOps
+/// channel per work item over its N planes in order, summed as <see cref="HostBatchNormOps{TSimd, TVector}"/> sums a
+/// channel (runs of <see cref="HostBatchNormOps{TSimd, TVector}.Run"/> values in float lanes, the runs added in double).</summary>
+internal sealed unsafe class HostChannelBiasOps<TSimd, TVector> : IChannelBiasOps where TSimd : ISimd<TVector> where TVector : unmanaged
 {
     public void AddBias(ChannelBiasShape s, ArrayView<float> output, ArrayView<float> bias)
     {
@@ -19,10 +18,7 @@ internal sealed unsafe class HostChannelBiasOps : IChannelBiasOps
         {
             var row = y + (long)plane * s.Spatial;
             var value = b[plane % s.C];
-            var vector = Vector512.Create(value);
-            var p = 0;
-            for (; p + 16 <= s.Spatial; p += 16) (Vector512.Load(row + p) + vector).Store(row + p);
-            for (; p < s.Spatial; p++) row[p] += value;
+            HostVector<TSimd, TVector>.AddScalar(row, value, s.Spatial);
         });
     }
 
@@ -39,8 +35,8 @@ internal sealed unsafe class HostChannelBiasOps : IChannelBiasOps
             for (var n = 0; n < s.N; n++)
             {
                 var row = dy + ((long)n * s.C + c) * s.Spatial;
-                for (var p = 0; p < s.Spatial; p += HostBatchNormOps.Run)
-                    sum += HostBatchNormOps.ShiftedSums(row + p, Math.Min(HostBatchNormOps.Run, s.Spatial - p), 0f).Sum;
+                for (var p = 0; p < s.Spatial; p += HostBatchNormOps<TSimd, TVector>.Run)
+                    sum += HostBatchNormOps<TSimd, TVector>.ShiftedSums(row + p, Math.Min(HostBatchNormOps<TSimd, TVector>.Run, s.Spatial - p), 0f).Sum;
             }
             db[c] = (float)sum;
         });

@@ -1,6 +1,4 @@
 using ILGPU;
-using System.Runtime.Intrinsics;
-using static EnvNet.Kernels.Host.HostTile;
 
 namespace EnvNet.Kernels.Host;
 
@@ -10,24 +8,34 @@ namespace EnvNet.Kernels.Host;
 /// tap kw = t·S + ph). Positions are flattened with the prepared row pitch Wq, so every kernel tap (channel, row,
 /// column) is a fixed offset and each row of the implicit im2col matrix is a contiguous run of the input window:
 /// <list type="bullet">
-/// <item>Forward: y'[co, q] = Σ_k W'[co, k] · window[q + offset(k)], k = (channel, kh, t); <see cref="HostTile.Tile"/>
+/// <item>Forward: y'[co, q] = Σ_k W'[co, k] · window[q + offset(k)], k = (channel, kh, t); <see cref="HostTile{TSimd, TVector}.Tile"/>
 /// on the window, then the valid columns (ow &lt; OutW) copied out. Work item: (sample, block of positions).</item>
 /// <item>Input gradient: the same correlation over dY zero-padded by KH−1 rows and KW'−1 columns (a full correlation)
 /// with the weights transposed and flipped, giving dx in the prepared layout, copied back (phases interleaved, padding
 /// dropped). Work item: (sample, block of positions).</item>
-/// <item>Weight gradient: dW'[co, k] = Σ_q dY'[co, q] · window[q + offset(k)] with <see cref="HostTile.Dot"/> (dY' is dY in
-/// the Wq pitch, zero in the columns past OutW). Work item: a sample, into its own slot; the slots are summed in sample
-/// order.</item>
+/// <item>Weight gradient: dW'[co, k] = Σ_q dY'[co, q] · window[q + offset(k)] (dY' is dY in the Wq pitch, zero in the
+/// columns past OutW). Over many positions, with <see cref="HostTile{TSimd, TVector}.Dot"/>: work item a sample, into
+/// its own slot; the slots are summed in sample order. Over few (up to <see cref="GemmWeightPositions"/>: the deep
+/// layers of a network, where each dot product would be a few vectors long), as a matrix product per sample,
+/// dW'ᵀ += im2col(x)·dY'ᵀ (<see cref="HostGemm{TSimd, TVector}"/>, parallel over its column blocks), samples in order.</item>
 /// </list>
 /// </summary>
-internal sealed unsafe class HostConv2dOp : IConv2dOp
+internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSimd : ISimd<TVector> where TVector : unmanaged
 {
-    /// <summary>Output positions per forward / input-gradient item (8 tiles, 3 rows): the window of a layer's input
-    /// channels stays in L2.</summary>
-    private const int Block = 8 * NR;
+    private static int MR => HostTile<TSimd, TVector>.MR;
+    private static int NR => HostTile<TSimd, TVector>.NR;
+    private static int DotRows => HostTile<TSimd, TVector>.DotRows;
+    private const int DotColumns = HostTile<TSimd, TVector>.DotColumns;
+
+    /// <summary>Output positions per forward / input-gradient item, a multiple of every width's tile and row: the window
+    /// of a layer's input channels stays in L2.</summary>
+    private const int Block = 384;
 
     /// <summary>Positions per weight-gradient block: long dot products (few cross-lane sums), dY and input windows in L2.</summary>
     private const int WeightBlock = 2048;
+
+    /// <summary>Positions per sample up to which the weight gradient is a matrix product (see the class summary).</summary>
+    private const int GemmWeightPositions = 512;
 
     private readonly Conv2dShape _s;
     private readonly int _stride, _cinP, _kwP, _hp, _wq, _q, _span, _k;
@@ -35,6 +43,8 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
     private readonly int _block, _weightBlock, _window, _window2, _windowW;
     private readonly HostBuffer<int> _offsets, _offsets2, _offsetsW;
     private readonly HostBuffer<float> _packed, _packed2, _slots, _scratch, _zeros;
+    private readonly bool _gemmWeight;
+    private readonly HostBuffer<float>? _columns, _gradientRows, _packedColumns, _gemmScratch;
     private readonly long _scratchPerWorker;
     private readonly Action<int, int> _forwardItem, _inputItem, _weightItem;
     private int _batch;
@@ -43,12 +53,12 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
     public HostConv2dOp(Conv2dShape shape)
     {
         // With one output row the vertical stride never applies (WaveMsNet's strided 1×K convolutions on one row).
-        _s = shape.SH == 1 ? shape : new Conv2dShape(shape.N, shape.Cin, shape.H, shape.W, shape.Cout, shape.KH, shape.KW, 1, shape.SW, shape.PH, shape.PW);
+        _s = shape.SH == 1 ? shape : new Conv2dShape(shape.N, shape.Cin, shape.H, shape.W, shape.Cout, shape.KH, shape.KW, 1, shape.SW, shape.PH, shape.PW, shape.PWRight);
         _stride = shape.SW;
         _cinP = _stride * shape.Cin;
         _kwP = (shape.KW + _stride - 1) / _stride;
         _hp = shape.H + 2 * shape.PH;
-        _wq = (shape.W + 2 * shape.PW + _stride - 1) / _stride;
+        _wq = (shape.W + shape.PW + shape.PWRight + _stride - 1) / _stride;
         _q = (shape.OutH - 1) * _wq + shape.OutW;
         _span = (shape.KH - 1) * _wq + _kwP - 1;
         _k = _cinP * shape.KH * _kwP;
@@ -58,8 +68,8 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         _span2 = (shape.KH - 1) * _p2 + _kwP - 1;
         _k2 = shape.Cout * shape.KH * _kwP;
 
-        _block = (int)Math.Min(Block, HostGemm.RoundUp(Math.Max(_q, _q2), Block));
-        _weightBlock = (int)Math.Min(WeightBlock, HostGemm.RoundUp(_q, 16));
+        _block = (int)Math.Min(Block, HostBuffer.RoundUp(Math.Max(_q, _q2), Block));
+        _weightBlock = (int)Math.Min(WeightBlock, HostBuffer.RoundUp(_q, TSimd.Lanes));
         _window = _block + _span;
         _window2 = _block + _span2;
         _windowW = _weightBlock + _span;
@@ -80,14 +90,22 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
                 for (var t = 0; t < _kwP; t++)
                     _offsets2.Ptr[(co * shape.KH + kh) * _kwP + t] = co * _window2 + kh * _p2 + t;
 
-        _packed = new HostBuffer<float>(HostGemm.PackedALength(shape.Cout, _k));
-        _packed2 = new HostBuffer<float>(HostGemm.PackedALength(_cinP, _k2));
+        _packed = new HostBuffer<float>(HostGemm<TSimd, TVector>.PackedALength(shape.Cout, _k));
+        _packed2 = new HostBuffer<float>(HostGemm<TSimd, TVector>.PackedALength(_cinP, _k2));
         _slots = new HostBuffer<float>((long)shape.N * shape.Cout * _k);
         var windows = Math.Max(Math.Max((long)_cinP * _window, (long)shape.Cout * _window2), (long)_cinP * _windowW);
-        var outputs = Math.Max(HostGemm.RoundUp(shape.Cout, MR), HostGemm.RoundUp(_cinP, MR)) * _block;
-        _scratchPerWorker = windows + Math.Max(outputs, (long)shape.Cout * _weightBlock + 16 * DotRows * DotColumns);
+        var outputs = Math.Max(HostBuffer.RoundUp(shape.Cout, MR), HostBuffer.RoundUp(_cinP, MR)) * _block;
+        _scratchPerWorker = windows + Math.Max(outputs, (long)shape.Cout * _weightBlock + TSimd.Lanes * DotRows * DotColumns);
         _scratch = new HostBuffer<float>(HostParallel.Workers * _scratchPerWorker);
         _zeros = new HostBuffer<float>(Math.Max(_weightBlock, _window) + 64);
+        _gemmWeight = _q <= GemmWeightPositions;
+        if (_gemmWeight)
+        {
+            _columns = new HostBuffer<float>((long)_k * _q + (long)_cinP * (_q + _span));
+            _gradientRows = new HostBuffer<float>((long)shape.Cout * _q);
+            _packedColumns = new HostBuffer<float>(HostGemm<TSimd, TVector>.PackedALength(_k, _q));
+            _gemmScratch = new HostBuffer<float>((long)HostParallel.Workers * HostGemm<TSimd, TVector>.WorkerScratchLength);
+        }
         _forwardItem = ForwardItem;
         _inputItem = InputItem;
         _weightItem = WeightItem;
@@ -131,6 +149,11 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         _batch = batch;
         _x = HostView.Ptr(input);
         _y = HostView.Ptr(gradOutput);
+        if (_gemmWeight)
+        {
+            WeightByMatrixProduct(batch, HostView.Ptr(gradWeight));
+            return;
+        }
         HostParallel.For(batch, _weightItem);
         var slotLength = _s.Cout * _k;
         var chunks = (slotLength + 1023) / 1024;
@@ -181,7 +204,7 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
     }
 
     /// <summary>output[r, j] = Σ_k A[r, k] · window[offsets[k] + j] for r &lt; m, j &lt; count (rounded up to whole tiles),
-    /// A packed in panels of 8 rows. A last panel of one to three rows runs as single rows (<see cref="HostTile.Row"/>)
+    /// A packed in panels of MR rows. A last panel of one to three rows runs as single rows (<see cref="HostTile{TSimd, TVector}.Row"/>)
     /// rather than a mostly empty 8-row tile.</summary>
     private void Multiply(int m, int k, float* packed, float* window, int* offsets, float* output, int count)
     {
@@ -190,11 +213,11 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         var panels = singleRows ? full : (m + MR - 1) / MR;
         for (var p = 0; p < panels; p++)
             for (var j = 0; j < count; j += NR)
-                Tile(k, packed + (long)p * MR * k, window + j, offsets, output + (long)p * MR * _block + j, _block, false);
+                HostTile<TSimd, TVector>.Tile(k, packed + (long)p * MR * k, window + j, offsets, output + (long)p * MR * _block + j, _block, false);
         if (!singleRows) return;
         for (var i = 0; i < rest; i++)
-            for (var j = 0; j < count; j += RowWidth)
-                Row(k, packed + (long)full * MR * k + i, MR, window + j, offsets, output + (long)(full * MR + i) * _block + j);
+            for (var j = 0; j < count; j += HostTile<TSimd, TVector>.RowWidth)
+                HostTile<TSimd, TVector>.Row(k, packed + (long)full * MR * k + i, MR, window + j, offsets, output + (long)(full * MR + i) * _block + j);
     }
 
     private void WeightItem(int worker, int n)
@@ -204,12 +227,12 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
         new Span<float>(slot, s.Cout * _k).Clear();
         var window = Scratch(worker);
         var gradient = window + (long)_cinP * _windowW;
-        var sums = (Vector512<float>*)(gradient + (long)s.Cout * _weightBlock);
+        var sums = (TVector*)(gradient + (long)s.Cout * _weightBlock);
         var rows = stackalloc float*[DotRows];
         var columns = stackalloc float*[DotColumns];
         for (var q0 = 0; q0 < _q; q0 += _weightBlock)
         {
-            var length = (int)HostGemm.RoundUp(Math.Min(_weightBlock, _q - q0), 16);
+            var length = (int)HostBuffer.RoundUp(Math.Min(_weightBlock, _q - q0), TSimd.Lanes);
             for (var c = 0; c < _cinP; c++)
             {
                 var (phase, ci) = Math.DivRem(c, s.Cin);
@@ -227,13 +250,48 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
                 {
                     for (var j = 0; j < DotColumns; j++)
                         columns[j] = k + j < _k ? window + _offsetsW.Ptr[k + j] : _zeros.Ptr;
-                    new Span<Vector512<float>>(sums, DotRows * DotColumns).Clear();
-                    Dot(length, rows, columns, sums);
+                    new Span<TVector>(sums, DotRows * DotColumns).Clear();
+                    HostTile<TSimd, TVector>.Dot(length, rows, columns, sums);
                     for (var i = 0; i < DotRows && co + i < s.Cout; i++)
                         for (var j = 0; j < DotColumns && k + j < _k; j++)
-                            slot[(co + i) * _k + k + j] += Vector512.Sum(sums[i * DotColumns + j]);
+                            slot[(co + i) * _k + k + j] += TSimd.Sum(sums[i * DotColumns + j]);
                 }
             }
+        }
+    }
+
+    /// <summary>dW'ᵀ[k, co] = Σ_n Σ_q im2col(x_n)[k, q] · dY'_n[co, q], accumulated into the first slot sample by sample,
+    /// then mapped to PyTorch's layout.</summary>
+    private void WeightByMatrixProduct(int batch, float* dw)
+    {
+        var s = _s;
+        var columns = _columns!.Ptr;
+        var windows = columns + (long)_k * _q;
+        var gradient = _gradientRows!.Ptr;
+        var transposed = _slots.Ptr;
+        for (var n = 0; n < batch; n++)
+        {
+            for (var c = 0; c < _cinP; c++)
+            {
+                var (phase, ci) = Math.DivRem(c, s.Cin);
+                HostWindow.Gather(windows + (long)c * (_q + _span), _q + _span, 0, _wq, _x + ((long)n * s.Cin + ci) * s.H * s.W,
+                    s.H, s.W, s.PH, s.PW, _stride, phase);
+            }
+            for (var k = 0; k < _k; k++)
+            {
+                var (c, tap) = Math.DivRem(_offsetsW.Ptr[k], _windowW);
+                new ReadOnlySpan<float>(windows + (long)c * (_q + _span) + tap, _q).CopyTo(new Span<float>(columns + (long)k * _q, _q));
+            }
+            for (var co = 0; co < s.Cout; co++)
+                HostWindow.Gather(gradient + (long)co * _q, _q, 0, _wq, _y + ((long)n * s.Cout + co) * s.OutH * s.OutW,
+                    s.OutH, s.OutW, 0, 0, 1, 0);
+            HostGemm<TSimd, TVector>.Multiply(_k, s.Cout, _q, columns, _q, 1, gradient, 1, _q, transposed, s.Cout,
+                _packedColumns!.Ptr, _gemmScratch!.Ptr, accumulate: n > 0);
+        }
+        for (var e = 0; e < s.Cout * _k; e++)
+        {
+            var (co, k) = Math.DivRem(e, _k);
+            if (PyTorchWeightIndex(co, k) is { } index) dw[index] = transposed[(long)k * s.Cout + co];
         }
     }
 
@@ -248,30 +306,38 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
             var sum = 0f;
             for (var n = 0; n < batch; n++) sum += _slots.Ptr[n * slotLength + e];
             var (co, k) = Math.DivRem(e, _k);
-            var (c, rest) = Math.DivRem(k, s.KH * _kwP);
-            var (kh, t) = Math.DivRem(rest, _kwP);
-            var (phase, ci) = Math.DivRem(c, s.Cin);
-            var kw = t * _stride + phase;
-            if (kw < s.KW) dw[((co * s.Cin + ci) * s.KH + kh) * s.KW + kw] = sum;
+            if (PyTorchWeightIndex(co, k) is { } index) dw[index] = sum;
         }
     }
 
-    /// <summary>W'[co, (c, kh, t)] = W[co, ci, kh, t·S + ph] (zero past KW) into panels of 8 output channels.</summary>
+    /// <summary>Where tap k = (c, kh, t) of output channel co lies in PyTorch's [Cout, Cin, KH, KW], or null for the
+    /// taps t·S + ph ≥ KW that the phase split adds.</summary>
+    private int? PyTorchWeightIndex(int co, int k)
+    {
+        var s = _s;
+        var (c, rest) = Math.DivRem(k, s.KH * _kwP);
+        var (kh, t) = Math.DivRem(rest, _kwP);
+        var (phase, ci) = Math.DivRem(c, s.Cin);
+        var kw = t * _stride + phase;
+        return kw < s.KW ? ((co * s.Cin + ci) * s.KH + kh) * s.KW + kw : null;
+    }
+
+    /// <summary>W'[co, (c, kh, t)] = W[co, ci, kh, t·S + ph] (zero past KW) into panels of MR output channels.</summary>
     private void PackForwardWeights(float* w)
     {
         var s = _s;
         var packed = _packed.Ptr;
-        for (var co = 0; co < HostGemm.RoundUp(s.Cout, MR); co++)
+        for (var co = 0; co < HostBuffer.RoundUp(s.Cout, MR); co++)
             for (var k = 0; k < _k; k++)
                 packed[(co / MR * _k + k) * MR + co % MR] = co < s.Cout ? PreparedWeight(w, co, k) : 0f;
     }
 
-    /// <summary>Wf[c, (co, kh', t')] = W'[co, (c, KH−1−kh', KW'−1−t')] into panels of 8 prepared input channels.</summary>
+    /// <summary>Wf[c, (co, kh', t')] = W'[co, (c, KH−1−kh', KW'−1−t')] into panels of MR prepared input channels.</summary>
     private void PackInputGradientWeights(float* w)
     {
         var s = _s;
         var packed = _packed2.Ptr;
-        for (var c = 0; c < HostGemm.RoundUp(_cinP, MR); c++)
+        for (var c = 0; c < HostBuffer.RoundUp(_cinP, MR); c++)
             for (var k2 = 0; k2 < _k2; k2++)
             {
                 var value = 0f;
@@ -306,7 +372,8 @@ internal sealed unsafe class HostConv2dOp : IConv2dOp
 
     public void Dispose()
     {
-        foreach (var buffer in new IDisposable[] { _offsets, _offsets2, _offsetsW, _packed, _packed2, _slots, _scratch, _zeros })
-            buffer.Dispose();
+        foreach (var buffer in new IDisposable?[] { _offsets, _offsets2, _offsetsW, _packed, _packed2, _slots, _scratch, _zeros,
+                     _columns, _gradientRows, _packedColumns, _gemmScratch })
+            buffer?.Dispose();
     }
 }

@@ -10,9 +10,9 @@ namespace EnvNet.Kernels.Host;
 /// and reading BN's output and the ReLU's gradient (the two widest tensors of EnvNet), with the same arithmetic, so the
 /// same bits.
 /// </summary>
-internal sealed unsafe class HostConvBatchNormReLUOp : IConvBatchNormReLUOp
+internal sealed unsafe class HostConvBatchNormReLUOp<TSimd, TVector> : IConvBatchNormReLUOp where TSimd : ISimd<TVector> where TVector : unmanaged
 {
-    private readonly HostConv2dOp _conv;
+    private readonly HostConv2dOp<TSimd, TVector> _conv;
     private readonly Conv2dShape _shape;
     private readonly DeviceTensor _y, _gradY;
     private readonly HostBuffer<float> _mean, _invStd;
@@ -20,7 +20,7 @@ internal sealed unsafe class HostConvBatchNormReLUOp : IConvBatchNormReLUOp
     public HostConvBatchNormReLUOp(Accelerator accelerator, Conv2dShape shape)
     {
         _shape = shape;
-        _conv = new HostConv2dOp(shape);
+        _conv = new HostConv2dOp<TSimd, TVector>(shape);
         _y = new DeviceTensor(accelerator, shape.N, shape.Cout, shape.OutH, shape.OutW);
         _gradY = new DeviceTensor(accelerator, shape.N, shape.Cout, shape.OutH, shape.OutW);
         _mean = new HostBuffer<float>(shape.Cout);
@@ -37,14 +37,14 @@ internal sealed unsafe class HostConvBatchNormReLUOp : IConvBatchNormReLUOp
         _conv.Forward(batch, input, p.ConvWeight, y);
         var mean = _mean.Ptr;
         if (training)
-            HostBatchNormOps.Statistics(norm, HostView.Ptr(y), p.Momentum, p.Eps, mean, _invStd.Ptr, HostView.Ptr(p.RunningMean),
+            HostBatchNormOps<TSimd, TVector>.Statistics(norm, HostView.Ptr(y), p.Momentum, p.Eps, mean, _invStd.Ptr, HostView.Ptr(p.RunningMean),
                 HostView.Ptr(p.RunningVar));
         else
         {
             mean = HostView.Ptr(p.RunningMean);
-            HostBatchNormOps.InvStdFromVariance(norm.C, HostView.Ptr(p.RunningVar), p.Eps, _invStd.Ptr);
+            HostBatchNormOps<TSimd, TVector>.InvStdFromVariance(norm.C, HostView.Ptr(p.RunningVar), p.Eps, _invStd.Ptr);
         }
-        HostBatchNormOps.Normalize(norm, HostView.Ptr(y), mean, _invStd.Ptr, HostView.Ptr(p.Gamma), HostView.Ptr(p.Beta),
+        HostBatchNormOps<TSimd, TVector>.Normalize(norm, HostView.Ptr(y), mean, _invStd.Ptr, HostView.Ptr(p.Gamma), HostView.Ptr(p.Beta),
             HostView.Ptr(output), relu: true);
     }
 
@@ -56,9 +56,9 @@ internal sealed unsafe class HostConvBatchNormReLUOp : IConvBatchNormReLUOp
         var gradY = _gradY.Slice(norm.Length);
         var gamma = HostView.Ptr(p.Gamma);
         var beta = HostView.Ptr(p.Beta);
-        HostBatchNormOps.ParameterGradients(norm, y, HostView.Ptr(gradOutput), _mean.Ptr, _invStd.Ptr, gamma, beta,
+        HostBatchNormOps<TSimd, TVector>.ParameterGradients(norm, y, HostView.Ptr(gradOutput), _mean.Ptr, _invStd.Ptr, gamma, beta,
             HostView.Ptr(p.GammaGrad), HostView.Ptr(p.BetaGrad));
-        HostBatchNormOps.InputGradient(norm, y, HostView.Ptr(gradOutput), _mean.Ptr, _invStd.Ptr, gamma, beta,
+        HostBatchNormOps<TSimd, TVector>.InputGradient(norm, y, HostView.Ptr(gradOutput), _mean.Ptr, _invStd.Ptr, gamma, beta,
             HostView.Ptr(p.GammaGrad), HostView.Ptr(p.BetaGrad), HostView.Ptr(gradY));
         _conv.BackwardWeight(batch, input, gradY, p.ConvWeightGrad);
         if (gradInput.Length > 0) _conv.BackwardInput(batch, gradY, p.ConvWeight, gradInput);

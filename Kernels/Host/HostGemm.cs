@@ -1,20 +1,21 @@
-using static EnvNet.Kernels.Host.HostTile;
-
 namespace EnvNet.Kernels.Host;
 
 /// <summary>
 /// C[m×n] = A·B for strided row- or column-major operands (A(i, k) = a[i·ars + k·acs], B(k, j) = b[k·brs + j·bcs]),
-/// blocked the usual way round <see cref="HostTile.Tile"/>: A packed once into panels of 8 rows; the columns split into
-/// blocks of <see cref="NC"/>, one work item each, whose B is packed <see cref="KC"/> deep at a time into panels of 48
-/// columns (the packed block stays in L2, an A panel slice in L1). Every element of C is summed by one item in
-/// increasing k, so the result does not depend on the threads.
+/// blocked the usual way round <see cref="HostTile{TSimd, TVector}.Tile"/>: A packed once into panels of MR rows; the
+/// columns split into blocks of <see cref="NC"/>, one work item each, whose B is packed <see cref="KC"/> deep at a time
+/// into panels of NR columns (the packed block stays in L2, an A panel slice in L1). Every element of C is summed by one
+/// item in increasing k, so the result does not depend on the threads.
 /// </summary>
-internal static unsafe class HostGemm
+internal static unsafe class HostGemm<TSimd, TVector> where TSimd : ISimd<TVector> where TVector : unmanaged
 {
-    public const int KC = 256;
-    public const int NC = 4 * NR;
+    private static int MR => HostTile<TSimd, TVector>.MR;
+    private static int NR => HostTile<TSimd, TVector>.NR;
 
-    /// <summary>Row offsets of a packed B panel: k·48.</summary>
+    public const int KC = 256;
+    public static int NC => 4 * NR;
+
+    /// <summary>Row offsets of a packed B panel: k·NR.</summary>
     private static readonly HostBuffer<int> PanelOffsets = CreatePanelOffsets();
 
     private static HostBuffer<int> CreatePanelOffsets()
@@ -24,24 +25,23 @@ internal static unsafe class HostGemm
         return offsets;
     }
 
-    public static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
-
     /// <summary>Floats of packed A for an m×k operand.</summary>
-    public static long PackedALength(int m, int k) => RoundUp(m, MR) * (long)k;
+    public static long PackedALength(int m, int k) => HostBuffer.RoundUp(m, MR) * (long)k;
 
     /// <summary>Floats of scratch each worker needs: a packed B block and an edge tile.</summary>
-    public const int WorkerScratchLength = KC * NC + MR * NR;
+    public static int WorkerScratchLength => KC * NC + MR * NR;
 
+    /// <summary>C = A·B, or C += A·B when <paramref name="accumulate"/>.</summary>
     public static void Multiply(int m, int n, int k, float* a, nint ars, nint acs, float* b, nint brs, nint bcs,
-        float* c, nint ldc, float* packedA, float* workerScratch)
+        float* c, nint ldc, float* packedA, float* workerScratch, bool accumulate = false)
     {
         var panels = (m + MR - 1) / MR;
         HostParallel.For(panels, (_, p) => PackA(p, m, k, a, ars, acs, packedA));
         HostParallel.For((n + NC - 1) / NC, (worker, block) =>
-            MultiplyBlock(block, m, n, k, b, brs, bcs, c, ldc, packedA, workerScratch + (long)worker * WorkerScratchLength));
+            MultiplyBlock(block, m, n, k, b, brs, bcs, c, ldc, packedA, workerScratch + (long)worker * WorkerScratchLength, accumulate));
     }
 
-    /// <summary>Panel p of A: rows 8p..8p+7 (zero beyond m) at packed + p·8·k, depth-major (8 values per k).</summary>
+    /// <summary>Panel p of A: rows MR·p..MR·p+MR−1 (zero beyond m) at packed + p·MR·k, depth-major (MR values per k).</summary>
     private static void PackA(int p, int m, int k, float* a, nint ars, nint acs, float* packed)
     {
         var dst = packed + (long)p * MR * k;
@@ -59,7 +59,7 @@ internal static unsafe class HostGemm
     }
 
     private static void MultiplyBlock(int block, int m, int n, int k, float* b, nint brs, nint bcs, float* c, nint ldc,
-        float* packedA, float* scratch)
+        float* packedA, float* scratch, bool accumulate)
     {
         var j0 = block * NC;
         var nc = Math.Min(NC, n - j0);
@@ -70,6 +70,7 @@ internal static unsafe class HostGemm
         for (var k0 = 0; k0 < k; k0 += KC)
         {
             var kc = Math.Min(KC, k - k0);
+            var onto = accumulate || k0 > 0;
             PackB(kc, nc, b + k0 * brs + j0 * bcs, brs, bcs, packedB);
             for (var p = 0; p < rowPanels; p++)
             {
@@ -82,19 +83,19 @@ internal static unsafe class HostGemm
                     var tile = c + p * MR * ldc + j0 + q * NR;
                     if (rows == MR && cols == NR)
                     {
-                        Tile(kc, ap, bp, PanelOffsets.Ptr, tile, ldc, accumulate: k0 > 0);
+                        HostTile<TSimd, TVector>.Tile(kc, ap, bp, PanelOffsets.Ptr, tile, ldc, accumulate: onto);
                         continue;
                     }
-                    Tile(kc, ap, bp, PanelOffsets.Ptr, edge, NR, accumulate: false);
+                    HostTile<TSimd, TVector>.Tile(kc, ap, bp, PanelOffsets.Ptr, edge, NR, accumulate: false);
                     for (var i = 0; i < rows; i++)
                         for (var j = 0; j < cols; j++)
-                            tile[i * ldc + j] = k0 > 0 ? tile[i * ldc + j] + edge[i * NR + j] : edge[i * NR + j];
+                            tile[i * ldc + j] = onto ? tile[i * ldc + j] + edge[i * NR + j] : edge[i * NR + j];
                 }
             }
         }
     }
 
-    /// <summary>kc×nc of B into panels of 48 columns (zero beyond nc): panel q, row kk at packed + q·kc·48 + kk·48.</summary>
+    /// <summary>kc×nc of B into panels of NR columns (zero beyond nc): panel q, row kk at packed + q·kc·NR + kk·NR.</summary>
     private static void PackB(int kc, int nc, float* b, nint brs, nint bcs, float* packed)
     {
         for (var q = 0; q * NR < nc; q++)

@@ -1,42 +1,72 @@
+using System.Runtime.Intrinsics;
 using ILGPU.Runtime;
-using EnvNet.Kernels.Plain;
 
 namespace EnvNet.Kernels.Host;
 
 /// <summary>
 /// The CPU backend: ops written as host C# over the CPU accelerator's buffers (plain host memory, read through
-/// their host pointers, <see cref="HostView"/>), vectorised with AVX-512 and parallel over the cores
-/// (<see cref="HostParallel"/>), instead of ILGPU's simulated GPU threads. Whatever it does not override runs the
-/// plain ILGPU kernels on the same CPU accelerator (<see cref="KernelBackend"/>), and so do the convolutions and fully
-/// connected layers on a CPU without AVX-512 (<see cref="HostTile.Supported"/>).
+/// their host pointers, <see cref="HostView"/>), vectorised at one <see cref="VectorWidth"/> and parallel over the
+/// cores (<see cref="HostParallel"/>), instead of ILGPU's simulated GPU threads. Whatever it does not override runs
+/// the plain ILGPU kernels on the same CPU accelerator (<see cref="KernelBackend"/>).
+/// <para>The width is chosen once, here (<see cref="Create"/>): the CPU's widest native width
+/// (<see cref="VectorUnit.Chosen"/>) unless the caller names one. Every host op is generic over the width
+/// (<see cref="ISimd{TVector}"/>), so one source runs AVX-512, AVX2 and NEON; where .NET accelerates no vector
+/// type at all, the plain kernels run everything and the name says so.</para>
 /// </summary>
-public sealed class HostKernelBackend(Accelerator accelerator) : KernelBackend(accelerator)
+public abstract class HostKernelBackend(Accelerator accelerator) : KernelBackend(accelerator)
 {
-    private readonly HostPoolOps _pool = new();
-    private IConv1dOps? _conv1d;
+    /// <summary>The width the host ops run at.</summary>
+    public abstract VectorWidth Width { get; }
 
-    public override string Name => HostTile.Supported ? "CPU host kernels" : "CPU host kernels (no AVX-512: convolutions and GEMMs on the plain kernels)";
+    public override string Name => Describe(Width);
 
-    public override IActivationOps Activation { get; } = new HostActivationOps();
-    public override IBatchNormOps BatchNorm { get; } = new HostBatchNormOps();
+    /// <summary>What the CPU backend runs at <paramref name="width"/> (null: no vector unit), in the words of the run
+    /// log, <c>envnet devices</c> and <c>envnet bench</c>.</summary>
+    public static string Describe(VectorWidth? width) => width is { } w
+        ? $"CPU host kernels, {VectorUnit.Describe(w)}, {HostParallel.Workers} threads"
+        : "CPU, plain ILGPU kernels (.NET accelerates no vector type on this CPU)";
+
+    /// <summary>The CPU backend at <paramref name="width"/>, or at <see cref="VectorUnit.Chosen"/> when null.</summary>
+    public static KernelBackend Create(Accelerator accelerator, VectorWidth? width = null) => (width ?? VectorUnit.Chosen) switch
+    {
+        VectorWidth.Bits512 => new HostKernelBackend<Simd512, Vector512<float>>(accelerator),
+        VectorWidth.Bits256 => new HostKernelBackend<Simd256, Vector256<float>>(accelerator),
+        VectorWidth.Bits128 => new HostKernelBackend<Simd128, Vector128<float>>(accelerator),
+        _ => new WithoutVectorUnit(accelerator),
+    };
+
+    private sealed class WithoutVectorUnit(Accelerator accelerator) : KernelBackend(accelerator)
+    {
+        public override string Name => Describe(null);
+    }
+}
+
+internal sealed class HostKernelBackend<TSimd, TVector>(Accelerator accelerator) : HostKernelBackend(accelerator)
+    where TSimd : ISimd<TVector> where TVector : unmanaged
+{
+    private readonly HostPoolOps<TSimd, TVector> _pool = new();
+
+    public override VectorWidth Width => TSimd.Width;
+
+    public override IActivationOps Activation { get; } = new HostActivationOps<TSimd, TVector>();
+    public override IBatchNormOps BatchNorm { get; } = new HostBatchNormOps<TSimd, TVector>();
     public override IPoolOps Pool => _pool;
     public override ITransposeOps Transpose => _pool;
     public override IDropoutOps Dropout { get; } = new HostDropoutOps();
     public override ILossOps Loss { get; } = new HostLossOps();
-    public override ISgdOps Sgd { get; } = new HostSgdOps();
-    public override IAdamOps Adam { get; } = new HostAdamOps();
+    public override ISgdOps Sgd { get; } = new HostSgdOps<TSimd, TVector>();
+    public override IAdamOps Adam { get; } = new HostAdamOps<TSimd, TVector>();
     public override IAdadeltaOps Adadelta { get; } = new HostAdadeltaOps();
-    public override IBranchOps Branch { get; } = new HostBranchOps();
+    public override IBranchOps Branch { get; } = new HostBranchOps<TSimd, TVector>();
     public override IWindowPoolOps WindowPool { get; } = new HostWindowPoolOps();
-    public override IChannelBiasOps ChannelBias { get; } = new HostChannelBiasOps();
-    public override IConv1dOps Conv1d => _conv1d ??= HostTile.Supported ? new HostConv1dOps(base.Conv1d) : base.Conv1d;
+    public override IChannelBiasOps ChannelBias { get; } = new HostChannelBiasOps<TSimd, TVector>();
 
     public override IConv2dOp Conv2d(Conv2dShape shape, bool needsInputGradient) =>
-        HostTile.Supported && HostConv2dOp.Supports(shape) ? new HostConv2dOp(shape) : base.Conv2d(shape, needsInputGradient);
+        HostConv2dOp<TSimd, TVector>.Supports(shape) ? new HostConv2dOp<TSimd, TVector>(shape) : base.Conv2d(shape, needsInputGradient);
 
     public override IConvBatchNormReLUOp? ConvBatchNormReLU(Conv2dShape shape, bool needsInputGradient) =>
-        HostTile.Supported && HostConv2dOp.Supports(shape) ? new HostConvBatchNormReLUOp(Accelerator, shape) : null;
+        HostConv2dOp<TSimd, TVector>.Supports(shape) ? new HostConvBatchNormReLUOp<TSimd, TVector>(Accelerator, shape) : null;
 
     public override ILinearOp Linear(int maxBatch, int inFeatures, int outFeatures, bool needsInputGradient) =>
-        HostTile.Supported ? new HostLinearOp(maxBatch, inFeatures, outFeatures) : base.Linear(maxBatch, inFeatures, outFeatures, needsInputGradient);
+        new HostLinearOp<TSimd, TVector>(maxBatch, inFeatures, outFeatures);
 }

@@ -1,10 +1,9 @@
-using System.Runtime.Intrinsics;
 using ILGPU;
 
 namespace EnvNet.Kernels.Host;
 
 /// <summary>Max-pool and transpose on the host: the loops of <see cref="PoolKernels"/>, one (n, c) plane per work item.</summary>
-internal sealed unsafe class HostPoolOps : IPoolOps, ITransposeOps
+internal sealed unsafe class HostPoolOps<TSimd, TVector> : IPoolOps, ITransposeOps where TSimd : ISimd<TVector> where TVector : unmanaged
 {
     public void MaxPoolForward(MaxPool2dShape s, ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax)
     {
@@ -22,7 +21,7 @@ internal sealed unsafe class HostPoolOps : IPoolOps, ITransposeOps
             for (var oh = 0; oh < s.OutH; oh++)
                 for (var ow = 0; ow < s.OutW; ow++, o++)
                 {
-                    var best = s.KH == 1 && s.KW >= 16
+                    var best = s.KH == 1 && s.KW >= TSimd.Lanes
                         ? RowWindowArgMax(planeInput + oh * s.W + ow * s.KW, s.KW) + oh * s.W + ow * s.KW
                         : WindowArgMax(planeInput, s, oh, ow);
                     y[o] = planeInput[best];
@@ -48,32 +47,34 @@ internal sealed unsafe class HostPoolOps : IPoolOps, ITransposeOps
         return best;
     }
 
-    /// <summary>The same rule over one row of <paramref name="length"/> ≥ 16 values, 16 at a time: the maximum, then the
-    /// first position holding it; a window with a NaN takes the scalar scan (whose last NaN wins).</summary>
+    /// <summary>The same rule over one row of <paramref name="length"/> ≥ one vector of values, a vector at a time: the
+    /// maximum, then the first position holding it; a window with a NaN takes the scalar scan (whose last NaN wins).</summary>
     private static int RowWindowArgMax(float* window, int length)
     {
-        var vectors = length / 16 * 16;
-        var max = Vector512.Load(window);
-        var nan = ~Vector512.Equals(max, max);
-        for (var i = 16; i < vectors; i += 16)
+        var lanes = TSimd.Lanes;
+        var vectors = length / lanes * lanes;
+        var max = TSimd.Load(window);
+        var nan = TSimd.AnyNaN(max);
+        for (var i = lanes; i < vectors; i += lanes)
         {
-            var v = Vector512.Load(window + i);
-            max = Vector512.Max(max, v);
-            nan |= ~Vector512.Equals(v, v);
+            var v = TSimd.Load(window + i);
+            max = TSimd.Max(max, v);
+            nan |= TSimd.AnyNaN(v);
         }
+        if (nan) return ScanRow(window, length);
+        var lanesOfMax = stackalloc float[lanes];
+        TSimd.Store(max, lanesOfMax);
         var maxValue = float.NegativeInfinity;
-        for (var lane = 0; lane < 16; lane++) maxValue = Math.Max(maxValue, max[lane]);
+        for (var lane = 0; lane < lanes; lane++) maxValue = Math.Max(maxValue, lanesOfMax[lane]);
         for (var i = vectors; i < length; i++)
         {
             if (float.IsNaN(window[i])) return ScanRow(window, length);
             maxValue = Math.Max(maxValue, window[i]);
         }
-        if (nan != Vector512<float>.Zero) return ScanRow(window, length);
-        var target = Vector512.Create(maxValue);
-        for (var i = 0; i < vectors; i += 16)
+        for (var i = 0; i < vectors; i += lanes)
         {
-            var hits = Vector512.Equals(Vector512.Load(window + i), target).ExtractMostSignificantBits();
-            if (hits != 0) return i + System.Numerics.BitOperations.TrailingZeroCount(hits);
+            var hit = TSimd.IndexOf(TSimd.Load(window + i), maxValue);
+            if (hit >= 0) return i + hit;
         }
         for (var i = vectors; ; i++)
             if (window[i] == maxValue) return i;

@@ -1,10 +1,9 @@
-using System.Runtime.Intrinsics;
 using ILGPU;
 
 namespace EnvNet.Kernels.Host;
 
 /// <summary>SGD on the host: <see cref="SgdKernels.Step"/>'s formula, vectorised with the same rounding.</summary>
-internal sealed unsafe class HostSgdOps : ISgdOps
+internal sealed unsafe class HostSgdOps<TSimd, TVector> : ISgdOps where TSimd : ISimd<TVector> where TVector : unmanaged
 {
     public void Step(ArrayView<float> parameter, ArrayView<float> gradient, ArrayView<float> momentumBuffer, SgdArgs args)
     {
@@ -16,16 +15,16 @@ internal sealed unsafe class HostSgdOps : ISgdOps
         var buffer = HostView.Ptr(momentumBuffer);
         HostChunks.For(parameter.Length, (start, length) =>
         {
-            var (lr, mu, wd) = (Vector512.Create(args.LearningRate), Vector512.Create(args.Momentum), Vector512.Create(args.WeightDecay));
+            var (lr, mu, wd) = (TSimd.Broadcast(args.LearningRate), TSimd.Broadcast(args.Momentum), TSimd.Broadcast(args.WeightDecay));
             var i = start;
-            for (; i + 16 <= start + length; i += 16)
+            for (; i + TSimd.Lanes <= start + length; i += TSimd.Lanes)
             {
-                var value = Vector512.Load(p + i);
-                var step = Vector512.Load(g + i) + wd * value;
-                var b = mu * Vector512.Load(buffer + i) + step;
-                b.Store(buffer + i);
-                step = args.Nesterov == 1 ? step + mu * b : b;
-                (value - lr * step).Store(p + i);
+                var value = TSimd.Load(p + i);
+                var step = TSimd.Add(TSimd.Load(g + i), TSimd.Multiply(wd, value));
+                var b = TSimd.Add(TSimd.Multiply(mu, TSimd.Load(buffer + i)), step);
+                TSimd.Store(b, buffer + i);
+                step = args.Nesterov == 1 ? TSimd.Add(step, TSimd.Multiply(mu, b)) : b;
+                TSimd.Store(TSimd.Subtract(value, TSimd.Multiply(lr, step)), p + i);
             }
             for (; i < start + length; i++)
             {

@@ -1,6 +1,4 @@
 using ILGPU;
-using System.Runtime.Intrinsics;
-using static EnvNet.Kernels.Host.HostTile;
 
 namespace EnvNet.Kernels.Host;
 

@@ -4,9 +4,11 @@ namespace EnvNet.Kernels.Host;
 
 /// <summary>
 /// Max and average pooling on the host: the rules of <see cref="WindowPoolKernels"/> (−∞ padding for max, the first
-/// maximum in row-major order wins a tie and a NaN wins; count_include_pad=True for average), one (n, c) plane per work
-/// item. The backward passes scatter each window's gradient into a cleared plane in output order, which adds the terms
-/// of every input element in the same order as the kernels' gather, so both backends give the same bits.
+/// maximum in row-major order wins a tie and a NaN wins; count_include_pad=True for average), whole (n, c) planes per
+/// work item (<see cref="HostChunks.ForPlanes"/>), each plane in a static loop over locals (a lambda's captured shape
+/// would be reloaded on every store). The backward passes scatter each window's gradient into a cleared plane in output
+/// order, which adds the terms of every input element in the same order as the kernels' gather, so both backends give
+/// the same bits.
 /// </summary>
 internal sealed unsafe class HostWindowPoolOps : IWindowPoolOps
 {
@@ -18,29 +20,66 @@ internal sealed unsafe class HostWindowPoolOps : IWindowPoolOps
         var x = HostView.Ptr(input);
         var y = HostView.Ptr(output);
         var index = HostView.Ptr(argmax);
-        HostParallel.For(s.N * s.C, (_, plane) =>
+        var (inputPlane, outputPlane) = ((long)s.H * s.W, (long)s.OutH * s.OutW);
+        HostChunks.ForPlanes(s.N * s.C, inputPlane, (first, count) =>
         {
-            var planeInput = x + (long)plane * s.H * s.W;
-            var o = (long)plane * s.OutH * s.OutW;
-            for (var oh = 0; oh < s.OutH; oh++)
-            {
-                var (h0, hEnd) = Clip(oh, s.SH, s.PH, s.KH, s.H);
-                for (var ow = 0; ow < s.OutW; ow++, o++)
-                {
-                    var (w0, wEnd) = Clip(ow, s.SW, s.PW, s.KW, s.W);
-                    var best = h0 * s.W + w0;
-                    var bestValue = float.NegativeInfinity;
-                    for (var h = h0; h < hEnd; h++)
-                        for (var w = w0; w < wEnd; w++)
-                        {
-                            var value = planeInput[h * s.W + w];
-                            if (value > bestValue || float.IsNaN(value)) (bestValue, best) = (value, h * s.W + w);
-                        }
-                    y[o] = bestValue;
-                    index[o] = best;
-                }
-            }
+            for (var plane = first; plane < first + count; plane++)
+                MaxPlane(s, x + plane * inputPlane, y + plane * outputPlane, index + plane * outputPlane);
         });
+    }
+
+    private static void MaxPlane(WindowPoolShape s, float* x, float* y, int* index)
+    {
+        var (width, outW) = (s.W, s.OutW);
+        for (var oh = 0; oh < s.OutH; oh++)
+        {
+            var (h0, hEnd) = Clip(oh, s.SH, s.PH, s.KH, s.H);
+            for (var ow = 0; ow < outW; ow++)
+            {
+                var (w0, wEnd) = Clip(ow, s.SW, s.PW, s.KW, width);
+                if (hEnd - h0 == 1)
+                {
+                    var at = RowArgMax(x + h0 * width + w0, wEnd - w0);
+                    y[oh * outW + ow] = x[h0 * width + w0 + at];
+                    index[oh * outW + ow] = h0 * width + w0 + at;
+                    continue;
+                }
+                var best = h0 * width + w0;
+                var bestValue = float.NegativeInfinity;
+                for (var h = h0; h < hEnd; h++)
+                {
+                    var row = h * width;
+                    for (var w = w0; w < wEnd; w++)
+                    {
+                        var value = x[row + w];
+                        if (value > bestValue || float.IsNaN(value))
+                        {
+                            bestValue = value;
+                            best = row + w;
+                        }
+                    }
+                }
+                y[oh * outW + ow] = bestValue;
+                index[oh * outW + ow] = best;
+            }
+        }
+    }
+
+    /// <summary>The scan's winner in one row of <paramref name="length"/> values without its unpredictable branch: the
+    /// maximum (MathF.Max keeps a NaN), then the first position equal to it, or the last NaN where there is one.</summary>
+    private static int RowArgMax(float* p, int length)
+    {
+        var max = p[0];
+        for (var k = 1; k < length; k++) max = MathF.Max(max, p[k]);
+        var best = 0;
+        if (float.IsNaN(max))
+        {
+            for (var k = 0; k < length; k++)
+                if (float.IsNaN(p[k])) best = k;
+            return best;
+        }
+        for (var k = length - 1; k >= 0; k--) best = p[k] == max ? k : best;
+        return best;
     }
 
     public void MaxBackward(WindowPoolShape s, ArrayView<float> gradOutput, ArrayView<int> argmax, ArrayView<float> gradInput)
@@ -51,14 +90,18 @@ internal sealed unsafe class HostWindowPoolOps : IWindowPoolOps
         var dy = HostView.Ptr(gradOutput);
         var index = HostView.Ptr(argmax);
         var dx = HostView.Ptr(gradInput);
-        var outputs = s.OutH * s.OutW;
-        HostParallel.For(s.N * s.C, (_, plane) =>
+        var (inputPlane, outputPlane) = ((long)s.H * s.W, (long)s.OutH * s.OutW);
+        HostChunks.ForPlanes(s.N * s.C, inputPlane, (first, count) =>
         {
-            var planeGrad = dx + (long)plane * s.H * s.W;
-            new Span<float>(planeGrad, s.H * s.W).Clear();
-            var o = (long)plane * outputs;
-            for (var j = 0; j < outputs; j++) planeGrad[index[o + j]] += dy[o + j];
+            for (var plane = first; plane < first + count; plane++)
+                RouteToArgmax(dy + plane * outputPlane, index + plane * outputPlane, (int)outputPlane, dx + plane * inputPlane, (int)inputPlane);
         });
+    }
+
+    private static void RouteToArgmax(float* dy, int* index, int outputs, float* dx, int inputs)
+    {
+        new Span<float>(dx, inputs).Clear();
+        for (var j = 0; j < outputs; j++) dx[index[j]] += dy[j];
     }
 
     public void AverageForward(WindowPoolShape s, ArrayView<float> input, ArrayView<float> output)
@@ -66,23 +109,28 @@ internal sealed unsafe class HostWindowPoolOps : IWindowPoolOps
         Check(s, "HostWindowPoolOps.AverageForward", input, output);
         var x = HostView.Ptr(input);
         var y = HostView.Ptr(output);
-        HostParallel.For(s.N * s.C, (_, plane) =>
+        var (inputPlane, outputPlane) = ((long)s.H * s.W, (long)s.OutH * s.OutW);
+        HostChunks.ForPlanes(s.N * s.C, inputPlane, (first, count) =>
         {
-            var planeInput = x + (long)plane * s.H * s.W;
-            var o = (long)plane * s.OutH * s.OutW;
-            for (var oh = 0; oh < s.OutH; oh++)
-            {
-                var (h0, hEnd) = Clip(oh, s.SH, s.PH, s.KH, s.H);
-                for (var ow = 0; ow < s.OutW; ow++, o++)
-                {
-                    var (w0, wEnd) = Clip(ow, s.SW, s.PW, s.KW, s.W);
-                    var sum = 0f;
-                    for (var h = h0; h < hEnd; h++)
-                        for (var w = w0; w < wEnd; w++) sum += planeInput[h * s.W + w];
-                    y[o] = sum / Divisor(s, oh, ow);
-                }
-            }
+            for (var plane = first; plane < first + count; plane++) AveragePlane(s, x + plane * inputPlane, y + plane * outputPlane);
         });
+    }
+
+    private static void AveragePlane(WindowPoolShape s, float* x, float* y)
+    {
+        var (width, outW) = (s.W, s.OutW);
+        for (var oh = 0; oh < s.OutH; oh++)
+        {
+            var (h0, hEnd) = Clip(oh, s.SH, s.PH, s.KH, s.H);
+            for (var ow = 0; ow < outW; ow++)
+            {
+                var (w0, wEnd) = Clip(ow, s.SW, s.PW, s.KW, width);
+                var sum = 0f;
+                for (var h = h0; h < hEnd; h++)
+                    for (var w = w0; w < wEnd; w++) sum += x[h * width + w];
+                y[oh * outW + ow] = sum / Divisor(s, oh, ow);
+            }
+        }
     }
 
     public void AverageBackward(WindowPoolShape s, ArrayView<float> gradOutput, ArrayView<float> gradInput)
@@ -90,23 +138,29 @@ internal sealed unsafe class HostWindowPoolOps : IWindowPoolOps
         Check(s, "HostWindowPoolOps.AverageBackward", gradInput, gradOutput);
         var dy = HostView.Ptr(gradOutput);
         var dx = HostView.Ptr(gradInput);
-        HostParallel.For(s.N * s.C, (_, plane) =>
+        var (inputPlane, outputPlane) = ((long)s.H * s.W, (long)s.OutH * s.OutW);
+        HostChunks.ForPlanes(s.N * s.C, inputPlane, (first, count) =>
         {
-            var planeGrad = dx + (long)plane * s.H * s.W;
-            new Span<float>(planeGrad, s.H * s.W).Clear();
-            var o = (long)plane * s.OutH * s.OutW;
-            for (var oh = 0; oh < s.OutH; oh++)
-            {
-                var (h0, hEnd) = Clip(oh, s.SH, s.PH, s.KH, s.H);
-                for (var ow = 0; ow < s.OutW; ow++, o++)
-                {
-                    var (w0, wEnd) = Clip(ow, s.SW, s.PW, s.KW, s.W);
-                    var share = dy[o] / Divisor(s, oh, ow);
-                    for (var h = h0; h < hEnd; h++)
-                        for (var w = w0; w < wEnd; w++) planeGrad[h * s.W + w] += share;
-                }
-            }
+            for (var plane = first; plane < first + count; plane++)
+                SpreadAverage(s, dy + plane * outputPlane, dx + plane * inputPlane);
         });
+    }
+
+    private static void SpreadAverage(WindowPoolShape s, float* dy, float* dx)
+    {
+        var (width, outW) = (s.W, s.OutW);
+        new Span<float>(dx, s.H * width).Clear();
+        for (var oh = 0; oh < s.OutH; oh++)
+        {
+            var (h0, hEnd) = Clip(oh, s.SH, s.PH, s.KH, s.H);
+            for (var ow = 0; ow < outW; ow++)
+            {
+                var (w0, wEnd) = Clip(ow, s.SW, s.PW, s.KW, width);
+                var share = dy[oh * outW + ow] / Divisor(s, oh, ow);
+                for (var h = h0; h < hEnd; h++)
+                    for (var w = w0; w < wEnd; w++) dx[h * width + w] += share;
+            }
+        }
     }
 
     /// <summary>The input range [start, end) window <paramref name="o"/> covers along one axis, padding cut off.</summary>

@@ -98,12 +98,14 @@ public static class TiledConvPlanner
     /// The launch shapes for <paramref name="conv"/> on a device with <paramref name="sharedBytesPerGroup"/> bytes of
     /// shared memory per group and <paramref name="multiprocessors"/> multiprocessors, or null where the tiled kernels
     /// do not apply: a vertical stride, a horizontal stride over more than one row, or tiles that would not fit in shared
-    /// memory. <paramref name="targetBlocks"/> sets how finely the weight gradient splits the batch (default: 8 groups
+    /// memory, or a wider right padding than left. <paramref name="targetBlocks"/> sets how finely the weight gradient splits the batch (default: 8 groups
     /// per multiprocessor); the multiprocessors change nothing else.
     /// </summary>
     public static TiledConvPlan? Plan(Conv2dShape conv, long sharedBytesPerGroup, int multiprocessors, int? targetBlocks = null)
     {
         if (conv.SH != 1 || (conv.SW != 1 && !(conv.H == 1 && conv.KH == 1 && conv.PH == 0)) || conv.N < 1) return null;
+        // The tiled kernels pad both sides alike; the rare wider right padding runs the plain kernels.
+        if (conv.PWRight != conv.PW) return null;
         var budget = (int)Math.Min(SharedBudgetFloats, sharedBytesPerGroup / sizeof(float));
 
         var forward = PlanCorrelation(conv.Cin, conv.Cout, conv.KH, conv.KW, conv.SW, conv.H, conv.W, conv.PH, conv.PW,

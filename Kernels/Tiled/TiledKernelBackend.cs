@@ -29,6 +29,7 @@ public sealed class TiledKernelBackend : KernelBackend
     public override IConv2dOp Conv2d(Conv2dShape shape, bool needsInputGradient)
     {
         var tiled = TiledConvOps.For(Accelerator);
+        // No plan (TiledConvPlanner.Plan says why: strides, shared memory, a wider right padding): the plain kernels.
         return tiled.Plan(shape) is { } plan
             ? new TiledConv2dOp(tiled, plan, Accelerator, needsInputGradient)
             : base.Conv2d(shape, needsInputGradient);

@@ -4,15 +4,16 @@ using ILGPU;
 namespace EnvNet.Network.Layers;
 
 /// <summary>
-/// torch.nn.Conv1d(in, out, kernel, stride, padding, bias) on (C,L) samples; kernels from the device
-/// (<see cref="KernelBackend.Conv1d"/>, the bias <see cref="KernelBackend.ChannelBias"/>). State: "weight" [out, in, kernel], and "bias" [out] unless built
+/// torch.nn.Conv1d(in, out, kernel, stride, padding, bias) on (C,L) samples: the device's 2-D convolution over
+/// (C, 1, L) planes (<see cref="KernelBackend.Conv2d"/>, planned at Build for <see cref="Conv1dShape.AsConv2d"/>), the
+/// bias <see cref="KernelBackend.ChannelBias"/>. State: "weight" [out, in, kernel], and "bias" [out] unless built
 /// without one. Padding is zeros on both sides, or PyTorch's padding="same" (<see cref="SamePadding"/>).
 /// </summary>
 public sealed class Conv1d : Layer
 {
     private readonly int _outChannels, _kernel, _stride, _padLeft, _padRight;
     private readonly bool _hasBias;
-    private IConv1dOps? _ops;
+    private IConv2dOp? _op;
     private IChannelBiasOps? _biasOps;
     private Conv1dShape _shape;
     private Parameter? _weight, _bias;
@@ -58,7 +59,7 @@ public sealed class Conv1d : Layer
         var accelerator = device.Accelerator;
         var (c, l) = LayerGuards.RequireSignal(nameof(Conv1d), inputShape);
         _shape = new Conv1dShape(maxBatch, c, l, _outChannels, _kernel, _stride, _padLeft, _padRight);
-        _ops = device.Kernels.Conv1d;
+        _op = device.Kernels.Conv2d(_shape.AsConv2d(), needsInputGradient);
         _biasOps = device.Kernels.ChannelBias;
         int[] weightShape = [_outChannels, c, _kernel];
         _weight = new Parameter(new DeviceTensor(accelerator, weightShape), new DeviceTensor(accelerator, weightShape));
@@ -73,7 +74,7 @@ public sealed class Conv1d : Layer
         LayerGuards.RequireInput(this, pass, input);
         var shape = _shape.WithBatch(pass.Batch);
         var output = LayerGuards.Built(_output, this).Slice(shape.OutputLength);
-        _ops!.Forward(shape, input, Weight.Value.View, output);
+        _op!.Forward(pass.Batch, input, Weight.Value.View, output);
         if (_hasBias) _biasOps!.AddBias(OutputChannels(pass.Batch), output, Bias!.Value.View);
         (_input, _forwardBatch) = (input, pass.Batch);
         return output;
@@ -83,11 +84,11 @@ public sealed class Conv1d : Layer
     {
         LayerGuards.RequireGradOutput(this, pass, gradOutput, _forwardBatch);
         var shape = _shape.WithBatch(pass.Batch);
-        _ops!.BackwardWeight(shape, _input, gradOutput, Weight.Grad.View);
+        _op!.BackwardWeight(pass.Batch, _input, gradOutput, Weight.Grad.View);
         if (_hasBias) _biasOps!.BiasGradient(OutputChannels(pass.Batch), gradOutput, Bias!.Grad.View);
         if (_gradInput is null) return ArrayView<float>.Empty;
         var gradInput = _gradInput.Slice(shape.InputLength);
-        _ops.BackwardInput(shape, gradOutput, Weight.Value.View, gradInput);
+        _op.BackwardInput(pass.Batch, gradOutput, Weight.Value.View, gradInput);
         return gradInput;
     }
 
@@ -113,6 +114,7 @@ public sealed class Conv1d : Layer
     {
         foreach (var tensor in new[] { _weight?.Value, _weight?.Grad, _bias?.Value, _bias?.Grad, _output, _gradInput })
             tensor?.Dispose();
+        _op?.Dispose();
         base.Dispose();
     }
 }

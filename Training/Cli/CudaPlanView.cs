@@ -7,8 +7,8 @@ using EnvNet.Network.Layers;
 
 namespace EnvNet.Training.Cli;
 
-/// <summary>A layer of a model that asks the kernel backend for an op planned for its shapes: a convolution (alone or
-/// fused with BatchNorm and ReLU) or a fully connected layer. <see cref="Conv"/> is for one sample.</summary>
+/// <summary>A layer of a model that asks the kernel backend for an op planned for its shapes: a convolution (2-D, 1-D as
+/// a 2-D one over (C, 1, L), or fused with BatchNorm and ReLU) or a fully connected layer. <see cref="Conv"/> is for one sample.</summary>
 public sealed record PlannedLayer(string Name, string Kind, Conv2dShape? Conv, bool Fusable, int InFeatures, int OutFeatures);
 
 /// <summary>One layer as the CUDA backend (<see cref="TiledKernelBackend"/>) runs it: which kernels and, for the
@@ -37,6 +37,12 @@ public static class CudaPlanView
                 yield break;
             case Conv2d conv:
                 yield return new PlannedLayer(name, "Conv2d", conv.SampleShape, false, 0, 0);
+                yield break;
+            case Conv1d conv:
+                // The Conv2d op over (C, 1, L) the layer asks for, rebuilt from what the built layer shows.
+                var (channels, length, weight) = (conv.InputShape[0], conv.InputShape[1], conv.Weight.Shape);
+                yield return new PlannedLayer(name, "Conv1d", new Conv1dShape(1, channels, length, weight[0], weight[2], conv.Stride,
+                    conv.Padding.Left, conv.Padding.Right).AsConv2d(), false, 0, 0);
                 yield break;
             case Linear linear:
                 yield return new PlannedLayer(name, "Linear", null, false, linear.InFeatures, linear.OutFeatures);
@@ -72,7 +78,7 @@ public static class CudaPlanView
                     layer.Fusable ? "tiled convolution, BatchNorm statistics in its epilogue, fused BN+ReLU passes" : "tiled convolution",
                     plan, [.. plan.Launches(batch), .. layer.Fusable ? FusedBatchNormLaunches(batch, conv.Cout, conv.OutH * conv.OutW) : []]);
             return new CudaLayerPlan(layer.Name, layer.Kind,
-                "plain kernels (no tiled plan: vertical stride, or a horizontal stride over several rows, or tiles over the shared memory)",
+                "plain kernels (no tiled plan: a vertical stride, a horizontal stride over several rows, tiles over the shared memory or a wider right padding)",
                 null, []);
         }
         if (layer.Kind == "Linear")
@@ -129,7 +135,7 @@ public static class CudaPlanView
                     $"group ({launch.Group.X}, {launch.Group.Y}, {launch.Group.Z}) shared {launch.SharedBytes / 1024.0:F1} KiB"));
         }
         var tiled = plans.Count(p => p.ConvPlan is not null);
-        o.WriteLine($"{tiled} of {plans.Count(p => p.Kind.StartsWith("Conv2d", StringComparison.Ordinal))} convolutions tiled; " +
+        o.WriteLine($"{tiled} of {plans.Count(p => p.Kind.StartsWith("Conv", StringComparison.Ordinal))} convolutions tiled; " +
                     "the tests compile every kernel to PTX for " + string.Join(" and ", CudaTarget.Checked.Select(t => t.Name)) +
                     " and check these launches against CUDA's limits.");
     }

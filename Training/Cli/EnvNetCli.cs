@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using EnvNet.Esc50Dataset;
+using EnvNet.Kernels.Host;
 using EnvNet.Training.Bench;
 using EnvNet.Training.Checkpoints;
 using EnvNet.Training.FilterBank;
@@ -90,6 +91,9 @@ public static class EnvNetCli
             foreach (var parseError in errors) context.UsageError($"{Describe(parseError, args).TrimEnd('.')} (see '{help}').");
             return ExitCodes.Usage;
         }
+
+        // Checked before any command runs: the CPU backend reads it when a device is built, mid-command.
+        if (VectorUnit.OverrideError() is { } widthError) return context.UsageError(widthError);
 
         var invocation = new InvocationConfiguration
         {

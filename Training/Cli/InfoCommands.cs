@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using EnvNet.Kernels;
+using EnvNet.Kernels.Host;
 using EnvNet.Network;
 using EnvNet.Training.Checkpoints;
 
@@ -69,6 +70,7 @@ public static class InfoCommands
             }
             context.Out.WriteLine("'--accelerator auto' picks CUDA (tiled kernels), then OpenCL (plain kernels), then the CPU (host kernels);");
             context.Out.WriteLine("'--accelerator ilgpu-cpu' runs the plain ILGPU kernels on ILGPU's CPU accelerator, a simulated GPU.");
+            context.Out.WriteLine($"'--accelerator cpu' here: {HostKernelBackend.Describe(VectorUnit.Chosen)} ({VectorUnit.OverrideVariable}=128|256|512 forces a width).");
             return ExitCodes.Success;
         });
         return command;

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch reference of EnvNet and EnvNet-v2 for side-by-side runs with `envnet bench`.
+"""PyTorch reference of EnvNet, EnvNet-v2 and esc-learner's WaveMxNets (esc_learner.py) for side-by-side runs with
+`envnet bench`.
 
 Same model (ConvBlock and LinearBlock hold their layers in a Sequential named `module`, so its state_dict matches
 EnvNet.Gpu's safetensors checkpoints), same batch, same figures: per-layer forward and backward time, training step
@@ -8,6 +9,7 @@ device memory.
 
   python3 bench/reference/envnet_reference.py --model envnet --batch 64 --steps 50 [--tf32] [--compile] [--json F]
   python3 bench/reference/envnet_reference.py --model envnet --batch 64 --device cpu --threads 2 [--json F]
+  python3 bench/reference/envnet_reference.py --model m5 --batch 32 --device cpu --threads 2 [--json F]
   python3 bench/reference/envnet_reference.py --check-checkpoint runs/x/fold1/last.safetensors
 """
 import argparse
@@ -18,6 +20,8 @@ from collections import OrderedDict
 
 import torch
 from torch import nn
+
+import esc_learner
 
 
 class ConvBlock(nn.Module):
@@ -84,6 +88,8 @@ def flops(module, x, y):
     if isinstance(module, nn.Conv2d):
         kh, kw = module.kernel_size
         return 2 * y.numel() * module.in_channels * kh * kw
+    if isinstance(module, nn.Conv1d):
+        return 2 * y.numel() * module.in_channels * module.kernel_size[0]
     if isinstance(module, nn.Linear):
         return 2 * x.shape[0] * module.in_features * module.out_features
     return 0
@@ -120,12 +126,11 @@ def bench(args):
         torch.backends.cudnn.benchmark = True
     elif args.threads:
         torch.set_num_threads(args.threads)
-    builder = envnet if args.model == "envnet" else envnet_v2
-    model, length = builder(args.classes)
+    model, input_shape, make_optimizer = MODELS[args.model](args.classes)
     model = model.to(device).train()
-    x = torch.randn(args.batch, 1, 1, length, device=device) * 0.1
+    x = torch.randn(args.batch, *input_shape, device=device) * 0.1
     labels = torch.randint(0, args.classes, (args.batch,), device=device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    optimizer = make_optimizer(model.parameters())
     loss_fn = nn.CrossEntropyLoss()
 
     # Per-layer timings: each layer on the activation it sees in the real network.
@@ -137,9 +142,10 @@ def bench(args):
             h = module(inputs) if not isinstance(module, Transpose) else inputs.transpose(1, 2)
             layers.append((name, module, inputs.clone(), h.shape))
     rows = []
-    for name, module, inputs, out_shape in layers:
+    for index, (name, module, inputs, out_shape) in enumerate(layers):
         fwd = time_ms(lambda: module(inputs), args.steps, device, args.warmup)
-        xin = inputs.clone().requires_grad_(name != "feature_conv.conv1.module.0")
+        # The first layer reads the waveform, which needs no gradient (as in the product).
+        xin = inputs.clone().requires_grad_(index > 0)
         out = module(xin)
         grad = torch.randn_like(out)
         targets = [p for p in module.parameters()] + ([xin] if xin.requires_grad else [])
@@ -209,9 +215,30 @@ def check_checkpoint(args):
     print("logits:", " ".join(f"{v:.6f}" for v in logits[0].tolist()))
 
 
+def envnet_sgd(parameters):
+    """EnvNet's recipe: SGD with Nesterov momentum 0.9, weight decay 5e-4 (the learning rate does not change the time)."""
+    return torch.optim.SGD(parameters, lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
+
+
+def _envnet_entry(builder):
+    def build(classes):
+        model, length = builder(classes)
+        return model, (1, 1, length), envnet_sgd
+    return build
+
+
+def _wavemxnet_entry(name):
+    return lambda classes: (esc_learner.wavemxnet(name, classes), (1, esc_learner.INPUT_LENGTH), esc_learner.adam)
+
+
+# name -> classes -> (model, input shape of one sample, optimizer factory)
+MODELS = {"envnet": _envnet_entry(envnet), "envnet-v2": _envnet_entry(envnet_v2),
+          **{name: _wavemxnet_entry(name) for name in ("m3", "m5", "m11", "m18")}}
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", choices=["envnet", "envnet-v2"], default="envnet")
+    parser.add_argument("--model", choices=sorted(MODELS), default="envnet")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--classes", type=int, default=50)
     parser.add_argument("--steps", type=int, default=50)

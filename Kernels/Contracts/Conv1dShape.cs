@@ -1,7 +1,3 @@
-using System.Runtime.CompilerServices;
-using ILGPU;
-using ILGPU.Runtime;
-
 namespace EnvNet.Kernels;
 
 /// <summary>
@@ -43,17 +39,9 @@ public readonly struct Conv1dShape
 
     public Conv1dShape WithBatch(int n) => new(n, Cin, L, Cout, K, S, PadLeft, PadRight);
 
+    /// <summary>The same convolution as every kernel family runs it: a 2-D convolution over (Cin, 1, L) planes, kernel
+    /// 1×K, stride (1, S), padding (0, PadLeft/PadRight); the layouts [N, Cin, L] and [Cout, Cin, K] are those bytes.</summary>
+    public Conv2dShape AsConv2d() => new(N, Cin, 1, L, Cout, 1, K, 1, S, 0, PadLeft, PadRight);
+
     public override string ToString() => $"N={N} Cin={Cin} L={L} Cout={Cout} kernel={K} stride={S} pad=({PadLeft},{PadRight}) out={OutL}";
-}
-
-public interface IConv1dOps
-{
-    /// <summary>output[N,Cout,OutL] = conv(input[N,Cin,L], weight[Cout,Cin,K]), without bias.</summary>
-    void Forward(Conv1dShape shape, ArrayView<float> input, ArrayView<float> weight, ArrayView<float> output);
-
-    /// <summary>gradInput[N,Cin,L] = ∂L/∂input from gradOutput[N,Cout,OutL]; overwrites gradInput.</summary>
-    void BackwardInput(Conv1dShape shape, ArrayView<float> gradOutput, ArrayView<float> weight, ArrayView<float> gradInput);
-
-    /// <summary>gradWeight[Cout,Cin,K] = ∂L/∂weight summed over the batch; overwrites gradWeight.</summary>
-    void BackwardWeight(Conv1dShape shape, ArrayView<float> input, ArrayView<float> gradOutput, ArrayView<float> gradWeight);
 }
