@@ -6,7 +6,7 @@
 #   dotnet pwsh ./build.ps1 test [ARGS]      # all tests on the CPU accelerator; TRX in TestResults/
 #   dotnet pwsh ./build.ps1 train [ARGS]     # envnet train ARGS (no ARGS: the embedded synthetic default)
 #   dotnet pwsh ./build.ps1 bench [ARGS]     # envnet bench ARGS
-#   dotnet pwsh ./build.ps1 publish          # self-contained single-file envnet for linux-x64 and win-x64 in artifacts/
+#   dotnet pwsh ./build.ps1 publish          # self-contained single-file envnet for linux-x64, linux-arm64 and win-x64 in artifacts/
 #   dotnet pwsh ./build.ps1 pack             # the .NET tool package (dotnet tool install envnet) in artifacts/nuget/
 #   dotnet pwsh ./build.ps1 install [ARGS]   # pack, then install (or replace) the envnet .NET tool for this user; ARGS
 #                                            # go to 'dotnet tool install' (e.g. --tool-path DIR instead of --global)
@@ -49,13 +49,13 @@ switch ($target) {
         Invoke-Dotnet run --project $training -c Release '--' bench @rest
     }
     'publish' {
-        foreach ($rid in 'linux-x64', 'win-x64') {
+        foreach ($rid in 'linux-x64', 'linux-arm64', 'win-x64') {
             # PackAsTool is for 'pack'; a self-contained single file is a plain executable.
             # Quoted: PowerShell would split an unquoted -p:Name=value at the colon.
             Invoke-Dotnet publish $training -c Release -r $rid --self-contained true '-p:PackAsTool=false' `
                 '-p:PublishSingleFile=true' '-p:IncludeNativeLibrariesForSelfExtract=true' -o (Join-Path $artifacts $rid) @rest
         }
-        Write-Host "envnet executables: $(Join-Path $artifacts 'linux-x64' 'envnet'), $(Join-Path $artifacts 'win-x64' 'envnet.exe')"
+        Write-Host "envnet executables: $(Join-Path $artifacts 'linux-x64' 'envnet'), $(Join-Path $artifacts 'linux-arm64' 'envnet'), $(Join-Path $artifacts 'win-x64' 'envnet.exe')"
     }
     'pack' {
         Invoke-Dotnet pack $training -c Release -o (Join-Path $artifacts 'nuget') @rest
