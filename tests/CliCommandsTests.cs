@@ -3,9 +3,9 @@ using System.Text.Json;
 using EnvNet.Esc50Dataset;
 using EnvNet.Kernels;
 using EnvNet.Network;
-using EnvNet.Training;
+using EnvNet.Training.Run;
 using EnvNet.Training.Checkpoints;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 using EnvNet.Training.Results;
 using static EnvNet.Tests.EnvNetRuns;
 
@@ -161,7 +161,7 @@ public sealed class CliCommandsTests
         Assert.AreEqual(TrainingOutcome.Stopped, outcome);
         StringAssert.Contains(logged.ToString(), "Stopped in fold 1 before its first batch; nothing is saved yet (no batch had finished)");
         Assert.DoesNotContain("metrics are saved", logged.ToString());
-        Assert.IsFalse(File.Exists(Path.Combine(options.OutDir, MetricsFile.FileName)));
+        Assert.IsFalse(File.Exists(Path.Combine(options.OutDir, RunFolder.MetricsFileName)));
     }
 
     [TestMethod]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Run;
+using EnvNet.Training.Commands;
 using EnvNet.Training.Results;
 
 namespace EnvNet.Tests;
@@ -47,6 +48,6 @@ internal static class EnvNetRuns
     public static extern int Signal(int pid, int signal);
 
     /// <summary>metrics.csv without the timing columns, which differ between any two runs.</summary>
-    public static string[] Untimed(string runDir) => MetricsFile.Read(Path.Combine(runDir, MetricsFile.FileName))
+    public static string[] Untimed(string runDir) => MetricsFile.Read(Path.Combine(runDir, RunFolder.MetricsFileName))
         .Select(r => (r with { EpochSeconds = 0, SamplesPerSecond = 0 }).ToString()).ToArray();
 }

@@ -1,7 +1,7 @@
 using EnvNet.Network;
-using EnvNet.Training;
+using EnvNet.Training.Run;
 using EnvNet.Training.Checkpoints;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 using EnvNet.Training.FilterBank;
 using EnvNet.Training.Results;
 using Serilog;

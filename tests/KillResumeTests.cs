@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using EnvNet.Training.Run;
 using EnvNet.Training.Checkpoints;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 using EnvNet.Training.Results;
 using static EnvNet.Tests.EnvNetRuns;
 
@@ -45,7 +46,7 @@ public sealed class KillResumeTests
 
         private static int Rows(string runDir)
         {
-            var path = Path.Combine(runDir, MetricsFile.FileName);
+            var path = Path.Combine(runDir, RunFolder.MetricsFileName);
             return File.Exists(path) ? File.ReadLines(path).Count() : 0;
         }
     }
@@ -58,9 +59,9 @@ public sealed class KillResumeTests
         new("while a checkpoint file is written", w => w.Written("*.safetensors.tmp").Length > 0, CheckpointDelayMs),
         new("while the process starts", _ => true, 4000),
         new("in the writes after an epoch's metrics row", w => w.FinishedAnEpoch, 2 * CheckpointDelayMs),
-        new("in the epoch after a committed checkpoint", w => w.Written(TrainingCheckpoint.StateFile).Length > 0, 2000),
+        new("in the epoch after a committed checkpoint", w => w.Written(RunFolder.StateFileName).Length > 0, 2000),
         new("between the weights and the state renames",
-            w => w.Written(TrainingCheckpoint.WeightsFile).Length > 0 && w.Written(AtomicFile.TemporaryPath(TrainingCheckpoint.StateFile)).Length > 0, 0),
+            w => w.Written(RunFolder.WeightsFileName).Length > 0 && w.Written(AtomicFile.TemporaryPath(RunFolder.StateFileName)).Length > 0, 0),
     ];
 
     [TestMethod]
@@ -114,13 +115,13 @@ public sealed class KillResumeTests
         Assert.AreEqual(ExitCodes.Success, finalCode, finalError);
 
         Assert.IsTrue(kills.Any(k => k.Contains(".safetensors.tmp")), "at least one kill landed inside a checkpoint write");
-        Assert.IsFalse(File.Exists(Path.Combine(run, "fold-1", AtomicFile.TemporaryPath(TrainingCheckpoint.StateFile))),
+        Assert.IsFalse(File.Exists(Path.Combine(run, "fold-1", AtomicFile.TemporaryPath(RunFolder.StateFileName))),
             "the state left between the renames was committed by the last resume");
-        var rows = MetricsFile.Read(Path.Combine(run, MetricsFile.FileName));
+        var rows = MetricsFile.Read(Path.Combine(run, RunFolder.MetricsFileName));
         CollectionAssert.AreEqual(Enumerable.Range(1, TinyTrainingRun.Epochs).Select(e => (1, e)).ToArray(), rows.Select(r => (r.Fold, r.Epoch)).ToArray(),
             "each epoch exactly once");
         CollectionAssert.AreEqual(Untimed(reference), Untimed(run));
-        foreach (var file in new[] { TrainingCheckpoint.WeightsFile, TrainingCheckpoint.StateFile, TrainingCheckpoint.BestFile })
+        foreach (var file in new[] { RunFolder.WeightsFileName, RunFolder.StateFileName, RunFolder.BestFileName })
             Assert.AreEqual(
                 SafeTensors.ReadFile(Path.Combine(reference, "fold-1", file)).Metadata[SafeTensors.ChecksumKey],
                 SafeTensors.ReadFile(Path.Combine(run, "fold-1", file)).Metadata[SafeTensors.ChecksumKey], $"{file}: the same tensors");

@@ -1,5 +1,5 @@
 using EnvNet.Network;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 
 namespace EnvNet.Tests;
 
@@ -52,7 +52,7 @@ public sealed class ModelRegistryTests
     public void MilestonesInEpochs_BecomeTheFractionsThatDropTheRateAfterThoseEpochs()
     {
         var steps = TrainingRecipe.StepsAtEpochs(160, 60, 120, 140);
-        var schedule = new EnvNet.Training.LearningRateSchedule(0.1, steps, 160);
+        var schedule = new EnvNet.Training.Run.LearningRateSchedule(0.1, steps, 160);
 
         Assert.AreEqual(0.1, schedule.At(60), 1e-15);
         Assert.AreEqual(0.01, schedule.At(61), 1e-15);

@@ -1,8 +1,9 @@
 using System.Text.Json;
+using EnvNet.Training.Run;
 using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Training.Checkpoints;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 using EnvNet.Training.Export;
 using Microsoft.ML.OnnxRuntime;
 using static EnvNet.Tests.EnvNetRuns;
@@ -51,8 +52,8 @@ public sealed class OnnxExportTests
         var foldDir = dir.Sub(Path.Combine("run", "fold-2"));
         Directory.CreateDirectory(foldDir);
         var options = new TrainOptions { DataDir = "data", OutDir = dir.Sub("run"), CacheDir = "cache", Model = model.Config.Name, TestCrops = 7 };
-        File.WriteAllText(dir.Sub(Path.Combine("run", TrainOptions.RunFileName)), options.ToJson());
-        var checkpoint = Path.Combine(foldDir, TrainingCheckpoint.BestFile);
+        File.WriteAllText(dir.Sub(Path.Combine("run", RunFolder.RunFileName)), options.ToJson());
+        var checkpoint = Path.Combine(foldDir, RunFolder.BestFileName);
         ModelCheckpoint.Save(checkpoint, model, new CheckpointInfo(model.Config.Name, "esc50", ClassNames, Fold: 2, Epoch: 3, Seed: 5, ValidationAccuracy: 0.25));
         return checkpoint;
     }

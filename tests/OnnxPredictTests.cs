@@ -1,5 +1,5 @@
 using System.Text.Json;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 using EnvNet.Training.Export;
 using Google.Protobuf;
 using static EnvNet.Tests.EnvNetRuns;

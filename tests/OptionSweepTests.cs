@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using EnvNet.Training.Run;
 using EnvNet.Esc50Dataset;
 using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Training.Checkpoints;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 using static EnvNet.Tests.EnvNetRuns;
 
 namespace EnvNet.Tests;
@@ -140,7 +141,7 @@ public sealed class OptionSweepTests
             ModelCheckpoint.Save(Checkpoint, model,
                 new CheckpointInfo("envnet-tiny", "esc50", Esc50Metadata.Load(Data).ClassNames, Fold: 1, Epoch: 1, Seed: 1, ValidationAccuracy: 0.5));
         Directory.CreateDirectory(_root.Sub("run"));
-        File.WriteAllText(Path.Combine(_root.Sub("run"), TrainOptions.RunFileName), "{}");
+        File.WriteAllText(Path.Combine(_root.Sub("run"), RunFolder.RunFileName), "{}");
         File.WriteAllText(Path.Combine(_root.Sub("run"), "metrics.csv"), "");
     }
 
@@ -208,6 +209,6 @@ public sealed class OptionSweepTests
         Assert.HasCount(1, lines, error);
         StringAssert.StartsWith(lines[0], $"error: {option}");
         Assert.AreEqual("", output);
-        Assert.IsFalse(File.Exists(Path.Combine(outDir, TrainOptions.RunFileName)), "no run was started");
+        Assert.IsFalse(File.Exists(Path.Combine(outDir, RunFolder.RunFileName)), "no run was started");
     }
 }

@@ -1,5 +1,5 @@
 using EnvNet.Esc50Dataset;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 using static EnvNet.Tests.EnvNetRuns;
 
 namespace EnvNet.Tests;

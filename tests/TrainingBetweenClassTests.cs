@@ -1,6 +1,7 @@
 using System.Text.Json;
+using EnvNet.Training.Run;
 using EnvNet.Esc50Dataset;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 using EnvNet.Training.Results;
 
 namespace EnvNet.Tests;
@@ -30,11 +31,11 @@ public sealed class TrainingBetweenClassTests
             "--freqresp-every", "0", "--accelerator", "cpu", "--seed", "3"], new StringWriter(), error);
 
         Assert.AreEqual(ExitCodes.Success, code, error.ToString());
-        var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, TrainOptions.RunFileName))).RootElement;
+        var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunFolder.RunFileName))).RootElement;
         Assert.IsTrue(json.GetProperty("betweenClass").GetBoolean());
         Assert.IsFalse(json.GetProperty("strongAugment").GetBoolean());
 
-        var rows = MetricsFile.Read(Path.Combine(run, MetricsFile.FileName));
+        var rows = MetricsFile.Read(Path.Combine(run, RunFolder.MetricsFileName));
         var history = string.Join("; ", rows.Select(r => $"{r.TrainLoss:F3} {r.TrainAccuracy:P0} {r.ValidationAccuracy:P0}"));
         Assert.AreEqual(Epochs, rows.Count, history);
         Assert.IsTrue(rows[^1].TrainLoss < rows[0].TrainLoss, $"train loss (KL to the soft targets) falls: {history}");

@@ -1,3 +1,4 @@
+using EnvNet.Training.Run;
 using EnvNet.Network;
 using EnvNet.Training.Checkpoints;
 
@@ -113,7 +114,7 @@ public sealed class TrainingCheckpointTests
     {
         using var dir = new TempDir();
         using var model = TrainedModel();
-        var statePath = Path.Combine(dir.Path, TrainingCheckpoint.StateFile);
+        var statePath = Path.Combine(dir.Path, RunFolder.StateFileName);
         TrainingCheckpoint.Save(dir.Path, model, Info, TrainingProgress.Start(2, 11) with { Epoch = 1, Step = model.Step });
         var epochOneState = File.ReadAllBytes(statePath);
         var (inputs, targets) = Examples(model.Config, 300);

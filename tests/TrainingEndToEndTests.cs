@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using EnvNet.Training.Run;
 using EnvNet.Esc50Dataset;
 using EnvNet.Training.Checkpoints;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 using EnvNet.Training.Results;
 
 using static EnvNet.Tests.EnvNetRuns;
@@ -57,14 +58,14 @@ public sealed class TrainingEndToEndTests
         foreach (var fold in new[] { 1, 2 })
         {
             var dir = RunDir(fold);
-            var rows = MetricsFile.Read(Path.Combine(dir, MetricsFile.FileName));
+            var rows = MetricsFile.Read(Path.Combine(dir, RunFolder.MetricsFileName));
             CollectionAssert.AreEqual(Enumerable.Range(1, Epochs).ToArray(), rows.Select(r => r.Epoch).ToArray());
             Assert.IsTrue(rows.All(r => r.Fold == fold && r.LearningRate > 0 && r.EpochSeconds > 0 && r.SamplesPerSecond > 0));
             var history = string.Join("; ", rows.Select(r => $"{r.TrainLoss:F3} {r.ValidationAccuracy:P0}"));
             Assert.IsTrue(rows[^1].TrainLoss < rows[0].TrainLoss, $"fold {fold} train loss falls: {history}");
             Assert.IsTrue(rows.Max(r => r.ValidationAccuracy) >= 2.0 / Classes, $"fold {fold} validation accuracy reaches twice chance: {history}");
 
-            foreach (var file in new[] { "run.json", "summary.csv", "confusion.csv", LearningCurvePlot.FileName, "log.clef",
+            foreach (var file in new[] { "run.json", "summary.csv", "confusion.csv", RunFolder.LearningCurvesFileName, "log.clef",
                          "fold-" + fold + "/last.safetensors", "fold-" + fold + "/last.state.safetensors", "fold-" + fold + "/best.safetensors" })
                 Assert.IsTrue(File.Exists(Path.Combine(dir, file)), file);
             var confusion = ConfusionMatrix.Read(Path.Combine(dir, "confusion.csv"));
@@ -124,7 +125,7 @@ public sealed class TrainingEndToEndTests
             "--fold", "2", "--test-crops", "2", "--accelerator", "cpu", "--cache", Cache, "--out", outDir.Path);
 
         Assert.AreEqual(ExitCodes.Success, code, error);
-        var final = MetricsFile.Read(Path.Combine(RunDir(2), MetricsFile.FileName))[^1];
+        var final = MetricsFile.Read(Path.Combine(RunDir(2), RunFolder.MetricsFileName))[^1];
         StringAssert.Contains(output, $"accuracy {final.ValidationAccuracy.ToString("P2", CultureInfo.InvariantCulture)}");
         CollectionAssert.AreEqual(File.ReadAllLines(Path.Combine(RunDir(2), "fold-2", "confusion.csv")),
             File.ReadAllLines(Path.Combine(outDir.Path, "confusion-fold-2.csv")));
@@ -165,11 +166,11 @@ public sealed class TrainingEndToEndTests
 
         Assert.AreEqual(ExitCodes.Success, code, error);
         StringAssert.Contains(output, "mean final accuracy");
-        var summary = File.ReadAllLines(Path.Combine(outDir.Path, RunSummary.FileName));
+        var summary = File.ReadAllLines(Path.Combine(outDir.Path, RunFolder.SummaryFileName));
         CollectionAssert.AreEqual(new[] { "1", "2", "mean", "std" }, summary.Skip(1).Select(l => l.Split(',')[0]).ToArray());
         Assert.AreEqual(2 * Classes * ClipsPerClassPerFold, ConfusionMatrix.Read(Path.Combine(outDir.Path, "confusion.csv")).Total);
-        Assert.AreEqual(2 * Epochs, MetricsFile.Read(Path.Combine(outDir.Path, MetricsFile.FileName)).Count);
-        Assert.IsTrue(File.Exists(Path.Combine(outDir.Path, LearningCurvePlot.FileName)));
+        Assert.AreEqual(2 * Epochs, MetricsFile.Read(Path.Combine(outDir.Path, RunFolder.MetricsFileName)).Count);
+        Assert.IsTrue(File.Exists(Path.Combine(outDir.Path, RunFolder.LearningCurvesFileName)));
 
         var (twice, _, twiceError) = Cli("report", RunDir(1), RunDir(1), "--out", outDir.Path);
         Assert.AreEqual(ExitCodes.Failure, twice);
@@ -178,7 +179,7 @@ public sealed class TrainingEndToEndTests
 
     private static void WaitForEpoch(string runDir, int epoch, Process process)
     {
-        var metrics = Path.Combine(runDir, MetricsFile.FileName);
+        var metrics = Path.Combine(runDir, RunFolder.MetricsFileName);
         var clock = Stopwatch.StartNew();
         while (!(File.Exists(metrics) && File.ReadLines(metrics).Count() > epoch))
         {

@@ -3,9 +3,9 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using EnvNet.Esc50Dataset;
 using EnvNet.Network;
-using EnvNet.Training;
+using EnvNet.Training.Run;
 using EnvNet.Training.Checkpoints;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 using EnvNet.Training.Results;
 using ILGPU;
 using ILGPU.Runtime;
@@ -58,8 +58,8 @@ public sealed class TrainingFaultTests
         var message = LastError(run);
         StringAssert.Matches(message, new Regex(@"^training diverged at fold 1, epoch 1, batch 2 of 2: the loss is (NaN|-?∞|-?Infinity) \(learning rate 1E\+30\)\. "));
         StringAssert.Contains(message, "The fold had no checkpoint yet and none was written. Restart the fold with a smaller --lr.");
-        Assert.IsFalse(File.Exists(Path.Combine(run, "fold-1", TrainingCheckpoint.WeightsFile)));
-        Assert.IsFalse(File.Exists(Path.Combine(run, MetricsFile.FileName)));
+        Assert.IsFalse(File.Exists(Path.Combine(run, "fold-1", RunFolder.WeightsFileName)));
+        Assert.IsFalse(File.Exists(Path.Combine(run, RunFolder.MetricsFileName)));
     }
 
     /// <summary>Epochs 1 and 2 trained at a sane rate, epoch 3 at an absurd one (set in run.json, which --resume
@@ -76,12 +76,12 @@ public sealed class TrainingFaultTests
         var message = LastError(run);
         StringAssert.StartsWith(message, $"training diverged at fold 1, epoch {Finished + 1}, batch ");
         StringAssert.Contains(message,
-            $"The last good checkpoint, {Path.Combine(run, "fold-1", TrainingCheckpoint.WeightsFile)} after epoch {Finished}, is kept unchanged.");
+            $"The last good checkpoint, {Path.Combine(run, "fold-1", RunFolder.WeightsFileName)} after epoch {Finished}, is kept unchanged.");
         foreach (var (file, bytes) in before)
             CollectionAssert.AreEqual(bytes, File.ReadAllBytes(file), file);
-        Assert.AreEqual(Finished, ModelCheckpoint.Read(Path.Combine(run, "fold-1", TrainingCheckpoint.WeightsFile)).Info.Epoch);
+        Assert.AreEqual(Finished, ModelCheckpoint.Read(Path.Combine(run, "fold-1", RunFolder.WeightsFileName)).Info.Epoch);
         CollectionAssert.AreEqual(Enumerable.Range(1, Finished).ToArray(),
-            MetricsFile.Read(Path.Combine(run, MetricsFile.FileName)).Select(r => r.Epoch).ToArray());
+            MetricsFile.Read(Path.Combine(run, RunFolder.MetricsFileName)).Select(r => r.Epoch).ToArray());
     }
 
     /// <summary>A batch no host can hold (2^31 inputs of 8040 samples are 64 TiB): refused before anything is
@@ -122,8 +122,8 @@ public sealed class TrainingFaultTests
     {
         var fold = Path.Combine(TinyTrainingRun.Finished, "fold-1");
         long Size(string file) => new FileInfo(Path.Combine(fold, file)).Length;
-        var written = Size(TrainingCheckpoint.WeightsFile) + Size(TrainingCheckpoint.StateFile) + Size(TrainingCheckpoint.BestFile);
-        var temporaries = Size(TrainingCheckpoint.WeightsFile) + Size(TrainingCheckpoint.StateFile);
+        var written = Size(RunFolder.WeightsFileName) + Size(RunFolder.StateFileName) + Size(RunFolder.BestFileName);
+        var temporaries = Size(RunFolder.WeightsFileName) + Size(RunFolder.StateFileName);
         var estimate = TrainingCheckpoint.EstimateRunBytes(EnvNetConfig.ByName("envnet-tiny", Classes), folds: 1);
         Assert.IsGreaterThanOrEqualTo(written + temporaries, estimate);
 
@@ -139,12 +139,12 @@ public sealed class TrainingFaultTests
     /// the problem) and by evaluate; the refused file is left as it was, so nothing good is lost.
     /// </summary>
     [TestMethod]
-    [DataRow("truncated", TrainingCheckpoint.WeightsFile, "truncated")]
-    [DataRow("flipped data byte", TrainingCheckpoint.WeightsFile, "checksum mismatch")]
-    [DataRow("wrong-shaped tensor", TrainingCheckpoint.WeightsFile, "tensor 'classifier.fc7.weight' has shape [256,2], envnet-tiny expects [2,256]")]
-    [DataRow("another model", TrainingCheckpoint.WeightsFile, "holds a 'envnet-v2-tiny' model, expected 'envnet-tiny'")]
-    [DataRow("not an envnet file", TrainingCheckpoint.WeightsFile, "metadata has no 'sha256' checksum; it was not written by envnet")]
-    [DataRow("flipped data byte", TrainingCheckpoint.StateFile, "checksum mismatch")]
+    [DataRow("truncated", RunFolder.WeightsFileName, "truncated")]
+    [DataRow("flipped data byte", RunFolder.WeightsFileName, "checksum mismatch")]
+    [DataRow("wrong-shaped tensor", RunFolder.WeightsFileName, "tensor 'classifier.fc7.weight' has shape [256,2], envnet-tiny expects [2,256]")]
+    [DataRow("another model", RunFolder.WeightsFileName, "holds a 'envnet-v2-tiny' model, expected 'envnet-tiny'")]
+    [DataRow("not an envnet file", RunFolder.WeightsFileName, "metadata has no 'sha256' checksum; it was not written by envnet")]
+    [DataRow("flipped data byte", RunFolder.StateFileName, "checksum mismatch")]
     public void DamagedCheckpoint_IsRefusedOnResumeAndByEvaluate_AndKept(string damage, string file, string expected)
     {
         var run = CopyOfFinishedRun($"{damage}-{file}".Replace(' ', '-'), epochs: Finished + 1, learningRate: null);
@@ -159,9 +159,9 @@ public sealed class TrainingFaultTests
         StringAssert.StartsWith(message, path);
         StringAssert.Contains(message, expected);
         CollectionAssert.AreEqual(damagedBytes, File.ReadAllBytes(path), "the refused file is not overwritten");
-        Assert.AreEqual(Finished, MetricsFile.Read(Path.Combine(run, MetricsFile.FileName)).Count);
+        Assert.AreEqual(Finished, MetricsFile.Read(Path.Combine(run, RunFolder.MetricsFileName)).Count);
 
-        if (file != TrainingCheckpoint.WeightsFile || damage == "another model") return; // evaluate reads any envnet model
+        if (file != RunFolder.WeightsFileName || damage == "another model") return; // evaluate reads any envnet model
         var (evaluateCode, output, error) = Cli("evaluate", "--checkpoint", path, "--data", Data, "--cache", Cache, "--accelerator", "cpu", "--out", run);
         Assert.AreEqual(ExitCodes.Failure, evaluateCode, output);
         Assert.AreEqual(1, error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length, error);
@@ -174,7 +174,7 @@ public sealed class TrainingFaultTests
     [TestMethod]
     public void WriteFailingHalfWay_LeavesThePreviousCheckpointWhole()
     {
-        var path = Path.Combine(CopyOfFinishedRun("half-written", epochs: Finished, learningRate: null), "fold-1", TrainingCheckpoint.WeightsFile);
+        var path = Path.Combine(CopyOfFinishedRun("half-written", epochs: Finished, learningRate: null), "fold-1", RunFolder.WeightsFileName);
         var good = File.ReadAllBytes(path);
 
         Assert.ThrowsExactly<IOException>(() => AtomicFile.Write(path, stream =>
@@ -234,7 +234,7 @@ public sealed class TrainingFaultTests
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(source, target);
         }
-        var runFile = Path.Combine(run, TrainOptions.RunFileName);
+        var runFile = Path.Combine(run, RunFolder.RunFileName);
         var options = JsonNode.Parse(File.ReadAllText(runFile))!;
         options["outDir"] = run;
         options["epochs"] = epochs;

@@ -1,7 +1,7 @@
 using EnvNet.Kernels;
-using EnvNet.Training;
+using EnvNet.Training.Run;
 using EnvNet.Training.Results;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 
 using static EnvNet.Tests.EnvNetRuns;
 
@@ -20,7 +20,7 @@ public sealed class TrainingOptionsTests
         Assert.IsTrue(result.IsValid, string.Join("\n", result.Errors));
         var o = result.Value!;
         Assert.AreEqual(("envnet", 600, 64, 0.01, 0.9, 5e-4, 10, AcceleratorChoice.Auto, "esc50", false),
-            (o.Model, o.Epochs, o.Batch, o.LearningRate, o.Momentum, o.WeightDecay, o.TestCrops, o.Accelerator, o.Subset, o.Embedded));
+            (o.Model, o.Epochs, o.Batch, o.LearningRate, o.Momentum, o.WeightDecay, o.TestCrops, o.Accelerator, o.Subset.Name, o.Embedded));
         CollectionAssert.AreEqual(new[] { 1, 2, 3, 4, 5 }, o.Folds);
         CollectionAssert.AreEqual(new[] { 0.5, 0.75 }, o.LearningRateSteps);
     }
@@ -175,7 +175,7 @@ public sealed class TrainingOptionsTests
         {
             Data = data, Out = run, Cache = dir.Sub("cache"), Fold = 2, Model = "envnet-v2", BetweenClass = true, StrongAugment = true,
         }).Value!;
-        File.WriteAllText(Path.Combine(run, TrainOptions.RunFileName), options.ToJson());
+        File.WriteAllText(Path.Combine(run, RunFolder.RunFileName), options.ToJson());
 
         foreach (var option in new[] { "--bc", "--strong-augment", "--warmup-epochs 0" })
         {
@@ -209,7 +209,7 @@ public sealed class TrainingOptionsTests
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(source, target);
         }
-        var runFile = Path.Combine(run, TrainOptions.RunFileName);
+        var runFile = Path.Combine(run, RunFolder.RunFileName);
         var before = File.ReadAllText(runFile);
 
         var (same, _, sameError) = Cli("train", "--resume", "--out", run, "--epochs", $"{TinyTrainingRun.Epochs}");
@@ -221,7 +221,7 @@ public sealed class TrainingOptionsTests
         Assert.AreEqual(ExitCodes.Success, code, error);
         var metrics = Untimed(run);
         CollectionAssert.AreEqual(Untimed(TinyTrainingRun.Finished), metrics[..TinyTrainingRun.Epochs], "the epochs already trained stay");
-        var added = MetricsFile.Read(Path.Combine(run, MetricsFile.FileName)).Single(r => r.Epoch == TinyTrainingRun.Epochs + 1);
+        var added = MetricsFile.Read(Path.Combine(run, RunFolder.MetricsFileName)).Single(r => r.Epoch == TinyTrainingRun.Epochs + 1);
         Assert.AreEqual(0.001, added.LearningRate, 1e-12, "epoch 3 of 3 runs after 50 % of the new length: 0.01 / 10");
         var options = TrainOptions.FromJson(File.ReadAllText(runFile), runFile);
         Assert.AreEqual(TinyTrainingRun.Epochs + 1, options.Epochs);

@@ -1,6 +1,6 @@
 using EnvNet.Network;
-using EnvNet.Training;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Run;
+using EnvNet.Training.Commands;
 
 namespace EnvNet.Tests;
 
@@ -100,7 +100,7 @@ public sealed class TrainingRecipeTests
     [DataRow(1000, 0.0001)]
     public void EnvNetV2Schedule_WarmsUpThenDividesBy10After30_60_90Percent(int epoch, double expected)
     {
-        var recipe = ModelRegistry.Definition("envnet-v2").RecipeFor("esc50", betweenClass: false);
+        var recipe = ModelRegistry.Definition("envnet-v2").RecipeFor(onEsc10: false, betweenClass: false);
         var schedule = new LearningRateSchedule(recipe.LearningRate, recipe.LearningRateSteps, recipe.Epochs, recipe.WarmupEpochs);
         Assert.AreEqual(expected, schedule.At(epoch), 1e-15);
         Assert.AreEqual("epochs 1-10 at 0.01 (warm-up), 11-300 at 0.1, 301-600 at 0.01, 601-900 at 0.001, 901-1000 at 0.0001 " +

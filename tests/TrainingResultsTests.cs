@@ -1,4 +1,4 @@
-using EnvNet.Training;
+using EnvNet.Training.Run;
 using EnvNet.Training.Results;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -52,7 +52,7 @@ public sealed class TrainingResultsTests
     public void Metrics_AppendWritesOneHeader_TruncateDropsOnlyLaterEpochsOfTheFold()
     {
         using var dir = new TempDir();
-        var metrics = new MetricsFile(dir.Sub(MetricsFile.FileName));
+        var metrics = new MetricsFile(dir.Sub(RunFolder.MetricsFileName));
         foreach (var row in new[] { Row(1, 1, 0.2), Row(1, 2, 0.3), Row(2, 1, 0.25), Row(1, 3, 0.35), Row(2, 2, 0.4) }) metrics.Append(row);
 
         var lines = File.ReadAllLines(metrics.Path);
@@ -114,7 +114,7 @@ public sealed class TrainingResultsTests
     {
         using var dir = new TempDir();
         var rows = Enumerable.Range(1, 10).SelectMany(e => new[] { Row(1, e, 0.05 * e), Row(2, e, 0.06 * e) }).ToList();
-        var path = dir.Sub(LearningCurvePlot.FileName);
+        var path = dir.Sub(RunFolder.LearningCurvesFileName);
         LearningCurvePlot.Write(path, rows, "envnet-tiny");
 
         using var image = Image.Load<Rgba32>(path);
