@@ -74,7 +74,7 @@ public sealed class OnnxExportTests
     [DataRow("m5")]
     [DataRow("wavemsnet")]
     [DataRow("abdolinet")]
-    public void Export_GivesTheLogitsOfPredictLogits(string modelName)
+    public void ExportGivesTheLogitsOfPredictLogits(string modelName)
     {
         using var dir = new TempDir();
         using var model = ModelWithRunningStatistics(modelName, seed: 4);
@@ -102,7 +102,7 @@ public sealed class OnnxExportTests
     }
 
     [TestMethod]
-    public void Export_DeclaresWaveformAndLogitsAndTheRecipeInItsMetadata()
+    public void ExportDeclaresWaveformAndLogitsAndTheRecipeInItsMetadata()
     {
         using var dir = new TempDir();
         using var model = ModelWithRunningStatistics("envnet-tiny", seed: 6);
@@ -132,7 +132,7 @@ public sealed class OnnxExportTests
     }
 
     [TestMethod]
-    public void Export_WithAFixedBatchAndTheOldestOpset_RunsThatBatch()
+    public void ExportWithAFixedBatchAndTheOldestOpsetRunsThatBatch()
     {
         using var dir = new TempDir();
         using var model = ModelWithRunningStatistics("envnet-v2-tiny", seed: 8);
@@ -152,7 +152,7 @@ public sealed class OnnxExportTests
     }
 
     [TestMethod]
-    public void Export_OfAModelWithALayerKindWithoutMapping_NamesTheLayer()
+    public void ExportOfAModelWithALayerKindWithoutMappingNamesTheLayer()
     {
         var graph = new OnnxGraphBuilder("test");
         var error = Assert.ThrowsExactly<NotSupportedException>(() =>

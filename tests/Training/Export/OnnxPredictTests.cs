@@ -50,7 +50,7 @@ public sealed class OnnxPredictTests
     [TestMethod]
     [DataRow("dynamic")]
     [DataRow("4")] // 10 crops in runs of 4: the last run is partly filler
-    public void PredictOnnx_GivesTheCropLogitsAndRankingOfTheCheckpoint(string batch)
+    public void PredictOnnxGivesTheCropLogitsAndRankingOfTheCheckpoint(string batch)
     {
         var onnx = Export($"batch-{batch}.onnx", "--batch", batch);
         var fromCheckpoint = Predict("--checkpoint", _checkpoint, "--accelerator", "cpu");
@@ -75,7 +75,7 @@ public sealed class OnnxPredictTests
 
     [TestMethod]
     [DynamicData(nameof(ForeignFiles))]
-    public void PredictOnnx_OfAFileThatIsNotAnEnvNetExport_FailsWithOneLineNamingIt(string kind, string expected)
+    public void PredictOnnxOfAFileThatIsNotAnEnvNetExportFailsWithOneLineNamingIt(string kind, string expected)
     {
         var path = _dir.Sub($"{kind}.onnx");
         switch (kind)

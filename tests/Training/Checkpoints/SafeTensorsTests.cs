@@ -25,7 +25,7 @@ public sealed class SafeTensorsTests
     private static SafeTensorsContent Read(byte[] bytes) => SafeTensors.Read(new MemoryStream(bytes), "test.safetensors");
 
     [TestMethod]
-    public void WriteThenRead_GivesBackTensorsMetadataAndChecksum()
+    public void WriteThenReadGivesBackTensorsMetadataAndChecksum()
     {
         var content = Read(Bytes(Tensors));
 
@@ -41,7 +41,7 @@ public sealed class SafeTensorsTests
     /// <summary>Pins the byte layout to the safetensors specification, independently of the reader: a u64
     /// little-endian header size, the JSON header padded with spaces to 8 bytes, then the raw little-endian data.</summary>
     [TestMethod]
-    public void Write_ProducesTheSpecifiedByteLayout()
+    public void WriteProducesTheSpecifiedByteLayout()
     {
         var tensor = SafeTensor.FromFloats("w", [2], [1f, 2f]);
         var bytes = Bytes([tensor], new() { ["k"] = "v" });
@@ -59,7 +59,7 @@ public sealed class SafeTensorsTests
     }
 
     [TestMethod]
-    public void Read_TruncatedAnywhere_IsRefusedAsTruncated()
+    public void ReadTruncatedAnywhereIsRefusedAsTruncated()
     {
         var bytes = Bytes(Tensors);
         var headerEnd = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
@@ -72,7 +72,7 @@ public sealed class SafeTensorsTests
     }
 
     [TestMethod]
-    public void Read_AnyFlippedDataByte_IsRefusedByTheChecksum()
+    public void ReadAnyFlippedDataByteIsRefusedByTheChecksum()
     {
         var bytes = Bytes(Tensors);
         var headerEnd = 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
@@ -85,7 +85,7 @@ public sealed class SafeTensorsTests
     }
 
     [TestMethod]
-    public void Read_AlteredHeader_IsRefused()
+    public void ReadAlteredHeaderIsRefused()
     {
         var bytes = Bytes(Tensors);
         var header = Encoding.UTF8.GetString(bytes, 8, (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes));
@@ -108,7 +108,7 @@ public sealed class SafeTensorsTests
     }
 
     [TestMethod]
-    public void Read_OverlappingOffsets_AreRefused()
+    public void ReadOverlappingOffsetsAreRefused()
     {
         // Two 8-byte tensors that both claim bytes [0, 8): the data section would have a gap at [8, 16).
         var header = JsonSerializer.Serialize(new Dictionary<string, object>
@@ -126,7 +126,7 @@ public sealed class SafeTensorsTests
     }
 
     [TestMethod]
-    public void WriteFile_ReplacesAtomicallyAndLeavesNoTemporaryFile()
+    public void WriteFileReplacesAtomicallyAndLeavesNoTemporaryFile()
     {
         using var dir = new TempDir();
         var path = dir.Sub("weights.safetensors");

@@ -34,7 +34,7 @@ public sealed class TrainingRecipeTests
     [DataRow("envnet", "esc10", false, 600, 0.01, new[] { 0.5, 0.75 }, 0)]
     [DataRow("envnet-v2", "esc10", false, 600, 0.01, new[] { 0.5, 0.75 }, 0)]
     [DataRow("envnet-v2", "esc10", true, 1200, 0.01, new[] { 0.5, 0.75 }, 0)]
-    public void Defaults_AreTheAuthorsRecipeForModelSubsetAndBc(string model, string subset, bool bc,
+    public void DefaultsAreTheAuthorsRecipeForModelSubsetAndBc(string model, string subset, bool bc,
         int epochs, double learningRate, double[] steps, int warmup)
     {
         var o = Resolve(new TrainArguments { Model = model, Subset = subset, BetweenClass = bc });
@@ -45,7 +45,7 @@ public sealed class TrainingRecipeTests
     }
 
     [TestMethod]
-    public void ExplicitOptions_WinOverTheRecipe()
+    public void ExplicitOptionsWinOverTheRecipe()
     {
         var o = Resolve(new TrainArguments
         {
@@ -60,7 +60,7 @@ public sealed class TrainingRecipeTests
     }
 
     [TestMethod]
-    public void EmbeddedDefault_KeepsItsOwnSchedule()
+    public void EmbeddedDefaultKeepsItsOwnSchedule()
     {
         var o = Resolve(new TrainArguments { Model = "envnet-v2-tiny", BetweenClass = true }, withData: false);
 
@@ -71,7 +71,7 @@ public sealed class TrainingRecipeTests
     }
 
     [TestMethod]
-    public void EmbeddedDefault_KeepsAnAdamModelsRate()
+    public void EmbeddedDefaultKeepsAnAdamModelsRate()
     {
         var o = Resolve(new TrainArguments { Model = "m5" }, withData: false);
 
@@ -80,7 +80,7 @@ public sealed class TrainingRecipeTests
     }
 
     [TestMethod]
-    public void EmbeddedDefault_KeepsAnAdadeltaModelsRate()
+    public void EmbeddedDefaultKeepsAnAdadeltaModelsRate()
     {
         var o = Resolve(new TrainArguments { Model = "abdolinet" }, withData: false);
 
@@ -98,7 +98,7 @@ public sealed class TrainingRecipeTests
     [DataRow(601, 0.001)]
     [DataRow(901, 0.0001)]
     [DataRow(1000, 0.0001)]
-    public void EnvNetV2Schedule_WarmsUpThenDividesBy10After30_60_90Percent(int epoch, double expected)
+    public void EnvNetV2ScheduleWarmsUpThenDividesBy10After306090Percent(int epoch, double expected)
     {
         var recipe = ModelRegistry.Definition("envnet-v2").RecipeFor(onEsc10: false, betweenClass: false);
         var schedule = new LearningRateSchedule(recipe.LearningRate, recipe.LearningRateSteps, recipe.Epochs, recipe.WarmupEpochs);
@@ -114,7 +114,7 @@ public sealed class TrainingRecipeTests
     [DataRow(1200, 0.01, new[] { 0.5, 0.75 }, 0, new[] { 600, 900 })]
     [DataRow(1000, 0.1, new[] { 0.3, 0.6, 0.9 }, 10, new[] { 300, 600, 900 })]
     [DataRow(2000, 0.1, new[] { 0.3, 0.6, 0.9 }, 10, new[] { 600, 1200, 1800 })]
-    public void RecipeLengths_DropTheRateInTheEpochAfterEachStep(int epochs, double rate, double[] steps, int warmup, int[] lastEpochsBeforeDrops)
+    public void RecipeLengthsDropTheRateInTheEpochAfterEachStep(int epochs, double rate, double[] steps, int warmup, int[] lastEpochsBeforeDrops)
     {
         var schedule = new LearningRateSchedule(rate, steps, epochs, warmup);
         var expected = Enumerable.Range(1, epochs)
@@ -136,7 +136,7 @@ public sealed class TrainingRecipeTests
     [DataRow(39, new[] { 29, 31 })]
     [DataRow(100, new[] { 30, 60, 90 })]
     [DataRow(160, new[] { 60, 120, 140 })] // wavemsnet's recipe
-    public void MilestoneSteps_DropTheRateAfterExactlyThoseFinishedEpochs(int epochs, int[] milestones)
+    public void MilestoneStepsDropTheRateAfterExactlyThoseFinishedEpochs(int epochs, int[] milestones)
     {
         var steps = TrainingRecipe.StepsAtEpochs(epochs, milestones);
         var schedule = new LearningRateSchedule(1e-3, steps, epochs);
@@ -148,7 +148,7 @@ public sealed class TrainingRecipeTests
     [TestMethod]
     [DataRow(1, "epoch 1 at 0.03 (0.03 divided by 10 after 50 %, 75 % of 1 epoch)")]
     [DataRow(2, "epoch 1 at 0.03, 2 at 0.003 (0.03 divided by 10 after 50 %, 75 % of 2 epochs)")]
-    public void ShortRuns_TrainTheirFirstEpochAtTheGivenRate(int epochs, string described)
+    public void ShortRunsTrainTheirFirstEpochAtTheGivenRate(int epochs, string described)
     {
         var schedule = new LearningRateSchedule(0.03, [0.5, 0.75], epochs);
         Assert.AreEqual(0.03, schedule.At(1), 1e-15, "no step is reached before an epoch has finished");

@@ -23,7 +23,7 @@ public sealed class WaveMsNetTests
     ];
 
     [TestMethod]
-    public void StateDict_IsEscLearnersNamesShapesAndOrder()
+    public void StateDictIsEscLearnersNamesShapesAndOrder()
     {
         string[] expected =
         [
@@ -53,7 +53,7 @@ public sealed class WaveMsNetTests
     }
 
     [TestMethod]
-    public void Recipe_IsEscLearners()
+    public void RecipeIsEscLearners()
     {
         var recipe = ModelRegistry.Definition("wavemsnet").Recipe;
 

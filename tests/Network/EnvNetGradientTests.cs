@@ -36,7 +36,7 @@ public sealed class EnvNetGradientTests
     private const double RelativeTolerance = 0.03;
 
     [TestMethod]
-    public void WholeNetwork_TrainingModeGradients_MatchCentralDifferences()
+    public void WholeNetworkTrainingModeGradientsMatchCentralDifferences()
     {
         var accelerator = TestDevice.Cpu.Accelerator;
         using var network = NetworkModel.CreateNetwork(Config, seed: 3);

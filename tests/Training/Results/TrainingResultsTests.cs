@@ -21,14 +21,14 @@ public sealed class TrainingResultsTests
     [DataRow(450, 0.001)]
     [DataRow(451, 0.0001)]
     [DataRow(600, 0.0001)]
-    public void LearningRate_IsDividedBy10AfterHalfAndThreeQuartersOf600Epochs(int epoch, double expected)
+    public void LearningRateIsDividedBy10AfterHalfAndThreeQuartersOf600Epochs(int epoch, double expected)
     {
         var schedule = new LearningRateSchedule(0.01, [0.5, 0.75], 600);
         Assert.AreEqual(expected, schedule.At(epoch), 1e-15);
     }
 
     [TestMethod]
-    public void LearningRate_StepsOnceTheFinishedEpochsReachTheFraction()
+    public void LearningRateStepsOnceTheFinishedEpochsReachTheFraction()
     {
         var schedule = new LearningRateSchedule(1, [0.5, 0.75], 5);
         CollectionAssert.AreEqual(new[] { 1, 1, 1, 0.1, 0.01 }, Enumerable.Range(1, 5).Select(e => Math.Round(schedule.At(e), 12)).ToArray(),
@@ -36,7 +36,7 @@ public sealed class TrainingResultsTests
     }
 
     [TestMethod]
-    public void LearningCurves_MarkTheSinglePointOfAOneEpochRun()
+    public void LearningCurvesMarkTheSinglePointOfAOneEpochRun()
     {
         var oneEpoch = LearningCurvePlot.Build([Row(1, 1, 0.3)], "tiny");
         var curves = oneEpoch.Subplots.GetPlots().SelectMany(p => p.GetPlottables().OfType<ScottPlot.Plottables.Scatter>()).ToList();
@@ -49,7 +49,7 @@ public sealed class TrainingResultsTests
     }
 
     [TestMethod]
-    public void Metrics_AppendWritesOneHeader_TruncateDropsOnlyLaterEpochsOfTheFold()
+    public void MetricsAppendWritesOneHeaderTruncateDropsOnlyLaterEpochsOfTheFold()
     {
         using var dir = new TempDir();
         var metrics = new MetricsFile(dir.Sub(RunFolder.MetricsFileName));
@@ -65,7 +65,7 @@ public sealed class TrainingResultsTests
     }
 
     [TestMethod]
-    public void Summary_HasFinalAndBestPerFinishedFold_MeanAndSampleStd()
+    public void SummaryHasFinalAndBestPerFinishedFoldMeanAndSampleStd()
     {
         using var dir = new TempDir();
         var rows = new[] { Row(1, 1, 0.5), Row(1, 2, 0.4), Row(3, 1, 0.6), Row(3, 2, 0.8), Row(4, 1, 0.9) };
@@ -92,7 +92,7 @@ public sealed class TrainingResultsTests
     }
 
     [TestMethod]
-    public void ConfusionMatrix_RoundTripsAndSums()
+    public void ConfusionMatrixRoundTripsAndSums()
     {
         using var dir = new TempDir();
         var matrix = new ConfusionMatrix(["dog", "rain, heavy", "saw"]);
@@ -110,7 +110,7 @@ public sealed class TrainingResultsTests
     }
 
     [TestMethod]
-    public void LearningCurves_RenderAPngWithContent()
+    public void LearningCurvesRenderAPngWithContent()
     {
         using var dir = new TempDir();
         var rows = Enumerable.Range(1, 10).SelectMany(e => new[] { Row(1, e, 0.05 * e), Row(2, e, 0.06 * e) }).ToList();

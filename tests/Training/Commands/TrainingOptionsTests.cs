@@ -11,7 +11,7 @@ namespace EnvNet.Tests;
 public sealed class TrainingOptionsTests
 {
     [TestMethod]
-    public void WithData_DefaultsAreTheEnvNetRecipe()
+    public void WithDataDefaultsAreTheEnvNetRecipe()
     {
         using var dir = new TempDir();
         var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
@@ -26,7 +26,7 @@ public sealed class TrainingOptionsTests
     }
 
     [TestMethod]
-    public void WithoutData_TheEmbeddedDefaultTrainsTheTinyModelOnTheSyntheticTwin()
+    public void WithoutDataTheEmbeddedDefaultTrainsTheTinyModelOnTheSyntheticTwin()
     {
         using var dir = new TempDir();
         var o = TrainOptionsValidator.Validate(new TrainArguments { Out = dir.Sub("run"), Cache = dir.Sub("cache"), Epochs = 3 }).Value!;
@@ -79,7 +79,7 @@ public sealed class TrainingOptionsTests
     [DataRow("--model", "resnet")]
     [DataRow("--subset", "esc20")]
     [DataRow("--out", "{file}/run")]
-    public void InvalidOption_GetsOneLineNamingItAndExitCode2(string option, string value)
+    public void InvalidOptionGetsOneLineNamingItAndExitCode2(string option, string value)
     {
         using var dir = new TempDir();
         var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
@@ -105,7 +105,7 @@ public sealed class TrainingOptionsTests
     [DataRow("--batch", "0")]
     [DataRow("--lr", "-1")]
     [DataRow("--data", "/nonexistent/ESC-50")]
-    public void RefusedCommandLine_CreatesNoFolder(string option, string value)
+    public void RefusedCommandLineCreatesNoFolder(string option, string value)
     {
         using var dir = new TempDir();
         var (code, _, error) = Cli("train", "--out", dir.Sub("runs/first"), "--cache", dir.Sub("cache"), "--model", "envnet-tiny", option, value);
@@ -116,7 +116,7 @@ public sealed class TrainingOptionsTests
     }
 
     [TestMethod]
-    public void RecipeWarmupLongerThanTheRun_SaysHowToTurnItOff()
+    public void RecipeWarmupLongerThanTheRunSaysHowToTurnItOff()
     {
         using var dir = new TempDir();
         var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
@@ -135,7 +135,7 @@ public sealed class TrainingOptionsTests
     }
 
     [TestMethod]
-    public void ExplicitAccelerator_MustBeOneIlgpuSees()
+    public void ExplicitAcceleratorMustBeOneIlgpuSees()
     {
         using var dir = new TempDir();
         var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
@@ -154,7 +154,7 @@ public sealed class TrainingOptionsTests
     [DataRow("train --warmup-epochs ten")]
     [DataRow("frobnicate")]
     [DataRow("")]
-    public void ParseErrors_ExitWith2(string commandLine)
+    public void ParseErrorsExitWith2(string commandLine)
     {
         var (code, _, error) = Cli(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Assert.AreEqual(ExitCodes.Usage, code, error);
@@ -162,7 +162,7 @@ public sealed class TrainingOptionsTests
     }
 
     [TestMethod]
-    public void Resume_NeedsARunFolderAndTakesOnlyTheAccelerator()
+    public void ResumeNeedsARunFolderAndTakesOnlyTheAccelerator()
     {
         using var dir = new TempDir();
         var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
@@ -199,7 +199,7 @@ public sealed class TrainingOptionsTests
     /// <summary>A finished run continues to a larger --epochs: the epochs it had stay as they were, the schedule
     /// of the new ones is that of the new length, and run.json and the log say so.</summary>
     [TestMethod]
-    public void ResumeWithMoreEpochs_ExtendsAFinishedRun()
+    public void ResumeWithMoreEpochsExtendsAFinishedRun()
     {
         using var dir = new TempDir();
         var run = dir.Sub("run");
@@ -233,7 +233,7 @@ public sealed class TrainingOptionsTests
     }
 
     [TestMethod]
-    public void OtherCommands_ValidateTheirOptionsWithExitCode2()
+    public void OtherCommandsValidateTheirOptionsWithExitCode2()
     {
         using var dir = new TempDir();
         var data = Esc50Folder.WriteMetadataOnly(dir.Sub("data"));
@@ -246,7 +246,7 @@ public sealed class TrainingOptionsTests
     }
 
     [TestMethod]
-    public void Shapes_ListsLayersParametersAndMemory()
+    public void ShapesListsLayersParametersAndMemory()
     {
         var (code, output, _) = Cli("shapes", "--model", "envnet");
         Assert.AreEqual(ExitCodes.Success, code);
@@ -258,7 +258,7 @@ public sealed class TrainingOptionsTests
     }
 
     [TestMethod]
-    public void Devices_ListsTheCpuAccelerator()
+    public void DevicesListsTheCpuAccelerator()
     {
         var (code, output, _) = Cli("devices");
         Assert.AreEqual(ExitCodes.Success, code);

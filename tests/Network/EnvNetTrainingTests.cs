@@ -33,7 +33,7 @@ public sealed class EnvNetTrainingTests
     [TestMethod]
     [DataRow("envnet-tiny", 0.01f)]
     [DataRow("envnet-v2-tiny", 0.02f)]
-    public void TrainStep_EightFixedExamples_Overfits(string name, float learningRate)
+    public void TrainStepEightFixedExamplesOverfits(string name, float learningRate)
     {
         var config = EnvNetConfig.ByName(name, Classes);
         using var model = NetworkModel.Create(TestDevice.Cpu, config, Examples, seed: 1);
@@ -56,7 +56,7 @@ public sealed class EnvNetTrainingTests
     }
 
     [TestMethod]
-    public void TrainStep_SameSeedTwice_GivesBitIdenticalState()
+    public void TrainStepSameSeedTwiceGivesBitIdenticalState()
     {
         var config = EnvNetConfig.ByName("envnet-tiny", Classes);
         int[][] Train(int seed)
@@ -88,7 +88,7 @@ public sealed class EnvNetTrainingTests
     }
 
     [TestMethod]
-    public void PredictLogits_EvalMode_IsRepeatablePerSampleAndLeavesTheStateAlone()
+    public void PredictLogitsEvalModeIsRepeatablePerSampleAndLeavesTheStateAlone()
     {
         var config = EnvNetConfig.ByName("envnet-tiny", Classes);
         using var model = NetworkModel.Create(TestDevice.Cpu, config, maxBatch: 4, seed: 3);
@@ -113,7 +113,7 @@ public sealed class EnvNetTrainingTests
     }
 
     [TestMethod]
-    public void FeatureResponse_ReturnsFeatureConvOutput_FiltersByFrames()
+    public void FeatureResponseReturnsFeatureConvOutputFiltersByFrames()
     {
         var config = EnvNetConfig.ByName("envnet-tiny", Classes);
         using var model = NetworkModel.Create(TestDevice.Cpu, config, maxBatch: 2, seed: 5);
@@ -128,7 +128,7 @@ public sealed class EnvNetTrainingTests
     }
 
     [TestMethod]
-    public void TrainStep_BadArguments_AreNamed()
+    public void TrainStepBadArgumentsAreNamed()
     {
         var config = EnvNetConfig.ByName("envnet-tiny", Classes);
         using var model = NetworkModel.Create(TestDevice.Cpu, config, maxBatch: 2, seed: 1);

@@ -60,7 +60,7 @@ public sealed class TrainingCheckpointTests
     ];
 
     [TestMethod]
-    public void Save_WritesThePyTorchStateDictNamesShapesAndDtypes_AndReadsBackTheSameLogits()
+    public void SaveWritesThePyTorchStateDictNamesShapesAndDtypesAndReadsBackTheSameLogits()
     {
         using var dir = new TempDir();
         var path = dir.Sub("best.safetensors");
@@ -89,7 +89,7 @@ public sealed class TrainingCheckpointTests
     [TestMethod]
     [DataRow("plain")]
     [DataRow("host")]
-    public void TrainingCheckpoint_RestoredModelContinuesBitIdentically(string kernels)
+    public void TrainingCheckpointRestoredModelContinuesBitIdentically(string kernels)
     {
         using var dir = new TempDir();
         using var original = TrainedModel(seed: 1, kernels);
@@ -110,7 +110,7 @@ public sealed class TrainingCheckpointTests
     }
 
     [TestMethod]
-    public void TrainingCheckpoint_KilledBetweenTheTwoRenames_IsCompletedOnLoad()
+    public void TrainingCheckpointKilledBetweenTheTwoRenamesIsCompletedOnLoad()
     {
         using var dir = new TempDir();
         using var model = TrainedModel();
@@ -136,7 +136,7 @@ public sealed class TrainingCheckpointTests
     }
 
     [TestMethod]
-    public void Load_RefusesDamagedWrongShapedAndForeignCheckpoints()
+    public void LoadRefusesDamagedWrongShapedAndForeignCheckpoints()
     {
         using var dir = new TempDir();
         var path = dir.Sub("last.safetensors");

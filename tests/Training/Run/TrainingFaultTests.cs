@@ -49,7 +49,7 @@ public sealed class TrainingFaultTests
     }
 
     [TestMethod]
-    public void AbsurdLearningRate_StopsAtTheFirstNonFiniteLoss_WithoutWritingACheckpoint()
+    public void AbsurdLearningRateStopsAtTheFirstNonFiniteLossWithoutWritingACheckpoint()
     {
         var run = _root.Sub("absurd");
         var (code, _, _) = Cli(FreshRun(run, ("--lr", "1e30")));
@@ -65,7 +65,7 @@ public sealed class TrainingFaultTests
     /// <summary>Epochs 1 and 2 trained at a sane rate, epoch 3 at an absurd one (set in run.json, which --resume
     /// reads): training stops in epoch 3 and epoch 2's checkpoint files are left byte for byte as they were.</summary>
     [TestMethod]
-    public void DivergingAfterGoodEpochs_KeepsTheLastGoodCheckpointUnchanged()
+    public void DivergingAfterGoodEpochsKeepsTheLastGoodCheckpointUnchanged()
     {
         var run = CopyOfFinishedRun("diverged", epochs: Finished + 1, learningRate: 1e30);
         var before = CheckpointBytes(run);
@@ -88,7 +88,7 @@ public sealed class TrainingFaultTests
     /// allocated, by the estimate against the host's memory, with the message of an allocation failure.</summary>
     [TestMethod]
     [OSCondition(OperatingSystems.Linux)]
-    public void DeviceOutOfMemory_NamesTheBatchAndTheMemoryATrainingStepNeeds()
+    public void DeviceOutOfMemoryNamesTheBatchAndTheMemoryATrainingStepNeeds()
     {
         var run = _root.Sub("huge-batch");
         var (code, _, _) = Cli(FreshRun(run, ("--batch", $"{int.MaxValue}")));
@@ -118,7 +118,7 @@ public sealed class TrainingFaultTests
     /// <summary>The estimate behind the free-space check covers what a run writes, and the check refuses a folder
     /// without that much room.</summary>
     [TestMethod]
-    public void CheckpointSpace_EstimateCoversTheFilesAndTheCheckRefusesTooLittleRoom()
+    public void CheckpointSpaceEstimateCoversTheFilesAndTheCheckRefusesTooLittleRoom()
     {
         var fold = Path.Combine(TinyTrainingRun.Finished, "fold-1");
         long Size(string file) => new FileInfo(Path.Combine(fold, file)).Length;
@@ -145,7 +145,7 @@ public sealed class TrainingFaultTests
     [DataRow("another model", RunFolder.WeightsFileName, "holds a 'envnet-v2-tiny' model, expected 'envnet-tiny'")]
     [DataRow("not an envnet file", RunFolder.WeightsFileName, "metadata has no 'sha256' checksum; it was not written by envnet")]
     [DataRow("flipped data byte", RunFolder.StateFileName, "checksum mismatch")]
-    public void DamagedCheckpoint_IsRefusedOnResumeAndByEvaluate_AndKept(string damage, string file, string expected)
+    public void DamagedCheckpointIsRefusedOnResumeAndByEvaluateAndKept(string damage, string file, string expected)
     {
         var run = CopyOfFinishedRun($"{damage}-{file}".Replace(' ', '-'), epochs: Finished + 1, learningRate: null);
         var path = Path.Combine(run, "fold-1", file);
@@ -172,7 +172,7 @@ public sealed class TrainingFaultTests
     /// <summary>A write that fails half way (disk full, I/O error) leaves the previous file whole: the new content
     /// only ever replaces it by a rename once complete.</summary>
     [TestMethod]
-    public void WriteFailingHalfWay_LeavesThePreviousCheckpointWhole()
+    public void WriteFailingHalfWayLeavesThePreviousCheckpointWhole()
     {
         var path = Path.Combine(CopyOfFinishedRun("half-written", epochs: Finished, learningRate: null), "fold-1", RunFolder.WeightsFileName);
         var good = File.ReadAllBytes(path);

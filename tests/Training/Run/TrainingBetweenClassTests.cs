@@ -20,7 +20,7 @@ public sealed class TrainingBetweenClassTests
     private const int Epochs = 12;
 
     [TestMethod]
-    public void TrainWithBc_RecordsItInRunJson_AndLearnsAboveChance()
+    public void TrainWithBcRecordsItInRunJsonAndLearnsAboveChance()
     {
         using var root = new TempDir();
         SyntheticEsc50.Write(root.Sub("data"), Classes, ClipsPerClassPerFold, seed: 5);

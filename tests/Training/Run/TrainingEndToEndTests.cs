@@ -53,7 +53,7 @@ public sealed class TrainingEndToEndTests
     }
 
     [TestMethod]
-    public void Train_WritesOneMetricsRowPerEpoch_LossFalls_AccuracyBeatsChance()
+    public void TrainWritesOneMetricsRowPerEpochLossFallsAccuracyBeatsChance()
     {
         foreach (var fold in new[] { 1, 2 })
         {
@@ -86,7 +86,7 @@ public sealed class TrainingEndToEndTests
     /// with several epochs still to run, so a fast backend cannot finish the run before the signal lands.</summary>
     [TestMethod]
     [OSCondition(OperatingSystems.Linux)]
-    public void KilledAndStoppedRun_ResumesToTheSameMetricsAndWeights()
+    public void KilledAndStoppedRunResumesToTheSameMetricsAndWeights()
     {
         var dir = _root.Sub("interrupted");
         string[] args = ["--data", Data, "--fold", "1", "--out", dir, "--cache", Cache, .. Recipe];
@@ -118,7 +118,7 @@ public sealed class TrainingEndToEndTests
     }
 
     [TestMethod]
-    public void Evaluate_ReproducesTheFinalValidationAccuracyAndConfusion()
+    public void EvaluateReproducesTheFinalValidationAccuracyAndConfusion()
     {
         using var outDir = new TempDir();
         var (code, output, error) = Cli("evaluate", "--checkpoint", Path.Combine(RunDir(2), "fold-2", "last.safetensors"), "--data", Data,
@@ -132,7 +132,7 @@ public sealed class TrainingEndToEndTests
     }
 
     [TestMethod]
-    public void Predict_OnARealClip_PrintsTopClassesAndCropLogits()
+    public void PredictOnARealClipPrintsTopClassesAndCropLogits()
     {
         var checkpoint = Path.Combine(RunDir(1), "fold-1", "best.safetensors");
         var wav = Directory.EnumerateFiles(Path.Combine(Esc50TestData.SampleDir, "audio"), "*.wav").Order().First();
@@ -159,7 +159,7 @@ public sealed class TrainingEndToEndTests
     }
 
     [TestMethod]
-    public void Report_MergesTwoSingleFoldRuns()
+    public void ReportMergesTwoSingleFoldRuns()
     {
         using var outDir = new TempDir();
         var (code, output, error) = Cli("report", RunDir(1), RunDir(2), "--out", outDir.Path);

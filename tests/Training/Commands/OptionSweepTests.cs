@@ -162,7 +162,7 @@ public sealed class OptionSweepTests
 
     /// <summary>Every command's --accelerator takes the same values, ilgpu-cpu included, and a refused value lists them.</summary>
     [TestMethod]
-    public void AcceleratorValues_AreAcceptedAndListedByEveryCommand()
+    public void AcceleratorValuesAreAcceptedAndListedByEveryCommand()
     {
         foreach (var value in CommonOptions.AcceleratorValues.Split('|'))
         {
@@ -183,7 +183,7 @@ public sealed class OptionSweepTests
 
     [TestMethod]
     [DynamicData(nameof(Cases))]
-    public void BadValue_IsRefusedWithOneLineNamingTheOptionAndExitCode2(string command, string option, string value)
+    public void BadValueIsRefusedWithOneLineNamingTheOptionAndExitCode2(string command, string option, string value)
     {
         var outDir = _root.Sub($"out-{Interlocked.Increment(ref _case)}");
         var bad = value.Replace("{file}", _root.Sub("file")).Replace("{empty}", _root.Sub("empty"));

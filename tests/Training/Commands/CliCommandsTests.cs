@@ -39,7 +39,7 @@ public sealed class CliCommandsTests
     public static void DeleteInputs() => _root.Dispose();
 
     [TestMethod]
-    public void Help_IsTheRootOrTheCommandsHelp()
+    public void HelpIsTheRootOrTheCommandsHelp()
     {
         var (code, output, error) = Cli("help");
         Assert.AreEqual(ExitCodes.Success, code, error);
@@ -55,7 +55,7 @@ public sealed class CliCommandsTests
 
     /// <summary>Defaults as System.CommandLine writes them and value names in lower case, in every command's help.</summary>
     [TestMethod]
-    public void HelpTexts_ShowDefaultsAndValuesOneWay()
+    public void HelpTextsShowDefaultsAndValuesOneWay()
     {
         var root = EnvNetCli.CreateRoot(new CliContext(TextWriter.Null, TextWriter.Null));
         foreach (var command in root.Subcommands)
@@ -70,7 +70,7 @@ public sealed class CliCommandsTests
     }
 
     [TestMethod]
-    public void Predict_ClassifiesSeveralFilesAFolderAndAListWithOneModel()
+    public void PredictClassifiesSeveralFilesAFolderAndAListWithOneModel()
     {
         var wavs = Wavs;
         var (code, output, error) = Cli("predict", "--checkpoint", Checkpoint, "--wav", wavs[0], "--wav", wavs[1], "--top", "1",
@@ -100,7 +100,7 @@ public sealed class CliCommandsTests
     }
 
     [TestMethod]
-    public void Predict_RefusesAListNamingAMissingFile()
+    public void PredictRefusesAListNamingAMissingFile()
     {
         var list = _root.Sub("bad-list.txt");
         File.WriteAllLines(list, [Wavs[0], _root.Sub("missing.wav")]);
@@ -112,7 +112,7 @@ public sealed class CliCommandsTests
     }
 
     [TestMethod]
-    public void Info_ShowsModelClassesAccuracyOptionsAndParameters()
+    public void InfoShowsModelClassesAccuracyOptionsAndParameters()
     {
         foreach (var name in new[] { "info", "inspect" })
         {
@@ -129,7 +129,7 @@ public sealed class CliCommandsTests
     }
 
     [TestMethod]
-    public void Bench_PrintsEachLayerOnceAndSaysWhatTheFiguresMean()
+    public void BenchPrintsEachLayerOnceAndSaysWhatTheFiguresMean()
     {
         var (code, output, error) = Cli("bench", "--model", "envnet-tiny", "--batch", "1", "--steps", "1", "--warmup", "0", "--accelerator", "cpu");
 
@@ -144,7 +144,7 @@ public sealed class CliCommandsTests
 
     /// <summary>A stop before anything was trained says so, rather than claiming a checkpoint and metrics.</summary>
     [TestMethod]
-    public void StopBeforeTheFirstBatch_SaysNothingIsSaved()
+    public void StopBeforeTheFirstBatchSaysNothingIsSaved()
     {
         using var dir = new TempDir();
         var options = new TrainOptions
@@ -165,7 +165,7 @@ public sealed class CliCommandsTests
     }
 
     [TestMethod]
-    public void Cache_ListsDatasetsPerSampleRateAndClearsOne()
+    public void CacheListsDatasetsPerSampleRateAndClearsOne()
     {
         using var dir = new TempDir();
         var cache = dir.Sub("cache");

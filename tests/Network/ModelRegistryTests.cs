@@ -12,7 +12,7 @@ public sealed class ModelRegistryTests
     private const string TableEnd = "<!-- models:end -->";
 
     [TestMethod]
-    public void ReadmeModelTable_IsTheGeneratedOne()
+    public void ReadmeModelTableIsTheGeneratedOne()
     {
         var readme = File.ReadAllText(Path.Combine(Esc50TestData.RepositoryRoot, "README.md")).ReplaceLineEndings("\n");
         var start = readme.IndexOf(TableStart, StringComparison.Ordinal);
@@ -25,7 +25,7 @@ public sealed class ModelRegistryTests
     }
 
     [TestMethod]
-    public void EveryModel_HasAUniqueNameAConfigOfThatNameAndAPositiveRecipe()
+    public void EveryModelHasAUniqueNameAConfigOfThatNameAndAPositiveRecipe()
     {
         CollectionAssert.AllItemsAreUnique(ModelRegistry.Names.ToList());
         foreach (var definition in ModelRegistry.Models)
@@ -41,7 +41,7 @@ public sealed class ModelRegistryTests
     }
 
     [TestMethod]
-    public void UnknownModel_NamesEveryKnownOne()
+    public void UnknownModelNamesEveryKnownOne()
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => ModelRegistry.Config("resnet", 50));
         foreach (var name in ModelRegistry.Names) StringAssert.Contains(error.Message, name);
@@ -49,7 +49,7 @@ public sealed class ModelRegistryTests
     }
 
     [TestMethod]
-    public void MilestonesInEpochs_BecomeTheFractionsThatDropTheRateAfterThoseEpochs()
+    public void MilestonesInEpochsBecomeTheFractionsThatDropTheRateAfterThoseEpochs()
     {
         var steps = TrainingRecipe.StepsAtEpochs(160, 60, 120, 140);
         var schedule = new EnvNet.Training.Run.LearningRateSchedule(0.1, steps, 160);

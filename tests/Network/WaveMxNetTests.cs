@@ -50,7 +50,7 @@ public sealed class WaveMxNetTests
     [DataRow("m5")]
     [DataRow("m11")]
     [DataRow("m18")]
-    public void StateDict_IsEscLearnersNamesShapesAndOrder(string name)
+    public void StateDictIsEscLearnersNamesShapesAndOrder(string name)
     {
         var expected = Expected[name];
         var actual = NetworkModel.Inspect(ModelRegistry.Config(name, Classes), network => network.StateDict()
@@ -66,7 +66,7 @@ public sealed class WaveMxNetTests
     /// bias gradient is zero but for rounding, since BatchNorm's input gradient sums to zero over each channel, so it
     /// is held to the scale of the same convolution's weight gradient.</summary>
     [TestMethod]
-    public void M5_TrainingPassAgreesOnPlainAndHostKernels()
+    public void M5TrainingPassAgreesOnPlainAndHostKernels()
     {
         var config = ModelRegistry.Config("m5", Classes);
         var input = TestData.Uniform(new Random(5), 2 * config.InputLength);
@@ -99,7 +99,7 @@ public sealed class WaveMxNetTests
     }
 
     [TestMethod]
-    public void M5_LayerShapes_FollowTheInputOf32079Samples()
+    public void M5LayerShapesFollowTheInputOf32079Samples()
     {
         var layers = NetworkModel.DescribeLayers(ModelRegistry.Config("m5", Classes));
 
@@ -114,7 +114,7 @@ public sealed class WaveMxNetTests
     }
 
     [TestMethod]
-    public void ParameterCounts_AreThePapersSizes()
+    public void ParameterCountsAreThePapersSizes()
     {
         // Dai et al. 2017, Table 1: m3 0.2M, m5 0.5M, m11 1.8M, m18 3.7M parameters, rounded (and without the
         // convolutions' biases and this classifier's 10 classes): within 15 %.
@@ -126,7 +126,7 @@ public sealed class WaveMxNetTests
     }
 
     [TestMethod]
-    public void Recipe_IsEscLearners()
+    public void RecipeIsEscLearners()
     {
         var recipe = ModelRegistry.Definition("m11").Recipe;
 
@@ -137,7 +137,7 @@ public sealed class WaveMxNetTests
     }
 
     [TestMethod]
-    public void M34Res_HasThePapersResidualStagesWithTorchvisionBlockNames()
+    public void M34ResHasThePapersResidualStagesWithTorchvisionBlockNames()
     {
         var config = ModelRegistry.Config("m34-res", Classes);
         var names = NetworkModel.Inspect(config, network => network.StateDict().Select(e => $"{e.Name} [{string.Join(",", e.Shape)}]").ToList());
@@ -160,7 +160,7 @@ public sealed class WaveMxNetTests
     /// <summary>A WaveMxNet of m3's form, small enough to train here: Adam from the model's optimizer kind lowers the
     /// loss on a fixed batch, and its state (moments and step) comes back from a checkpoint.</summary>
     [TestMethod]
-    public void SmallWaveMxNet_TrainsWithAdamAndItsStateRoundTrips()
+    public void SmallWaveMxNetTrainsWithAdamAndItsStateRoundTrips()
     {
         var config = new WaveMxNetConfig("wavemx-test", 3,
             [new ConvStep(8, Kernel: 80, Stride: 4, SamePadding: false), new MaxPoolStep(4), new ConvStep(8), new GlobalAvgPoolStep()],

@@ -16,7 +16,7 @@ public sealed class EnvNetShapeTests
     }
 
     [TestMethod]
-    public void EnvNet_LayerShapes_AreThePapers()
+    public void EnvNetLayerShapesAreThePapers()
     {
         var config = EnvNetConfig.ByName("envnet", 50);
 
@@ -37,7 +37,7 @@ public sealed class EnvNetShapeTests
     }
 
     [TestMethod]
-    public void EnvNetV2_LayerShapes_AreThePapers()
+    public void EnvNetV2LayerShapesAreThePapers()
     {
         var config = EnvNetConfig.ByName("envnet-v2", 50);
 
@@ -68,7 +68,7 @@ public sealed class EnvNetShapeTests
     [TestMethod]
     [DataRow("envnet-tiny")]
     [DataRow("envnet-v2-tiny")]
-    public void TinyModels_BuiltLayers_HaveTheComputedShapesAndParameterCount(string name)
+    public void TinyModelsBuiltLayersHaveTheComputedShapesAndParameterCount(string name)
     {
         var config = EnvNetConfig.ByName(name, 7);
         using var model = NetworkModel.Create(TestDevice.Cpu, config, maxBatch: 2, seed: 1);
@@ -80,7 +80,7 @@ public sealed class EnvNetShapeTests
     }
 
     [TestMethod]
-    public void EnvNet_StateDict_HasPyTorchNamesShapesAndOrder()
+    public void EnvNetStateDictHasPyTorchNamesShapesAndOrder()
     {
         const int classes = 50;
         using var model = NetworkModel.Create(TestDevice.Cpu, EnvNetConfig.ByName("envnet", classes), maxBatch: 1, seed: 0);
@@ -120,7 +120,7 @@ public sealed class EnvNetShapeTests
     }
 
     [TestMethod]
-    public void ToString_ListsEverySizeOnOneLine()
+    public void ToStringListsEverySizeOnOneLine()
     {
         Assert.AreEqual(
             "envnet: 16000 Hz, 24014 samples, 50 classes; features conv 40x1x8, conv 40x1x8, pool 1x160; " +
@@ -131,14 +131,14 @@ public sealed class EnvNetShapeTests
     }
 
     [TestMethod]
-    public void ByName_UnknownModel_NamesTheKnownOnes()
+    public void ByNameUnknownModelNamesTheKnownOnes()
     {
         var error = Assert.ThrowsExactly<ArgumentException>(() => EnvNetConfig.ByName("envnet-v3", 50));
         StringAssert.Contains(error.Message, "envnet-v2-tiny");
     }
 
     [TestMethod]
-    public void DescribeLayers_InputTooShort_NamesTheLayer()
+    public void DescribeLayersInputTooShortNamesTheLayer()
     {
         var config = EnvNetConfig.ByName("envnet", 50) with { InputLength = 4814 }; // 30 frames: pool4 would get 2 columns
 
@@ -147,7 +147,7 @@ public sealed class EnvNetShapeTests
     }
 
     [TestMethod]
-    public void EstimateTrainingBytes_EnvNet_CountsParametersThriceAndGrowsWithTheBatch()
+    public void EstimateTrainingBytesEnvNetCountsParametersThriceAndGrowsWithTheBatch()
     {
         var config = EnvNetConfig.ByName("envnet", 50);
         var perSample = NetworkModel.EstimateTrainingBytes(config, 2) - NetworkModel.EstimateTrainingBytes(config, 1);

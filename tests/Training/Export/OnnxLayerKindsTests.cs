@@ -64,7 +64,7 @@ public sealed class OnnxLayerKindsTests
 
     [TestMethod]
     [DynamicData(nameof(Networks))]
-    public void Export_GivesTheNetworksOwnEvalLogits(string name, Func<Sequential> create, int[] inputShape)
+    public void ExportGivesTheNetworksOwnEvalLogits(string name, Func<Sequential> create, int[] inputShape)
     {
         var device = TestDevice.Cpu;
         using var network = create();
@@ -101,7 +101,7 @@ public sealed class OnnxLayerKindsTests
     }
 
     [TestMethod]
-    public void Export_OfACeilModeAveragePoolWithAWindowPastItsPadding_IsRefusedNamingIt()
+    public void ExportOfACeilModeAveragePoolWithAWindowPastItsPaddingIsRefusedNamingIt()
     {
         using var network = new Sequential([("conv", new Conv1d(2, 1)), ("pool", WindowPool.AvgPool1d(3, 2, padding: 1, ceilMode: true)),
             ("flatten", new Flatten()), ("fc", new Linear(Classes))]);

@@ -66,7 +66,7 @@ public sealed class KillResumeTests
 
     [TestMethod]
     [OSCondition(OperatingSystems.Linux)]
-    public void KilledAtRandomMoments_ResumesToTheMetricsAndWeightsOfAnUninterruptedRun()
+    public void KilledAtRandomMomentsResumesToTheMetricsAndWeightsOfAnUninterruptedRun()
     {
         var seed = Environment.TickCount & int.MaxValue;
         var random = new Random(seed);

@@ -37,7 +37,7 @@ public sealed class OnnxReadmeExampleTests
     // README example end
 
     [TestMethod]
-    public void ReadmeExample_ClassifiesAWavAsPredictOnnxDoes_AndIsWhatTheReadmeShows()
+    public void ReadmeExampleClassifiesAWavAsPredictOnnxDoesAndIsWhatTheReadmeShows()
     {
         using var dir = new TempDir();
         using var model = OnnxExportTests.ModelWithRunningStatistics("envnet-tiny", seed: 21);
@@ -54,7 +54,7 @@ public sealed class OnnxReadmeExampleTests
         StringAssert.EndsWith(output.Trim(), "  " + Classify(onnx, wav));
 
         var root = RepositoryRoot();
-        var source = Lines(File.ReadAllText(Path.Combine(root, "tests", "OnnxReadmeExampleTests.cs")))
+        var source = Lines(File.ReadAllText(Path.Combine(root, "tests", "Training", "Export", "OnnxReadmeExampleTests.cs")))
             .SkipWhile(l => l != "// README example begin").Skip(1).TakeWhile(l => l != "// README example end").ToArray();
         var readme = File.ReadAllText(Path.Combine(root, "README.md"));
         var section = readme[readme.IndexOf("## Deploying a trained model", StringComparison.Ordinal)..];

@@ -9,7 +9,7 @@ namespace EnvNet.Tests;
 public sealed class ElementGridTests
 {
     [TestMethod]
-    public void OnTheCpu_ThreadsAreCappedPerCore_AndNeverExceedTheOutputs()
+    public void OnTheCpuThreadsAreCappedPerCoreAndNeverExceedTheOutputs()
     {
         var accelerator = TestDevice.Cpu.Accelerator;
         var cap = ElementGrid.CpuThreadsPerCore * accelerator.NumMultiprocessors;
