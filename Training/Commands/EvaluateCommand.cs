@@ -12,7 +12,7 @@ public static class EvaluateCommand
     public static Command Create(CliContext context)
     {
         var checkpoint = new Option<string?>("--checkpoint") { HelpName = "FILE", Description = "Weights file (fold-K/best.safetensors or last.safetensors of a run)." };
-        var data = new Option<string?>("--data") { HelpName = "DIR", Description = "ESC-50 folder (meta/esc50.csv, audio/)." };
+        var data = new Option<string?>("--data") { HelpName = "DIR", Description = $"ESC-50 folder ({Esc50Metadata.CsvRelativePath}, {Esc50Metadata.AudioFolder}/)." };
         var fold = new Option<int?>("--fold") { HelpName = "K", Description = $"Fold to evaluate (1-5). {CommonOptions.Default("the fold the checkpoint validated on")}" };
         var testCrops = new Option<int>("--test-crops") { HelpName = "N", Description = "Evenly spaced crops averaged per clip.", DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { HelpName = "N", Description = "Crops per forward pass.", DefaultValueFactory = _ => 64 };

@@ -9,16 +9,16 @@ public static class ReportCommand
 {
     public static Command Create(CliContext context)
     {
-        var runs = new Argument<string[]>("RUN_DIR") { Description = "Run folders (each with run.json and metrics.csv).", Arity = ArgumentArity.OneOrMore };
-        var output = new Option<string>("--out") { HelpName = "DIR", Description = "Folder for the merged metrics.csv, summary.csv, confusion.csv and plot.", DefaultValueFactory = _ => "report" };
+        var runs = new Argument<string[]>("RUN_DIR") { Description = $"Run folders (each with {RunFolder.RunFileName} and {RunFolder.MetricsFileName}).", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--out") { HelpName = "DIR", Description = $"Folder for the merged {RunFolder.MetricsFileName}, {RunFolder.SummaryFileName}, {RunFolder.ConfusionFileName} and plot.", DefaultValueFactory = _ => "report" };
         var command = new Command("report", "Merge the folds of several runs (e.g. one fold per job) into one summary.") { runs, output };
         command.SetAction(parsed =>
         {
             var dirs = parsed.GetValue(runs)!;
             var failures = OptionChecks.Failures(dirs
                 .Select(d => OptionChecks.ExistingFolder("RUN_DIR", d, "a run folder")
-                    ?? OptionChecks.ExistingFile("RUN_DIR", Path.Combine(d, RunFolder.RunFileName), "a run folder holding run.json")
-                    ?? OptionChecks.ExistingFile("RUN_DIR", Path.Combine(d, RunFolder.MetricsFileName), "a run folder holding metrics.csv"))
+                    ?? OptionChecks.ExistingFile("RUN_DIR", Path.Combine(d, RunFolder.RunFileName), $"a run folder holding {RunFolder.RunFileName}")
+                    ?? OptionChecks.ExistingFile("RUN_DIR", Path.Combine(d, RunFolder.MetricsFileName), $"a run folder holding {RunFolder.MetricsFileName}"))
                 .Append(OptionChecks.WritableFolder("--out", parsed.GetValue(output)!))
                 .ToArray());
             if (failures.Count > 0)

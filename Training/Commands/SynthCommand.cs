@@ -9,7 +9,7 @@ public static class SynthCommand
 {
     public static Command Create(CliContext context)
     {
-        var output = new Option<string?>("--out") { HelpName = "DIR", Description = "Folder to create (meta/esc50.csv and audio/)." };
+        var output = new Option<string?>("--out") { HelpName = "DIR", Description = $"Folder to create ({Esc50Metadata.CsvRelativePath} and {Esc50Metadata.AudioFolder}/)." };
         var classes = new Option<int>("--classes") { HelpName = "N", Description = "Number of classes (1-50).", DefaultValueFactory = _ => 50 };
         var clips = new Option<int>("--clips-per-class-per-fold") { HelpName = "N", Description = "Clips of each class in each of the 5 folds (ESC-50 has 8).", DefaultValueFactory = _ => 8 };
         var seed = new Option<int>("--seed") { HelpName = "N", Description = "Seed of the generated sounds.", DefaultValueFactory = _ => 0 };

@@ -13,7 +13,7 @@ public static class TrainCommand
 {
     public static Command Create(CliContext context)
     {
-        var data = new Option<string?>("--data") { HelpName = "DIR", Description = $"ESC-50 folder (meta/esc50.csv, audio/). {Default("none: the embedded synthetic default, envnet-tiny on a generated twin of ESC-50")}" };
+        var data = new Option<string?>("--data") { HelpName = "DIR", Description = $"ESC-50 folder ({Esc50Metadata.CsvRelativePath}, {Esc50Metadata.AudioFolder}/). {Default("none: the embedded synthetic default, envnet-tiny on a generated twin of ESC-50")}" };
         var subset = new Option<string?>("--subset") { HelpName = string.Join("|", Esc50Subset.All), Description = $"All 50 classes, or the 10-class ESC-10 subset. {Default(Esc50Subset.Esc50.Name)}" };
         var folds = new Option<string?>("--folds") { HelpName = "K,K", Description = $"Validation folds to run, comma separated. {Default("1,2,3,4,5; without --data 1")}" };
         var fold = new Option<int?>("--fold") { HelpName = "K", Description = "Run one fold only (1-5), e.g. as one job of an array." };
