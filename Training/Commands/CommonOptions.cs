@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Training.Run;
 
@@ -18,7 +19,7 @@ public static class CommonOptions
     /// <summary>--accelerator with its default, auto.</summary>
     public static Option<string> Accelerator() => new("--accelerator")
     {
-        HelpName = AcceleratorValues, Description = AcceleratorDescription, DefaultValueFactory = _ => "auto",
+        HelpName = AcceleratorValues, Description = AcceleratorDescription, DefaultValueFactory = _ => AcceleratorNames.OptionName(AcceleratorChoice.Auto),
     };
 
     /// <summary>--accelerator without a value when not given, for <c>train --resume</c>, which keeps the run's choice.</summary>

@@ -25,6 +25,9 @@ public static class AcceleratorNames
     /// <summary>The names --accelerator accepts, as help lists them.</summary>
     public static IReadOnlyList<string> OptionNames { get; } = Table.Select(row => row.Option).ToArray();
 
+    /// <summary>The --accelerator value of a choice.</summary>
+    public static string OptionName(AcceleratorChoice choice) => Table.First(row => row.Choice == choice).Option;
+
     /// <summary>The choice an --accelerator value names, in any letter case; null for none.</summary>
     public static AcceleratorChoice? Parse(string text) =>
         Table.Where(row => string.Equals(row.Option, text, StringComparison.OrdinalIgnoreCase)).Select(row => (AcceleratorChoice?)row.Choice).FirstOrDefault();
