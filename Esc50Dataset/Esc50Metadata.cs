@@ -16,11 +16,14 @@ public sealed class Esc50Metadata
     public const string CsvRelativePath = "meta/esc50.csv";
     public const string AudioFolder = "audio";
     public const int Folds = 5;
+
+    /// <summary>Every fold, 1 to <see cref="Folds"/>: what a cross-validation trains.</summary>
+    public static int[] AllFolds => [.. Enumerable.Range(1, Folds)];
     public const int MaxTarget = 49;
     public const int Esc10ClassCount = 10;
 
-    /// <summary>The CSV columns, all required, in the order of the original file.</summary>
-    public static readonly IReadOnlyList<string> Columns = ["filename", "fold", "target", "category", "esc10", "src_file", "take"];
+    /// <summary>The CSV columns, all required, in the order of the original file; the ESC-10 column bears the subset's name.</summary>
+    public static readonly IReadOnlyList<string> Columns = ["filename", "fold", "target", "category", Esc50Subset.Esc10.Name, "src_file", "take"];
 
     private const long MaxCsvBytes = 64L << 20; // the real file is 100 KB; bounds keep a damaged one from filling memory
     private const int MaxRecordBytes = 64 << 10;

@@ -33,7 +33,7 @@ public abstract record ModelConfig(string Name, int SampleRate, int InputLength,
 public sealed record ModelDefinition(string Name, string Reference, Func<int, ModelConfig> Config, TrainingRecipe Recipe,
     TrainingRecipe? Esc10Recipe = null)
 {
-    /// <param name="subset">"esc50" or "esc10".</param>
-    public TrainingRecipe RecipeFor(string subset, bool betweenClass) =>
-        (subset == "esc10" ? Esc10Recipe ?? Recipe : Recipe).WithBetweenClass(betweenClass);
+    /// <param name="onEsc10">Whether the run trains on the ESC-10 subset.</param>
+    public TrainingRecipe RecipeFor(bool onEsc10, bool betweenClass) =>
+        (onEsc10 ? Esc10Recipe ?? Recipe : Recipe).WithBetweenClass(betweenClass);
 }

@@ -64,14 +64,7 @@ public sealed class NetworkModel : IDisposable
             _targets = new DeviceTensor(accelerator, maxBatch, config.Classes);
             _loss = new SoftmaxKlLoss(device, config.Classes, maxBatch);
             var parameters = _network.NamedParameters().ToList();
-            _optimizer = optimizer switch
-            {
-                OptimizerKind.SgdNesterov => new SgdOptimizer(device, parameters),
-                OptimizerKind.SgdMomentum => new SgdOptimizer(device, parameters, nesterov: false),
-                OptimizerKind.Adam => new AdamOptimizer(device, parameters),
-                OptimizerKind.Adadelta => new AdadeltaOptimizer(device, parameters),
-                _ => throw new ArgumentOutOfRangeException(nameof(optimizer), optimizer, $"Model '{config.Name}': no such optimizer."),
-            };
+            _optimizer = Optimizers.Of(optimizer).Create(device, parameters);
             StateDict = _network.StateDict().ToList();
             ParameterCount = _network.ParameterCount;
         }

@@ -2,22 +2,6 @@ using System.Globalization;
 
 namespace EnvNet.Network;
 
-/// <summary>The update rule a model trains with.</summary>
-public enum OptimizerKind
-{
-    /// <summary>torch.optim.SGD with Nesterov momentum (<see cref="SgdOptimizer"/>).</summary>
-    SgdNesterov,
-
-    /// <summary>torch.optim.SGD with plain (heavy-ball) momentum.</summary>
-    SgdMomentum,
-
-    /// <summary>torch.optim.Adam (L2 weight decay added to the gradient, not AdamW).</summary>
-    Adam,
-
-    /// <summary>torch.optim.Adadelta (eps 1e-6, ρ = the recipe's momentum, L2 weight decay added to the gradient).</summary>
-    Adadelta,
-}
-
 /// <summary>
 /// How a model is trained by default: what <c>envnet train --data</c> uses for every option not given. The learning
 /// rate is divided by 10 after each fraction of the epochs in <see cref="LearningRateSteps"/> (a schedule written as
@@ -51,13 +35,7 @@ public sealed record TrainingRecipe(
     public override string ToString()
     {
         static string G(double v) => v.ToString("G12", CultureInfo.InvariantCulture);
-        var optimizer = Optimizer switch
-        {
-            OptimizerKind.Adam => "Adam",
-            OptimizerKind.Adadelta => $"Adadelta rho {G(Momentum)}",
-            OptimizerKind.SgdMomentum => $"SGD momentum {G(Momentum)}",
-            _ => $"SGD-Nesterov {G(Momentum)}",
-        };
+        var optimizer = Optimizers.Of(Optimizer).Brief(Momentum);
         var steps = LearningRateSteps.Count == 0 ? ""
             : " /10 after " + string.Join(", ", LearningRateSteps.Select(s => G(100 * s) + " %"));
         var warmup = WarmupEpochs > 0 ? $", {WarmupEpochs} warm-up epochs at lr/10" : "";

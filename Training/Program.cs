@@ -1,1 +1,1 @@
-return EnvNet.Training.Cli.EnvNetCli.Run(args);
+return EnvNet.Training.Commands.EnvNetCli.Run(args);

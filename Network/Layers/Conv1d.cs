@@ -96,19 +96,8 @@ public sealed class Conv1d : Layer
 
     /// <summary>PyTorch's default: weight and bias uniform(−b, b) with b = 1/√(in·kernel) (kaiming_uniform_(a=√5) for
     /// the weight), drawn as −b + 2b·NextDouble(), the weight in row-major order first, then the bias.</summary>
-    public override void ResetParameters(Random rng)
-    {
-        var bound = 1.0 / Math.Sqrt(_shape.Cin * _kernel);
-        Weight.Value.CopyFrom(DrawUniform(rng, (int)Weight.Value.Length, bound));
-        if (_hasBias) Bias!.Value.CopyFrom(DrawUniform(rng, _outChannels, bound));
-    }
-
-    private static float[] DrawUniform(Random rng, int count, double bound)
-    {
-        var values = new float[count];
-        for (var i = 0; i < count; i++) values[i] = (float)(-bound + 2 * bound * rng.NextDouble());
-        return values;
-    }
+    public override void ResetParameters(Random rng) =>
+        DefaultInitialization.Reset(rng, _shape.Cin * _kernel, Weight, Bias);
 
     public override void Dispose()
     {

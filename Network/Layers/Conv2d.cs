@@ -101,18 +101,8 @@ public sealed class Conv2d : Layer
 
     /// <summary>PyTorch's default: kaiming_uniform_(a=√5), i.e. uniform(−b, b) with b = 1/√fan_in, fan_in =
     /// in·kernelH·kernelW, drawn in row-major order as −b + 2b·NextDouble(); then the bias, if any, from the same bound.</summary>
-    public override void ResetParameters(Random rng)
-    {
-        var weight = Weight.Value;
-        var bound = 1.0 / Math.Sqrt(_shape.Cin * _kernelH * _kernelW);
-        var values = new float[weight.Length];
-        for (var i = 0; i < values.Length; i++) values[i] = (float)(-bound + 2 * bound * rng.NextDouble());
-        weight.CopyFrom(values);
-        if (!_hasBias) return;
-        var biasValues = new float[_outChannels];
-        for (var i = 0; i < biasValues.Length; i++) biasValues[i] = (float)(-bound + 2 * bound * rng.NextDouble());
-        Bias!.Value.CopyFrom(biasValues);
-    }
+    public override void ResetParameters(Random rng) =>
+        DefaultInitialization.Reset(rng, _shape.Cin * _kernelH * _kernelW, Weight, Bias);
 
     public override void Dispose()
     {

@@ -45,19 +45,7 @@ public sealed class Linear(int outFeatures) : Layer
 
     /// <summary>PyTorch's reset_parameters: kaiming_uniform(a=√5) gives weight ~ U(±1/√in), bias ~ U(±1/√in);
     /// the weight is drawn first, row-major, then the bias.</summary>
-    public override void ResetParameters(Random rng)
-    {
-        var bound = 1.0 / Math.Sqrt(InFeatures);
-        Weight.Value.CopyFrom(DrawUniform(rng, (int)Weight.Value.Length, bound));
-        Bias.Value.CopyFrom(DrawUniform(rng, OutFeatures, bound));
-    }
-
-    private static float[] DrawUniform(Random rng, int count, double bound)
-    {
-        var values = new float[count];
-        for (var i = 0; i < count; i++) values[i] = (float)((rng.NextDouble() * 2 - 1) * bound);
-        return values;
-    }
+    public override void ResetParameters(Random rng) => DefaultInitialization.Reset(rng, InFeatures, Weight, Bias);
 
     public override ArrayView<float> Forward(ArrayView<float> input, Pass pass)
     {

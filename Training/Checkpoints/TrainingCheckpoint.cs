@@ -1,5 +1,6 @@
 using System.Globalization;
 using EnvNet.Network;
+using EnvNet.Training.Run;
 
 namespace EnvNet.Training.Checkpoints;
 
@@ -24,10 +25,6 @@ public sealed record TrainingProgress(int Fold, int Epoch, ulong Step, int Seed,
 /// </summary>
 public static class TrainingCheckpoint
 {
-    public const string WeightsFile = "last.safetensors";
-    public const string StateFile = "last.state.safetensors";
-    public const string BestFile = "best.safetensors";
-
     /// <summary>JSON header, BatchNorm running statistics and the counters: far less than this for every model.</summary>
     private const long FileOverheadBytes = 1 << 20;
     /// <summary>A margin for the result files beside the checkpoints: metrics, confusion matrices, plots, the log.</summary>
@@ -46,8 +43,8 @@ public static class TrainingCheckpoint
         var weightsChecksum = SafeTensors.Checksum(weights);
         var optimizerState = ModelCheckpoint.ToSafeTensors(model.OptimizerState);
 
-        var weightsPath = Path.Combine(foldDir, WeightsFile);
-        var statePath = Path.Combine(foldDir, StateFile);
+        var weightsPath = Path.Combine(foldDir, RunFolder.WeightsFileName);
+        var statePath = Path.Combine(foldDir, RunFolder.StateFileName);
         var weightsTemporary = AtomicFile.WriteTemporary(weightsPath,
             s => SafeTensors.Write(s, weights, ModelCheckpoint.Metadata(info, model.Config)));
         var stateTemporary = AtomicFile.WriteTemporary(statePath,
@@ -61,8 +58,8 @@ public static class TrainingCheckpoint
     /// damaged or belong to another model, fold or seed.</summary>
     public static TrainingProgress? TryLoad(string foldDir, NetworkModel model, int fold, int seed)
     {
-        var weightsPath = Path.Combine(foldDir, WeightsFile);
-        var statePath = Path.Combine(foldDir, StateFile);
+        var weightsPath = Path.Combine(foldDir, RunFolder.WeightsFileName);
+        var statePath = Path.Combine(foldDir, RunFolder.StateFileName);
         if (!File.Exists(weightsPath)) return null;
 
         var weights = SafeTensors.ReadFile(weightsPath);

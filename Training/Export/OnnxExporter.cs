@@ -4,7 +4,8 @@ using System.Text.Json;
 using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Training.Checkpoints;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
+using EnvNet.Training.Run;
 using Google.Protobuf;
 using Onnx;
 
@@ -126,7 +127,7 @@ public static class OnnxExporter
     private static (int TestCrops, string Json)? ReadRunOptions(string checkpointPath)
     {
         var runFolder = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(checkpointPath)));
-        var runFile = runFolder is null ? null : Path.Combine(runFolder, TrainOptions.RunFileName);
+        var runFile = runFolder is null ? null : Path.Combine(runFolder, RunFolder.RunFileName);
         if (runFile is null || !File.Exists(runFile)) return null;
         var json = File.ReadAllText(runFile);
         try

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EnvNet.Network;
+using EnvNet.Training.Run;
 using Serilog;
 
 namespace EnvNet.Training.FilterBank;

@@ -26,7 +26,6 @@ public sealed partial record EpochMetrics
 /// </summary>
 public sealed class MetricsFile(string path)
 {
-    public const string FileName = "metrics.csv";
     public string Path { get; } = path;
 
     /// <summary>RFC 4180 CSV with Unix line endings, numbers in invariant culture as the shortest round-trip text.</summary>

@@ -7,8 +7,6 @@ namespace EnvNet.Training.Results;
 /// point is a marker: filled for training, open for validation.</summary>
 public static class LearningCurvePlot
 {
-    public const string FileName = "learning-curves.png";
-
     public static void Write(string path, IReadOnlyList<EpochMetrics> rows, string title)
     {
         Build(rows, title).SavePng(path + ".tmp", 1400, 520);

@@ -1,4 +1,5 @@
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
+using EnvNet.Training.Run;
 
 namespace EnvNet.Training.Results;
 
@@ -15,9 +16,8 @@ public static class RunReport
     {
         var runs = runDirs.Select(dir =>
         {
-            var runFile = Path.Combine(dir, TrainOptions.RunFileName);
-            return (Dir: dir, Options: TrainOptions.FromJson(File.ReadAllText(runFile), runFile),
-                Rows: MetricsFile.Read(Path.Combine(dir, MetricsFile.FileName)));
+            var folder = new RunFolder(dir);
+            return (Dir: dir, Options: TrainOptions.FromJson(File.ReadAllText(folder.RunFile), folder.RunFile), Rows: MetricsFile.Read(folder.Metrics));
         }).ToList();
 
         var first = runs[0].Options;
@@ -39,24 +39,25 @@ public static class RunReport
         var rows = runs.SelectMany(r => r.Rows).OrderBy(r => r.Fold).ThenBy(r => r.Epoch).ToList();
         var finished = RunSummary.FromMetrics(rows, first.Epochs);
         var warnings = foldOwner.Keys.Except(finished.Select(f => f.Fold)).Order()
-            .Select(f => $"fold {f} in {foldOwner[f]} has not finished its {first.Epochs} epochs; it is left out of summary.csv and confusion.csv.")
+            .Select(f => $"fold {f} in {foldOwner[f]} has not finished its {first.Epochs} epochs; it is left out of {RunFolder.SummaryFileName} and {RunFolder.ConfusionFileName}.")
             .ToList();
 
         Directory.CreateDirectory(outDir);
-        var metrics = new MetricsFile(Path.Combine(outDir, MetricsFile.FileName));
+        var report = new RunFolder(outDir);
+        var metrics = new MetricsFile(report.Metrics);
         if (File.Exists(metrics.Path)) File.Delete(metrics.Path);
         foreach (var row in rows) metrics.Append(row);
-        RunSummary.Write(Path.Combine(outDir, RunSummary.FileName), finished);
+        RunSummary.Write(report.Summary, finished);
 
         ConfusionMatrix? confusion = null;
         foreach (var fold in finished)
         {
-            var foldConfusion = ConfusionMatrix.Read(Path.Combine(TrainingService.FoldDir(foldOwner[fold.Fold], fold.Fold), "confusion.csv"));
+            var foldConfusion = ConfusionMatrix.Read(new RunFolder(foldOwner[fold.Fold]).FoldConfusion(fold.Fold));
             if (confusion is null) confusion = foldConfusion;
             else confusion.Add(foldConfusion);
         }
-        confusion?.Write(Path.Combine(outDir, "confusion.csv"));
-        if (rows.Count > 0) LearningCurvePlot.Write(Path.Combine(outDir, LearningCurvePlot.FileName), rows, first.Model);
+        confusion?.Write(report.Confusion);
+        if (rows.Count > 0) LearningCurvePlot.Write(report.LearningCurves, rows, first.Model);
         return new Merged(finished, warnings);
     }
 }

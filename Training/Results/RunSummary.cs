@@ -12,7 +12,6 @@ public sealed record FoldSummary(int Fold, int Epochs, double FinalAccuracy, dou
 /// </summary>
 public static class RunSummary
 {
-    public const string FileName = "summary.csv";
 
     /// <summary>Per-fold results of the folds in <paramref name="rows"/> that reached <paramref name="epochs"/>.</summary>
     public static IReadOnlyList<FoldSummary> FromMetrics(IEnumerable<EpochMetrics> rows, int epochs) =>

@@ -3,9 +3,9 @@ using System.Diagnostics;
 using EnvNet.Kernels;
 using EnvNet.Kernels.Tiled;
 using EnvNet.Network;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 
-namespace EnvNet.Tests.Kernels.Tiled;
+namespace EnvNet.Tests;
 
 /// <summary>
 /// Every kernel the CUDA backend can load (<see cref="TiledKernelBackend.EntryPoints"/>), compiled to PTX for each

@@ -3,7 +3,7 @@ using System.Reflection.Emit;
 using EnvNet.Kernels;
 using EnvNet.Kernels.Tiled;
 
-namespace EnvNet.Tests.Kernels.Tiled;
+namespace EnvNet.Tests;
 
 /// <summary>
 /// The kernel catalogue the PTX test walks is the kernels the backends load: each op class's <c>EntryPoints</c> names

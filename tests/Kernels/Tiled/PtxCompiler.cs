@@ -7,7 +7,7 @@ using ILGPU.Backends.PTX;
 using ILGPU.IR;
 using ILGPU.Runtime;
 
-namespace EnvNet.Tests.Kernels.Tiled;
+namespace EnvNet.Tests;
 
 /// <summary>
 /// Compiles kernels to PTX for one <see cref="CudaTarget"/> without a GPU, as ILGPU's CUDA accelerator would when a

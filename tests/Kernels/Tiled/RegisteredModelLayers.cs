@@ -1,7 +1,7 @@
 using EnvNet.Network;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 
-namespace EnvNet.Tests.Kernels.Tiled;
+namespace EnvNet.Tests;
 
 /// <summary>Every leaf layer of every registered model (<see cref="CudaPlanView.Layers"/>, per sample) with the batch of
 /// the model's recipe: built once per test run, so that a model added to the registry is checked by construction.</summary>

@@ -1,8 +1,8 @@
 using EnvNet.Kernels;
 using EnvNet.Kernels.Tiled;
-using EnvNet.Training.Cli;
+using EnvNet.Training.Commands;
 
-namespace EnvNet.Tests.Kernels.Tiled;
+namespace EnvNet.Tests;
 
 /// <summary>
 /// The launch plans CUDA gets (<see cref="TiledConvPlanner"/>, the tiled GEMM), checked as plain arithmetic against

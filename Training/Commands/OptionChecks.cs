@@ -1,0 +1,74 @@
+using EnvNet.Esc50Dataset;
+
+namespace EnvNet.Training.Commands;
+
+/// <summary>Checks shared by the commands: each returns one message naming the option and what was expected, or null.</summary>
+public static class OptionChecks
+{
+    public static string? ExistingFile(string option, string? path, string what) =>
+        path is null ? $"{option}: expected {what}; the option is required."
+        : File.Exists(path) ? null
+        : $"{option}: expected {what}; '{path}' does not exist.";
+
+    public static string? ExistingFolder(string option, string? path, string what) =>
+        path is null ? $"{option}: expected {what}; the option is required."
+        : Directory.Exists(path) ? null
+        : $"{option}: expected {what}; '{path}' does not exist.";
+
+    public static string? Esc50Folder(string option, string? path) =>
+        ExistingFolder(option, path, "an ESC-50 folder")
+        ?? (File.Exists(Path.Combine(path!, Esc50Metadata.CsvRelativePath)) ? null
+            : $"{option}: expected an ESC-50 folder with {Esc50Metadata.CsvRelativePath}; '{path}' has none.");
+
+    public static string? InRange(string option, int value, int min, int max, string what) =>
+        value >= min && value <= max ? null : $"{option}: expected {what} from {min} to {max}; got {value}.";
+
+    public static string? Positive(string option, int value, string what) =>
+        value > 0 ? null : $"{option}: expected a positive {what}; got {value}.";
+
+    /// <summary>Whether <paramref name="path"/> is, or can be created as, a folder this process writes to. It
+    /// creates nothing: it writes and deletes a probe file in the nearest folder that exists, so a read-only or
+    /// impossible path fails before any work and a refused command line leaves no empty folder behind.</summary>
+    public static string? WritableFolder(string option, string path)
+    {
+        try
+        {
+            var existing = NearestExistingFolder(path);
+            var probe = Path.Combine(existing, $".envnet-write-probe-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            return $"{option}: expected a writable folder; cannot write to '{path}' ({e.Message}).";
+        }
+    }
+
+    /// <summary><paramref name="path"/> itself if it is a folder, else the closest folder above it; an
+    /// <see cref="IOException"/> when a file is in the way.</summary>
+    public static string NearestExistingFolder(string path)
+    {
+        for (var candidate = Path.GetFullPath(path); candidate is not null; candidate = Path.GetDirectoryName(candidate))
+        {
+            if (Directory.Exists(candidate)) return candidate;
+            if (File.Exists(candidate)) throw new IOException($"'{candidate}' is a file");
+        }
+        throw new IOException($"no folder above '{path}' exists"); // a drive or share that is not there
+    }
+
+    /// <summary>Whether the file system holding <paramref name="path"/> (or the folder it would be created in) has
+    /// <paramref name="neededBytes"/> free for <paramref name="what"/>, so a run does not fail at its first
+    /// checkpoint hours in.</summary>
+    public static string? FreeSpace(string option, string path, long neededBytes, string what)
+    {
+        var free = new DriveInfo(NearestExistingFolder(path)).AvailableFreeSpace;
+        return free >= neededBytes ? null
+            : $"{option}: expected a folder with {Mebibytes(neededBytes)} MiB free for {what}; '{path}' has {Mebibytes(free)} MiB free.";
+    }
+
+    private static long Mebibytes(long bytes) => (bytes + (1 << 20) - 1) >> 20;
+
+    /// <summary>The messages of the failed checks; the command prints them and exits with code 2.</summary>
+    public static IReadOnlyList<string> Failures(params string?[] checks) => checks.OfType<string>().ToList();
+}

@@ -1,0 +1,263 @@
+using System.Globalization;
+using EnvNet.Esc50Dataset;
+using EnvNet.Kernels;
+using EnvNet.Network;
+using EnvNet.Training.Checkpoints;
+using EnvNet.Training.Run;
+
+namespace EnvNet.Training.Commands;
+
+/// <summary>The outcome of validating command-line options: the options, or one message per problem.</summary>
+public sealed record Validated<T>(T? Value, IReadOnlyList<string> Errors) where T : class
+{
+    public bool IsValid => Errors.Count == 0;
+}
+
+/// <summary>
+/// Turns <see cref="TrainArguments"/> into <see cref="TrainOptions"/> before any work starts. Every problem is one
+/// line that names the option and says what was expected; the CLI prints them and exits with code 2.
+/// </summary>
+public static class TrainOptionsValidator
+{
+
+    public static Validated<TrainOptions> Validate(TrainArguments args, DateTime? now = null)
+    {
+        var errors = new List<string>();
+        var options = args.Resume ? FromRunFolder(args, errors) : FromArguments(args, now ?? DateTime.Now, errors);
+        if (options is not null && errors.Count == 0)
+            CheckResolved(options, args.Resume, warmupFromRecipe: !args.Resume && args.WarmupEpochs is null, errors);
+        return new Validated<TrainOptions>(errors.Count == 0 ? options : null, errors);
+    }
+
+    /// <summary>The options as given, each missing one from the embedded default (without --data) or from the
+    /// model's recipe (<see cref="ModelDefinition.RecipeFor"/>) for the subset and --bc.</summary>
+    private static TrainOptions? FromArguments(TrainArguments a, DateTime now, List<string> errors)
+    {
+        var embedded = a.Data is null;
+        var cache = Path.GetFullPath(a.Cache ?? CacheFolder.Default());
+        var model = a.Model ?? (embedded ? EmbeddedDefault.Model : TrainOptions.DefaultModel);
+        var subset = ParseSubset(a.Subset, errors) ?? Esc50Subset.Esc50;
+        var folds = ParseFolds(a, errors) ?? (embedded ? EmbeddedDefault.Folds : Esc50Metadata.AllFolds);
+        if (!ModelRegistry.Contains(model))
+        {
+            errors.Add(ModelRegistry.UnknownModelMessage("--model", model));
+            return null;
+        }
+        var modelRecipe = ModelRegistry.Definition(model).RecipeFor(subset == Esc50Subset.Esc10, a.BetweenClass);
+        var recipe = !embedded ? modelRecipe
+            // The embedded schedule is tuned for SGD; an Adam or Adadelta model keeps its recipe's rate.
+            : modelRecipe.Optimizer is OptimizerKind.Adam or OptimizerKind.Adadelta ? modelRecipe with { Epochs = EmbeddedDefault.Epochs, Batch = EmbeddedDefault.Batch }
+            : modelRecipe with
+            {
+                Epochs = EmbeddedDefault.Epochs, LearningRate = EmbeddedDefault.LearningRate,
+                LearningRateSteps = EmbeddedDefault.LearningRateSteps, WarmupEpochs = 0, Batch = EmbeddedDefault.Batch,
+            };
+        double[]? steps = a.LearningRateSteps is null ? recipe.LearningRateSteps.ToArray() : ParseSteps(a.LearningRateSteps, errors);
+        var accelerator = ParseAccelerator(a.Accelerator, errors);
+        return new TrainOptions
+        {
+            DataDir = a.Data is null ? EmbeddedDefault.DataDir(cache) : Path.GetFullPath(a.Data),
+            Embedded = embedded,
+            Subset = subset,
+            Folds = folds,
+            Model = model,
+            Epochs = a.Epochs ?? recipe.Epochs,
+            Batch = a.Batch ?? recipe.Batch,
+            LearningRate = a.LearningRate ?? recipe.LearningRate,
+            LearningRateSteps = steps ?? [],
+            WarmupEpochs = a.WarmupEpochs ?? recipe.WarmupEpochs,
+            Optimizer = recipe.Optimizer,
+            Momentum = a.Momentum ?? recipe.Momentum,
+            WeightDecay = a.WeightDecay ?? recipe.WeightDecay,
+            TestCrops = a.TestCrops ?? recipe.TestCrops,
+            FreqRespEvery = a.FreqRespEvery ?? 1,
+            Accelerator = accelerator ?? AcceleratorChoice.Auto,
+            Seed = a.Seed ?? 0,
+            OutDir = Path.GetFullPath(a.Out ?? Path.Combine("runs", $"{model}-{now:yyyyMMdd-HHmmss}")),
+            CacheDir = cache,
+            SkipBad = a.SkipBad,
+            BetweenClass = a.BetweenClass,
+            StrongAugment = a.StrongAugment,
+        };
+    }
+
+    /// <summary>--resume: the options of the run folder's run.json; only the accelerator may be changed, and --epochs
+    /// may extend the run to more epochs (its schedule recomputed for the new length).</summary>
+    private static TrainOptions? FromRunFolder(TrainArguments a, List<string> errors)
+    {
+        if (a.Out is null)
+        {
+            errors.Add("--resume: expected --out DIR naming the run folder to continue.");
+            return null;
+        }
+        var given = new (string Name, bool Given)[]
+        {
+            ("--data", a.Data is not null), ("--subset", a.Subset is not null), ("--folds", a.Folds is not null),
+            ("--fold", a.Fold is not null), ("--model", a.Model is not null),
+            ("--batch", a.Batch is not null), ("--lr", a.LearningRate is not null), ("--lr-steps", a.LearningRateSteps is not null),
+            ("--warmup-epochs", a.WarmupEpochs is not null), ("--momentum", a.Momentum is not null), ("--weight-decay", a.WeightDecay is not null),
+            ("--test-crops", a.TestCrops is not null), ("--seed", a.Seed is not null), ("--cache", a.Cache is not null),
+            ("--freqresp-every", a.FreqRespEvery is not null),
+            ("--skip-bad", a.SkipBad), ("--bc", a.BetweenClass), ("--strong-augment", a.StrongAugment),
+        };
+        foreach (var (name, _) in given.Where(g => g.Given))
+            errors.Add($"{name}: not allowed with --resume; the run's options come from {Path.Combine(a.Out, RunFolder.RunFileName)} (only --accelerator may change, and --epochs grow).");
+
+        var runFile = Path.Combine(Path.GetFullPath(a.Out), RunFolder.RunFileName);
+        if (!File.Exists(runFile))
+        {
+            errors.Add($"--resume: expected a run folder holding {RunFolder.RunFileName}; '{runFile}' does not exist.");
+            return null;
+        }
+        TrainOptions options;
+        try
+        {
+            options = TrainOptions.FromJson(File.ReadAllText(runFile), runFile);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
+        {
+            errors.Add($"--resume: '{runFile}' is not a valid run file ({e.Message}).");
+            return null;
+        }
+        var accelerator = ParseAccelerator(a.Accelerator, errors);
+        if (a.Epochs is { } epochs && epochs <= options.Epochs)
+            errors.Add($"--epochs: with --resume, expected more than the run's {Wording.Count(options.Epochs, "epoch")} to extend it; got {epochs}.");
+        return options with
+        {
+            OutDir = Path.GetFullPath(a.Out),
+            Accelerator = accelerator ?? options.Accelerator,
+            Epochs = a.Epochs ?? options.Epochs,
+            EpochsBeforeExtension = a.Epochs is null ? options.EpochsBeforeExtension : [.. options.EpochsBeforeExtension ?? [], options.Epochs],
+        };
+    }
+
+    private static void CheckResolved(TrainOptions o, bool resume, bool warmupFromRecipe, List<string> errors)
+    {
+        if (!o.Embedded) errors.AddRange(OptionChecks.Failures(OptionChecks.Esc50Folder("--data", o.DataDir)));
+        if (!ModelRegistry.Contains(o.Model)) errors.Add(ModelRegistry.UnknownModelMessage("--model", o.Model));
+        errors.AddRange(OptionChecks.Failures(
+            OptionChecks.Positive("--epochs", o.Epochs, "number of epochs"),
+            OptionChecks.Positive("--batch", o.Batch, "batch size"),
+            OptionChecks.Positive("--test-crops", o.TestCrops, "number of test crops")));
+        if (o.FreqRespEvery < 0)
+            errors.Add($"--freqresp-every: expected 0 (off) or a positive number of epochs; got {o.FreqRespEvery}.");
+        if (!(o.LearningRate > 0) || double.IsInfinity(o.LearningRate))
+            errors.Add($"--lr: expected a learning rate > 0; got {Format(o.LearningRate)}.");
+        if (o.WarmupEpochs < 0 || (o.Epochs > 0 && o.WarmupEpochs >= o.Epochs))
+            errors.Add($"--warmup-epochs: expected 0 (none) or a number of epochs below --epochs ({o.Epochs}); got {o.WarmupEpochs}" +
+                       (warmupFromRecipe ? $", the {o.Model} recipe's warm-up: give --warmup-epochs 0 for a run this short." : "."));
+        if (!(o.Momentum >= 0 && o.Momentum < 1))
+            errors.Add($"--momentum: expected a value in [0, 1); got {Format(o.Momentum)}.");
+        if (!(o.WeightDecay >= 0) || double.IsInfinity(o.WeightDecay))
+            errors.Add($"--weight-decay: expected a value >= 0; got {Format(o.WeightDecay)}.");
+        CheckAcceleratorPresent(o.Accelerator, errors);
+        CheckOutputFolder(o.OutDir, resume, errors);
+        errors.AddRange(OptionChecks.Failures(OptionChecks.WritableFolder("--cache", o.CacheDir)));
+        if (errors.Count == 0) CheckCheckpointSpace(o, errors);
+    }
+
+    /// <summary>The run folder's file system must hold the checkpoints of every fold still to write (those of a
+    /// resumed run already on disk are replaced in place), counted for the largest class count of the subset.</summary>
+    private static void CheckCheckpointSpace(TrainOptions o, List<string> errors)
+    {
+        var config = ModelRegistry.Config(o.Model, o.Subset.ClassCount);
+        var existing = Directory.Exists(o.OutDir)
+            ? Directory.EnumerateFiles(o.OutDir, "*.safetensors", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length)
+            : 0;
+        var needed = Math.Max(0, TrainingCheckpoint.EstimateRunBytes(config, o.Folds.Length) - existing);
+        errors.AddRange(OptionChecks.Failures(OptionChecks.FreeSpace("--out", o.OutDir, needed,
+            $"the checkpoints of {Wording.Count(o.Folds.Length, "fold")} of {o.Model}")));
+    }
+
+    /// <summary>An explicit CUDA or OpenCL choice must name a device ILGPU can see; auto and cpu always work.</summary>
+    private static void CheckAcceleratorPresent(AcceleratorChoice choice, List<string> errors)
+    {
+        var type = choice switch
+        {
+            AcceleratorChoice.Cuda => ILGPU.Runtime.AcceleratorType.Cuda,
+            AcceleratorChoice.OpenCL => ILGPU.Runtime.AcceleratorType.OpenCL,
+            _ => (ILGPU.Runtime.AcceleratorType?)null,
+        };
+        if (type is { } wanted && ComputeDevice.ListDevices().All(d => d.Type != wanted))
+            errors.Add($"--accelerator: expected a {choice.DisplayName()} device, but ILGPU finds none ('envnet devices' lists what it finds; 'auto' falls back to the CPU).");
+    }
+
+    private static void CheckOutputFolder(string outDir, bool resume, List<string> errors)
+    {
+        if (!resume && File.Exists(Path.Combine(outDir, RunFolder.RunFileName)))
+        {
+            errors.Add($"--out: '{outDir}' already holds a run; pass --resume to continue it, or choose another folder.");
+            return;
+        }
+        errors.AddRange(OptionChecks.Failures(OptionChecks.WritableFolder("--out", outDir)));
+    }
+
+    private static int[]? ParseFolds(TrainArguments a, List<string> errors)
+    {
+        if (a.Fold is not null && a.Folds is not null)
+        {
+            errors.Add("--fold/--folds: give one or the other (--fold K runs one fold, --folds 2,4 a list).");
+            return null;
+        }
+        if (a.Fold is { } single)
+        {
+            var outOfRange = OptionChecks.InRange("--fold", single, 1, Esc50Metadata.Folds, "a fold number");
+            if (outOfRange is null) return [single];
+            errors.Add(outOfRange);
+            return null;
+        }
+        if (a.Folds is null) return null;
+
+        var folds = new List<int>();
+        foreach (var part in a.Folds.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var fold) || fold is < 1 or > Esc50Metadata.Folds)
+            {
+                errors.Add($"--folds: expected fold numbers from 1 to {Esc50Metadata.Folds} separated by commas (e.g. 2,4); got '{a.Folds}'.");
+                return null;
+            }
+            if (folds.Contains(fold))
+            {
+                errors.Add($"--folds: expected each fold once; {fold} is listed twice in '{a.Folds}'.");
+                return null;
+            }
+            folds.Add(fold);
+        }
+        return folds.ToArray();
+    }
+
+    private static Esc50Subset? ParseSubset(string? text, List<string> errors)
+    {
+        if (text is null) return null;
+        if (Esc50Subset.Parse(text) is { } subset) return subset;
+        errors.Add($"--subset: expected one of {string.Join(", ", Esc50Subset.All)}; got '{text}'.");
+        return null;
+    }
+
+    private static double[]? ParseSteps(string text, List<string> errors)
+    {
+        if (text.Trim() is "none" or "") return [];
+        var steps = new List<double>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var step)
+                || !(step > 0 && step < 1) || (steps.Count > 0 && step <= steps[^1]))
+            {
+                errors.Add($"--lr-steps: expected increasing fractions of the epochs strictly between 0 and 1 (e.g. 0.5,0.75), or 'none'; got '{text}'.");
+                return null;
+            }
+            steps.Add(step);
+        }
+        return steps.ToArray();
+    }
+
+    public static AcceleratorChoice? ParseAccelerator(string? text, List<string> errors)
+    {
+        if (text is null) return null;
+        var choice = AcceleratorNames.Parse(text);
+        if (choice is null) errors.Add($"--accelerator: expected one of {string.Join(", ", AcceleratorNames.OptionNames)}; got '{text}'.");
+        return choice;
+    }
+
+    private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
+}

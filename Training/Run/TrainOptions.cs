@@ -1,0 +1,68 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using EnvNet.Esc50Dataset;
+using EnvNet.Kernels;
+using EnvNet.Network;
+
+namespace EnvNet.Training.Run;
+
+/// <summary>Everything a training run needs, resolved and validated. Saved as <c>run.json</c> in the run folder,
+/// from which <c>--resume</c> takes it back. Values not set come from <see cref="DefaultModel"/>'s recipe, the one
+/// source of defaults; the train command layers the options given on the chosen model's recipe.</summary>
+public sealed record TrainOptions
+{
+    /// <summary>The model trained when none is named (with --data).</summary>
+    public const string DefaultModel = "envnet";
+
+    private static TrainingRecipe DefaultRecipe => ModelRegistry.Definition(DefaultModel).Recipe;
+
+    /// <summary>The ESC-50 folder (holding meta/esc50.csv and audio/); for the embedded default, the synthetic twin.</summary>
+    public required string DataDir { get; init; }
+    public bool Embedded { get; init; }
+    public Esc50Subset Subset { get; init; } = Esc50Subset.Esc50;
+    public int[] Folds { get; init; } = Esc50Metadata.AllFolds;
+    public string Model { get; init; } = DefaultModel;
+    public int Epochs { get; init; } = DefaultRecipe.Epochs;
+    /// <summary>The run's epochs before each extension by <c>train --resume --epochs N</c>, oldest first; null for a
+    /// run never extended. The learning-rate schedule always follows <see cref="Epochs"/>.</summary>
+    public int[]? EpochsBeforeExtension { get; init; }
+    public int Batch { get; init; } = DefaultRecipe.Batch;
+    public double LearningRate { get; init; } = DefaultRecipe.LearningRate;
+    public double[] LearningRateSteps { get; init; } = [.. DefaultRecipe.LearningRateSteps];
+    /// <summary>The first N epochs train at a tenth of <see cref="LearningRate"/> (EnvNet-v2's recipe: 10).</summary>
+    public int WarmupEpochs { get; init; } = DefaultRecipe.WarmupEpochs;
+    /// <summary>The update rule, from the model's recipe.</summary>
+    public OptimizerKind Optimizer { get; init; } = DefaultRecipe.Optimizer;
+    public double Momentum { get; init; } = DefaultRecipe.Momentum;
+    public double WeightDecay { get; init; } = DefaultRecipe.WeightDecay;
+    public int TestCrops { get; init; } = DefaultRecipe.TestCrops;
+    /// <summary>Train on between-class mixes of two clips with soft targets (<c>--bc</c>).</summary>
+    public bool BetweenClass { get; init; }
+    /// <summary>Random time scale and gain on every training example (<c>--strong-augment</c>).</summary>
+    public bool StrongAugment { get; init; }
+    /// <summary>Record the learned filter bank every N epochs and after the last; 0: never.</summary>
+    public int FreqRespEvery { get; init; } = 1;
+    [JsonConverter(typeof(AcceleratorNames.RunFileConverter))]
+    public AcceleratorChoice Accelerator { get; init; } = AcceleratorChoice.Auto;
+    public int Seed { get; init; }
+    public required string OutDir { get; init; }
+    public required string CacheDir { get; init; }
+    public bool SkipBad { get; init; }
+
+    /// <summary>The learning rate of each epoch.</summary>
+    [JsonIgnore]
+    public LearningRateSchedule Schedule => new(LearningRate, LearningRateSteps, Epochs, WarmupEpochs);
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static TrainOptions FromJson(string json, string path) =>
+        JsonSerializer.Deserialize<TrainOptions>(json, Json)
+        ?? throw new InvalidDataException($"{path}: empty run file.");
+}

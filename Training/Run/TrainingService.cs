@@ -1,0 +1,99 @@
+using EnvNet.Esc50Dataset;
+using EnvNet.Kernels;
+using EnvNet.Network;
+using EnvNet.Training.Checkpoints;
+using EnvNet.Training.Results;
+using Serilog;
+
+namespace EnvNet.Training.Run;
+
+public enum TrainingOutcome { Completed, Stopped }
+
+/// <summary>
+/// K-fold cross-validation on ESC-50: for each fold, train on the other folds and validate on it with test crops
+/// (<see cref="FoldTrainer"/>), writing the files of the <see cref="RunFolder"/>; the run-level results are
+/// rewritten at the end of each fold.
+/// </summary>
+public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHook> hooks, ILogger log, CancellationToken stop)
+{
+    private readonly RunFolder _folder = new(options.OutDir);
+    private readonly MetricsFile _metrics = new(new RunFolder(options.OutDir).Metrics);
+    private readonly RunEta _eta = new();
+
+    /// <summary>Writes run.json: the options of the run, which <c>--resume</c> reads back.</summary>
+    public static void WriteRunFile(TrainOptions options) =>
+        AtomicFile.WriteAllText(new RunFolder(options.OutDir).RunFile, options.ToJson());
+
+    public TrainingOutcome Run()
+    {
+        var metadata = LoadMetadata(options, log);
+        var config = ModelRegistry.Config(options.Model, metadata.ClassCount);
+
+        using var device = ComputeDevice.Create(options.Accelerator);
+        var deviceLog = log.ForContext("Accelerator", device.Description);
+        DeviceOutOfMemoryException.CheckEstimate(device, config, options.Batch);
+        // Written once the run can start, so a run that could not (no such device, batch too large) leaves no
+        // run.json behind and can be retried with other options into the same folder.
+        WriteRunFile(options);
+        deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
+            config.Name, config.Classes, config.SampleRate, config.InputLength, device.Description);
+        log.Information("{Epochs} {EpochsNoun} per fold, batch {Batch}, {Optimizer}, learning rate: {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
+            options.Epochs, Wording.Noun(options.Epochs, "epoch"), options.Batch,
+            Optimizers.Of(options.Optimizer).Describe(options.Momentum),
+            options.Schedule.Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
+
+        ClipStore store = null!;
+        RunConsole.Phase($"loading clips at {config.SampleRate} Hz", metadata.Clips.Count, line => log.Information("{Progress}", line), report =>
+            store = ClipStore.Load(metadata, config.SampleRate, CacheFolder.PrepareClips(options.CacheDir, options.DataDir, config.SampleRate),
+                options.SkipBad, message => log.Information("{DatasetMessage}", message), clipsDone: done => report(done, null)));
+        if (store.SkippedCount > 0)
+            log.Warning("Skipped {Skipped} unreadable {ClipsNoun} (--skip-bad): {Reasons}", store.SkippedCount, Wording.Noun(store.SkippedCount, "clip"), store.SkippedReasons);
+
+        for (var f = 0; f < options.Folds.Length; f++)
+        {
+            var fold = options.Folds[f];
+            TrainingOutcome outcome;
+            try
+            {
+                outcome = new FoldTrainer(options, _folder, _metrics, _eta, hooks, stop)
+                    .Train(device, config, store, metadata.ClassNames, fold, foldsAfter: options.Folds.Length - f - 1, deviceLog.ForContext("Fold", fold));
+            }
+            catch (Exception e) when (DeviceOutOfMemoryException.IsOutOfMemory(e, device.Type))
+            {
+                throw DeviceOutOfMemoryException.For(e, device, config, options.Batch);
+            }
+            WriteRunResults(metadata.ClassNames);
+            if (outcome == TrainingOutcome.Stopped) return TrainingOutcome.Stopped;
+        }
+
+        var summary = RunSummary.FromMetrics(_metrics.ReadAll(), options.Epochs);
+        var (mean, std) = RunSummary.MeanAndStd(summary.Select(s => s.FinalAccuracy).ToList());
+        deviceLog.Information("Cross-validation finished ({Folds} {FoldsNoun}): final validation accuracy {MeanAccuracy:P1}{Spread}; results in {RunDir}",
+            summary.Count, Wording.Noun(summary.Count, "fold"), mean, std is { } s ? $" ± {s:P1}" : "", options.OutDir);
+        return TrainingOutcome.Completed;
+    }
+
+    public static Esc50Metadata LoadMetadata(TrainOptions options, ILogger log)
+    {
+        if (options.Embedded) EmbeddedDefault.EnsureData(options.DataDir, log);
+        var metadata = Esc50Metadata.Load(options.DataDir, options.SkipBad, message => log.Warning("{DatasetMessage}", message));
+        return options.Subset.Of(metadata);
+    }
+
+    /// <summary>summary.csv, confusion.csv (summed over finished folds) and learning-curves.png from the files on disk,
+    /// so they include folds finished before a resume.</summary>
+    private void WriteRunResults(IReadOnlyList<string> classNames)
+    {
+        var rows = _metrics.ReadAll();
+        if (rows.Count == 0) return;
+        var finished = RunSummary.FromMetrics(rows, options.Epochs);
+        RunSummary.Write(_folder.Summary, finished);
+        var confusion = new ConfusionMatrix(classNames);
+        foreach (var fold in finished) confusion.Add(ConfusionMatrix.Read(_folder.FoldConfusion(fold.Fold)));
+        confusion.Write(_folder.Confusion);
+        LearningCurvePlot.Write(_folder.LearningCurves, rows, options.Model);
+    }
+}
+
+/// <summary>An option that cannot work, found after parsing (e.g. a batch too large for the device): exit code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);
