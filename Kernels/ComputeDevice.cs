@@ -21,19 +21,6 @@ public enum AcceleratorChoice { Auto, Cuda, OpenCL, Cpu, IlgpuCpu }
 /// the GPU kernels on the ILGPU CPU accelerator) or the CPU host kernels (<see cref="HostKernelBackend"/>, CPU only).</summary>
 public enum KernelChoice { Best, Plain, Tiled, Host }
 
-public static class AcceleratorChoiceNames
-{
-    /// <summary>The name people write: CUDA, OpenCL, CPU, ILGPU CPU.</summary>
-    public static string DisplayName(this AcceleratorChoice choice) => choice switch
-    {
-        AcceleratorChoice.Cuda => "CUDA",
-        AcceleratorChoice.OpenCL => "OpenCL",
-        AcceleratorChoice.Cpu => "CPU",
-        AcceleratorChoice.IlgpuCpu => "ILGPU CPU",
-        _ => "auto",
-    };
-}
-
 /// <summary>What ILGPU reports about one device, for <c>envnet devices</c>.</summary>
 public sealed record DeviceDescription(AcceleratorType Type, string Name, long MemoryBytes, int WarpSize, int MaxThreadsPerGroup);
 

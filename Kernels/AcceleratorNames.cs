@@ -1,26 +1,27 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using EnvNet.Kernels;
 
-namespace EnvNet.Training.Run;
+namespace EnvNet.Kernels;
 
 /// <summary>
-/// How each accelerator choice is written: the one table that the option parser, the help's value list and run.json
-/// read. People-facing names (CUDA, ILGPU CPU) are the kernels' own (<see cref="AcceleratorChoiceNames.DisplayName"/>),
-/// which their errors use too.
+/// How each accelerator choice is written: the one table that the option parser, the help's value list, run.json and
+/// the messages people read (<see cref="DisplayName"/>) all use.
 /// </summary>
 public static class AcceleratorNames
 {
-    /// <summary>Each choice with its command-line name and its run.json name, in the order help lists them. run.json
-    /// spells OpenCL "open-cl", as it always has, so the run folders written so far still resume.</summary>
-    private static readonly (AcceleratorChoice Choice, string Option, string RunFile)[] Table =
+    /// <summary>Each choice with its command-line name, its run.json name and the name people write, in the order help
+    /// lists them. run.json spells OpenCL "open-cl", as it always has, so the run folders written so far still resume.</summary>
+    private static readonly (AcceleratorChoice Choice, string Option, string RunFile, string Display)[] Table =
     [
-        (AcceleratorChoice.Auto, "auto", "auto"),
-        (AcceleratorChoice.Cpu, "cpu", "cpu"),
-        (AcceleratorChoice.Cuda, "cuda", "cuda"),
-        (AcceleratorChoice.IlgpuCpu, "ilgpu-cpu", "ilgpu-cpu"),
-        (AcceleratorChoice.OpenCL, "opencl", "open-cl"),
+        (AcceleratorChoice.Auto, "auto", "auto", "auto"),
+        (AcceleratorChoice.Cpu, "cpu", "cpu", "CPU"),
+        (AcceleratorChoice.Cuda, "cuda", "cuda", "CUDA"),
+        (AcceleratorChoice.IlgpuCpu, "ilgpu-cpu", "ilgpu-cpu", "ILGPU CPU"),
+        (AcceleratorChoice.OpenCL, "opencl", "open-cl", "OpenCL"),
     ];
+
+    /// <summary>The name people write: CUDA, OpenCL, CPU, ILGPU CPU.</summary>
+    public static string DisplayName(this AcceleratorChoice choice) => Table.First(row => row.Choice == choice).Display;
 
     /// <summary>The names --accelerator accepts, as help lists them.</summary>
     public static IReadOnlyList<string> OptionNames { get; } = Table.Select(row => row.Option).ToArray();
