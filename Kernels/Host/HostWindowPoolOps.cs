@@ -66,7 +66,8 @@ internal sealed unsafe class HostWindowPoolOps : IWindowPoolOps
     }
 
     /// <summary>The scan's winner in one row of <paramref name="length"/> values without its unpredictable branch: the
-    /// maximum (MathF.Max keeps a NaN), then the first position equal to it, or the last NaN where there is one.</summary>
+    /// maximum (MathF.Max keeps a NaN), then the first position equal to it (for up to 32 values the lowest bit of a
+    /// mask of the equal positions, built without branches), or the last NaN where there is one.</summary>
     private static int RowArgMax(float* p, int length)
     {
         var max = p[0];
@@ -77,6 +78,12 @@ internal sealed unsafe class HostWindowPoolOps : IWindowPoolOps
             for (var k = 0; k < length; k++)
                 if (float.IsNaN(p[k])) best = k;
             return best;
+        }
+        if (length <= 32)
+        {
+            var equal = 0u;
+            for (var k = 0; k < length; k++) equal |= (p[k] == max ? 1u : 0u) << k;
+            return System.Numerics.BitOperations.TrailingZeroCount(equal);
         }
         for (var k = length - 1; k >= 0; k--) best = p[k] == max ? k : best;
         return best;
