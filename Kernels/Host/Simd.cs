@@ -67,8 +67,13 @@ public static class VectorUnit
     /// <summary>Whether multiply-adds are fused in hardware (FMA3 on x64, always on ARM64).</summary>
     public static bool HasFusedMultiplyAdd => Fma.IsSupported || AdvSimd.IsSupported;
 
-    /// <summary>Vector registers the JIT can use: 32 with AVX-512 (EVEX) and on ARM64, else 16.</summary>
-    public static int Registers => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 32 : 16;
+    /// <summary>Vector registers the JIT can use: 32 with AVX-512 (EVEX) and on ARM64, else 16. A JIT-time constant
+    /// (inlined), so the tile shapes that depend on it fold into the kernels.</summary>
+    public static int Registers
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 32 : 16;
+    }
 
     /// <summary>The instruction set behind a width on this CPU, e.g. "AVX2", "AVX-512", "NEON".</summary>
     public static string InstructionSet(VectorWidth width)
@@ -168,7 +173,7 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
 {
     public static VectorWidth Width => VectorWidth.Bits256;
     public static int Lanes => Vector256<float>.Count;
-    public static int TileRows => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 8 : 4;
+    public static int TileRows => VectorUnit.Registers >= 32 ? 8 : 4;
     public static Vector256<float> Zero => Vector256<float>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Vector256.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<float> value, float* p) => value.Store(p);
@@ -197,7 +202,7 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
 {
     public static VectorWidth Width => VectorWidth.Bits128;
     public static int Lanes => Vector128<float>.Count;
-    public static int TileRows => Avx512F.IsSupported || AdvSimd.Arm64.IsSupported ? 8 : 4;
+    public static int TileRows => VectorUnit.Registers >= 32 ? 8 : 4;
     public static Vector128<float> Zero => Vector128<float>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* p) => Vector128.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<float> value, float* p) => value.Store(p);
