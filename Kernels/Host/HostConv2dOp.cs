@@ -92,16 +92,17 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
 
         _packed = new HostBuffer<float>(HostGemm<TSimd, TVector>.PackedALength(shape.Cout, _k));
         _packed2 = new HostBuffer<float>(HostGemm<TSimd, TVector>.PackedALength(_cinP, _k2));
-        _slots = new HostBuffer<float>((long)shape.N * shape.Cout * _k);
+        _gemmWeight = _q <= GemmWeightPositions;
+        // Dot products: a slot per sample; the matrix product: one accumulator for dW'ᵀ.
+        _slots = new HostBuffer<float>((_gemmWeight ? 1L : shape.N) * shape.Cout * _k);
         var windows = Math.Max(Math.Max((long)_cinP * _window, (long)shape.Cout * _window2), (long)_cinP * _windowW);
         var outputs = Math.Max(HostBuffer.RoundUp(shape.Cout, MR), HostBuffer.RoundUp(_cinP, MR)) * _block;
         _scratchPerWorker = windows + Math.Max(outputs, (long)shape.Cout * _weightBlock + TSimd.Lanes * DotRows * DotColumns);
         _scratch = new HostBuffer<float>(HostParallel.Workers * _scratchPerWorker);
         _zeros = new HostBuffer<float>(Math.Max(_weightBlock, _window) + 64);
-        _gemmWeight = _q <= GemmWeightPositions;
         if (_gemmWeight)
         {
-            _columns = new HostBuffer<float>((long)_k * _q + (long)_cinP * (_q + _span));
+            _columns = new HostBuffer<float>((long)_k * _q + (long)_cinP * _windowW);
             _gradientRows = new HostBuffer<float>((long)shape.Cout * _q);
             _packedColumns = new HostBuffer<float>(HostGemm<TSimd, TVector>.PackedALength(_k, _q));
             _gemmScratch = new HostBuffer<float>((long)HostParallel.Workers * HostGemm<TSimd, TVector>.WorkerScratchLength);
@@ -171,12 +172,7 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
         var count = Math.Min(_block, _q - q0);
         var window = Scratch(worker);
         var output = window + (long)_cinP * _window;
-        for (var c = 0; c < _cinP; c++)
-        {
-            var (phase, ci) = Math.DivRem(c, s.Cin);
-            HostWindow.Gather(window + (long)c * _window, _window, q0, _wq, _x + ((long)n * s.Cin + ci) * s.H * s.W,
-                s.H, s.W, s.PH, s.PW, _stride, phase);
-        }
+        GatherInput(n, window, _window, _window, q0);
         Multiply(s.Cout, _k, _packed.Ptr, window, _offsets.Ptr, output, count);
         for (var co = 0; co < s.Cout; co++)
             HostWindow.Scatter(output + (long)co * _block, count, q0, _wq, _y + ((long)n * s.Cout + co) * s.OutH * s.OutW,
@@ -201,6 +197,29 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
             HostWindow.Scatter(output + (long)c * _block, count, q0, _p2, _y + ((long)n * s.Cin + ci) * s.H * s.W,
                 s.H, s.W, s.PH, s.PW, _stride, phase);
         }
+    }
+
+    /// <summary>Prepared positions [f0, f0 + length) of sample n's input, each prepared channel (phase, input channel)
+    /// at <paramref name="windows"/> + channel·<paramref name="pitch"/>.</summary>
+    private void GatherInput(int n, float* windows, int pitch, int length, long f0)
+    {
+        var s = _s;
+        for (var c = 0; c < _cinP; c++)
+        {
+            var (phase, ci) = Math.DivRem(c, s.Cin);
+            HostWindow.Gather(windows + (long)c * pitch, length, f0, _wq, _x + ((long)n * s.Cin + ci) * s.H * s.W,
+                s.H, s.W, s.PH, s.PW, _stride, phase);
+        }
+    }
+
+    /// <summary>dY' positions [f0, f0 + length) of sample n (dY in the Wq pitch, zero past OutW), output channel co at
+    /// <paramref name="rows"/> + co·<paramref name="pitch"/>.</summary>
+    private void GatherGradient(int n, float* rows, int pitch, int length, long f0)
+    {
+        var s = _s;
+        for (var co = 0; co < s.Cout; co++)
+            HostWindow.Gather(rows + (long)co * pitch, length, f0, _wq, _y + ((long)n * s.Cout + co) * s.OutH * s.OutW,
+                s.OutH, s.OutW, 0, 0, 1, 0);
     }
 
     /// <summary>output[r, j] = Σ_k A[r, k] · window[offsets[k] + j] for r &lt; m, j &lt; count (rounded up to whole tiles),
@@ -233,15 +252,8 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
         for (var q0 = 0; q0 < _q; q0 += _weightBlock)
         {
             var length = (int)HostBuffer.RoundUp(Math.Min(_weightBlock, _q - q0), TSimd.Lanes);
-            for (var c = 0; c < _cinP; c++)
-            {
-                var (phase, ci) = Math.DivRem(c, s.Cin);
-                HostWindow.Gather(window + (long)c * _windowW, length + _span, q0, _wq, _x + ((long)n * s.Cin + ci) * s.H * s.W,
-                    s.H, s.W, s.PH, s.PW, _stride, phase);
-            }
-            for (var co = 0; co < s.Cout; co++)
-                HostWindow.Gather(gradient + (long)co * _weightBlock, length, q0, _wq, _y + ((long)n * s.Cout + co) * s.OutH * s.OutW,
-                    s.OutH, s.OutW, 0, 0, 1, 0);
+            GatherInput(n, window, _windowW, length + _span, q0);
+            GatherGradient(n, gradient, _weightBlock, length, q0);
             for (var co = 0; co < s.Cout; co += DotRows)
             {
                 for (var i = 0; i < DotRows; i++)
@@ -271,20 +283,10 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
         var transposed = _slots.Ptr;
         for (var n = 0; n < batch; n++)
         {
-            for (var c = 0; c < _cinP; c++)
-            {
-                var (phase, ci) = Math.DivRem(c, s.Cin);
-                HostWindow.Gather(windows + (long)c * (_q + _span), _q + _span, 0, _wq, _x + ((long)n * s.Cin + ci) * s.H * s.W,
-                    s.H, s.W, s.PH, s.PW, _stride, phase);
-            }
+            GatherInput(n, windows, _windowW, _q + _span, 0);
             for (var k = 0; k < _k; k++)
-            {
-                var (c, tap) = Math.DivRem(_offsetsW.Ptr[k], _windowW);
-                new ReadOnlySpan<float>(windows + (long)c * (_q + _span) + tap, _q).CopyTo(new Span<float>(columns + (long)k * _q, _q));
-            }
-            for (var co = 0; co < s.Cout; co++)
-                HostWindow.Gather(gradient + (long)co * _q, _q, 0, _wq, _y + ((long)n * s.Cout + co) * s.OutH * s.OutW,
-                    s.OutH, s.OutW, 0, 0, 1, 0);
+                new ReadOnlySpan<float>(windows + _offsetsW.Ptr[k], _q).CopyTo(new Span<float>(columns + (long)k * _q, _q));
+            GatherGradient(n, gradient, _q, _q, 0);
             HostGemm<TSimd, TVector>.Multiply(_k, s.Cout, _q, columns, _q, 1, gradient, 1, _q, transposed, s.Cout,
                 _packedColumns!.Ptr, _gemmScratch!.Ptr, accumulate: n > 0);
         }
