@@ -28,7 +28,7 @@ public static class ClipPreprocessor
     public static float[] Preprocess(string path, int sampleRate, bool trimSilence = true)
     {
         CheckTargetRate(sampleRate);
-        var audio = WavDecoder.Decode(path);
+        var audio = AudioDecoder.Decode(path);
         var samples = trimSilence ? TrimSilence(audio.Samples) : audio.Samples;
         if (samples.Length == 0)
             throw new DatasetException($"{path}: empty clip: every sample is digital silence (exactly zero)");

@@ -82,7 +82,7 @@ public static class PredictCommand
             if (Directory.Exists(wav))
             {
                 var inFolder = Directory.EnumerateFiles(wav)
-                    .Where(f => f.EndsWith(".wav", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal).ToList();
+                    .Where(AudioDecoder.HasAudioExtension).Order(StringComparer.Ordinal).ToList();
                 if (inFolder.Count == 0) errors.Add($"--wav: expected a WAV file or a folder holding *.wav files; '{wav}' has none.");
                 files.AddRange(inFolder);
             }
