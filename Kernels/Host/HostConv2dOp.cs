@@ -16,8 +16,10 @@ namespace EnvNet.Kernels.Host;
 /// <item>Weight gradient: dW'[co, k] = Σ_q dY'[co, q] · window[q + offset(k)] (dY' is dY in the Wq pitch, zero in the
 /// columns past OutW). Over many positions, with <see cref="HostTile{TSimd, TVector}.Dot"/>: work item a sample, into
 /// its own slot; the slots are summed in sample order. Over few (up to <see cref="GemmWeightPositions"/>: the deep
-/// layers of a network, where each dot product would be a few vectors long), as a matrix product per sample,
-/// dW'ᵀ += im2col(x)·dY'ᵀ (<see cref="HostGemm{TSimd, TVector}"/>, parallel over its column blocks), samples in order.</item>
+/// layers of a network, where each dot product would be a few vectors long), as one matrix product over a group of
+/// samples side by side, dW'ᵀ += im2col(x)·dY'ᵀ with the group's positions as its depth (<see cref="GemmDepth"/>, so
+/// the product is deep enough to keep the tiles busy; <see cref="HostGemm{TSimd, TVector}"/>, parallel over its column
+/// blocks), groups in sample order; the group's im2col rows are gathered one sample per work item.</item>
 /// </list>
 /// </summary>
 internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSimd : ISimd<TVector> where TVector : unmanaged
@@ -37,17 +39,20 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
     /// <summary>Positions per sample up to which the weight gradient is a matrix product (see the class summary).</summary>
     private const int GemmWeightPositions = 512;
 
+    /// <summary>Positions (all samples of a group together) a weight-gradient matrix product is made deep enough for.</summary>
+    private const int GemmDepth = 4096;
+
     private readonly Conv2dShape _s;
     private readonly int _stride, _cinP, _kwP, _hp, _wq, _q, _span, _k;
     private readonly int _p2, _q2, _span2, _k2;
-    private readonly int _block, _weightBlock, _window, _window2, _windowW;
+    private readonly int _block, _weightBlock, _window, _window2, _windowW, _group;
     private readonly HostBuffer<int> _offsets, _offsets2, _offsetsW;
     private readonly HostBuffer<float> _packed, _packed2, _slots, _scratch, _zeros;
     private readonly bool _gemmWeight;
     private readonly HostBuffer<float>? _columns, _gradientRows, _packedColumns, _gemmScratch;
     private readonly long _scratchPerWorker;
-    private readonly Action<int, int> _forwardItem, _inputItem, _weightItem;
-    private int _batch;
+    private readonly Action<int, int> _forwardItem, _inputItem, _weightItem, _columnsItem;
+    private int _batch, _groupStart, _groupDepth;
     private float* _x, _y;
 
     public HostConv2dOp(Conv2dShape shape)
@@ -93,6 +98,7 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
         _packed = new HostBuffer<float>(HostGemm<TSimd, TVector>.PackedALength(shape.Cout, _k));
         _packed2 = new HostBuffer<float>(HostGemm<TSimd, TVector>.PackedALength(_cinP, _k2));
         _gemmWeight = _q <= GemmWeightPositions;
+        _group = Math.Clamp(GemmDepth / _q, 1, shape.N);
         // Dot products: a slot per sample; the matrix product: one accumulator for dW'ᵀ.
         _slots = new HostBuffer<float>((_gemmWeight ? 1L : shape.N) * shape.Cout * _k);
         var windows = Math.Max(Math.Max((long)_cinP * _window, (long)shape.Cout * _window2), (long)_cinP * _windowW);
@@ -102,14 +108,15 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
         _zeros = new HostBuffer<float>(Math.Max(_weightBlock, _window) + 64);
         if (_gemmWeight)
         {
-            _columns = new HostBuffer<float>((long)_k * _q + (long)_cinP * _windowW);
-            _gradientRows = new HostBuffer<float>((long)shape.Cout * _q);
-            _packedColumns = new HostBuffer<float>(HostGemm<TSimd, TVector>.PackedALength(_k, _q));
+            _columns = new HostBuffer<float>((long)_k * _q * _group);
+            _gradientRows = new HostBuffer<float>((long)shape.Cout * _q * _group);
+            _packedColumns = new HostBuffer<float>(HostGemm<TSimd, TVector>.PackedALength(_k, _q * _group));
             _gemmScratch = new HostBuffer<float>((long)HostParallel.Workers * HostGemm<TSimd, TVector>.WorkerScratchLength);
         }
         _forwardItem = ForwardItem;
         _inputItem = InputItem;
         _weightItem = WeightItem;
+        _columnsItem = ColumnsItem;
     }
 
     /// <summary>The largest batch the scratch buffers hold.</summary>
@@ -272,29 +279,38 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
         }
     }
 
-    /// <summary>dW'ᵀ[k, co] = Σ_n Σ_q im2col(x_n)[k, q] · dY'_n[co, q], accumulated into the first slot sample by sample,
-    /// then mapped to PyTorch's layout.</summary>
+    /// <summary>dW'ᵀ[k, co] = Σ_n Σ_q im2col(x_n)[k, q] · dY'_n[co, q], one matrix product per group of samples (their
+    /// positions side by side as its depth) accumulated into the first slot group by group, then mapped to PyTorch's layout.</summary>
     private void WeightByMatrixProduct(int batch, float* dw)
     {
         var s = _s;
-        var columns = _columns!.Ptr;
-        var windows = columns + (long)_k * _q;
-        var gradient = _gradientRows!.Ptr;
         var transposed = _slots.Ptr;
-        for (var n = 0; n < batch; n++)
+        for (var n0 = 0; n0 < batch; n0 += _group)
         {
-            GatherInput(n, windows, _windowW, _q + _span, 0);
-            for (var k = 0; k < _k; k++)
-                new ReadOnlySpan<float>(windows + _offsetsW.Ptr[k], _q).CopyTo(new Span<float>(columns + (long)k * _q, _q));
-            GatherGradient(n, gradient, _q, _q, 0);
-            HostGemm<TSimd, TVector>.Multiply(_k, s.Cout, _q, columns, _q, 1, gradient, 1, _q, transposed, s.Cout,
-                _packedColumns!.Ptr, _gemmScratch!.Ptr, accumulate: n > 0);
+            var samples = Math.Min(_group, batch - n0);
+            (_groupStart, _groupDepth) = (n0, samples * _q);
+            HostParallel.For(samples, _columnsItem);
+            HostGemm<TSimd, TVector>.Multiply(_k, s.Cout, _groupDepth, _columns!.Ptr, _groupDepth, 1, _gradientRows!.Ptr, 1, _groupDepth,
+                transposed, s.Cout, _packedColumns!.Ptr, _gemmScratch!.Ptr, accumulate: n0 > 0);
         }
         for (var e = 0; e < s.Cout * _k; e++)
         {
             var (co, k) = Math.DivRem(e, _k);
             if (PyTorchWeightIndex(co, k) is { } index) dw[index] = transposed[(long)k * s.Cout + co];
         }
+    }
+
+    /// <summary>Sample <paramref name="i"/> of the group: its im2col rows and dY' rows at column i·Q of the group's
+    /// matrices (row pitch: the group's depth).</summary>
+    private void ColumnsItem(int worker, int i)
+    {
+        var n = _groupStart + i;
+        var windows = Scratch(worker);
+        GatherInput(n, windows, _windowW, _q + _span, 0);
+        var columns = _columns!.Ptr + (long)i * _q;
+        for (var k = 0; k < _k; k++)
+            new ReadOnlySpan<float>(windows + _offsetsW.Ptr[k], _q).CopyTo(new Span<float>(columns + (long)k * _groupDepth, _q));
+        GatherGradient(n, _gradientRows!.Ptr + (long)i * _q, _groupDepth, _q, 0);
     }
 
     /// <summary>dW for slot elements [start, start + count): the samples' slots summed in sample order, taps of the

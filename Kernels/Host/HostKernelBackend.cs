@@ -58,7 +58,7 @@ internal sealed class HostKernelBackend<TSimd, TVector>(Accelerator accelerator)
     public override IAdamOps Adam { get; } = new HostAdamOps<TSimd, TVector>();
     public override IAdadeltaOps Adadelta { get; } = new HostAdadeltaOps();
     public override IBranchOps Branch { get; } = new HostBranchOps<TSimd, TVector>();
-    public override IWindowPoolOps WindowPool { get; } = new HostWindowPoolOps();
+    public override IWindowPoolOps WindowPool { get; } = new HostWindowPoolOps<TSimd, TVector>();
     public override IChannelBiasOps ChannelBias { get; } = new HostChannelBiasOps<TSimd, TVector>();
 
     public override IConv2dOp Conv2d(Conv2dShape shape, bool needsInputGradient) =>

@@ -8,10 +8,14 @@ namespace EnvNet.Kernels.Host;
 /// work item (<see cref="HostChunks.ForPlanes"/>), each plane in a static loop over locals (a lambda's captured shape
 /// would be reloaded on every store). The backward passes scatter each window's gradient into a cleared plane in output
 /// order, which adds the terms of every input element in the same order as the kernels' gather, so both backends give
-/// the same bits.
+/// the same bits. Max pooling's commonest window, four wide with stride four within a row (the esc-learner networks'
+/// MaxPool1d(4)), takes the rows' whole windows a vector at a time (<see cref="MaxQuads"/>).
 /// </summary>
-internal sealed unsafe class HostWindowPoolOps : IWindowPoolOps
+internal sealed unsafe class HostWindowPoolOps<TSimd, TVector> : IWindowPoolOps where TSimd : ISimd<TVector> where TVector : unmanaged
 {
+    /// <summary>The window width (and stride) <see cref="MaxQuads"/> serves.</summary>
+    private const int Quad = 4;
+
     public void MaxForward(WindowPoolShape s, ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax)
     {
         const string operation = "HostWindowPoolOps.MaxForward";
@@ -31,10 +35,12 @@ internal sealed unsafe class HostWindowPoolOps : IWindowPoolOps
     private static void MaxPlane(WindowPoolShape s, float* x, float* y, int* index)
     {
         var (width, outW) = (s.W, s.OutW);
+        var quadWindows = s is { KH: 1, KW: Quad, SW: Quad, PW: 0 } ? Math.Min(outW, width / Quad) : 0;
         for (var oh = 0; oh < s.OutH; oh++)
         {
             var (h0, hEnd) = Clip(oh, s.SH, s.PH, s.KH, s.H);
-            for (var ow = 0; ow < outW; ow++)
+            var first = hEnd - h0 == 1 ? MaxQuads(x + h0 * width, h0 * width, quadWindows, y + oh * outW, index + oh * outW) : 0;
+            for (var ow = first; ow < outW; ow++)
             {
                 var (w0, wEnd) = Clip(ow, s.SW, s.PW, s.KW, width);
                 if (hEnd - h0 == 1)
@@ -63,6 +69,31 @@ internal sealed unsafe class HostWindowPoolOps : IWindowPoolOps
                 index[oh * outW + ow] = best;
             }
         }
+    }
+
+    /// <summary>The first windows of a row (four wide, stride four, all inside the row) whole vectors of them at a time:
+    /// each lane gets its window's maximum (<see cref="ISimd{TVector}.QuadMax"/>), and the lowest lane equal to it is the
+    /// scan's winner (±0 compare equal, so the first of them wins, as in the scan). A vector holding a NaN goes through
+    /// <see cref="RowArgMax"/>. Returns how many windows were done (the rest of the row goes through the scan).</summary>
+    private static int MaxQuads(float* row, int rowOffset, int windows, float* y, int* index)
+    {
+        var perVector = TSimd.Lanes / Quad;
+        var done = windows / perVector * perVector;
+        for (var ow = 0; ow < done; ow += perVector)
+        {
+            var p = row + ow * Quad;
+            var v = TSimd.Load(p);
+            var hasNaN = TSimd.AnyNaN(v);
+            var equal = hasNaN ? 0u : TSimd.EqualBits(v, TSimd.QuadMax(v));
+            for (var j = 0; j < perVector; j++)
+            {
+                var window = p + j * Quad;
+                var at = hasNaN ? RowArgMax(window, Quad) : System.Numerics.BitOperations.TrailingZeroCount((equal >> (j * Quad)) & 0xFu);
+                y[ow + j] = window[at];
+                index[ow + j] = rowOffset + (ow + j) * Quad + at;
+            }
+        }
+        return done;
     }
 
     /// <summary>The scan's winner in one row of <paramref name="length"/> values without its unpredictable branch: the

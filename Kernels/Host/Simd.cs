@@ -138,6 +138,13 @@ internal unsafe interface ISimd<TVector> where TVector : unmanaged
 
     /// <summary>The first lane equal to <paramref name="target"/>, or −1.</summary>
     static abstract int IndexOf(TVector value, float target);
+
+    /// <summary>Each lane: the largest lane of its aligned group of four (lanes 4i..4i+3; a width of 128 bits or more
+    /// holds whole groups). For lanes without NaN: which of +0 and −0 it gives is unspecified.</summary>
+    static abstract TVector QuadMax(TVector value);
+
+    /// <summary>Bit i set where lane i of a equals lane i of b.</summary>
+    static abstract uint EqualBits(TVector a, TVector b);
 }
 
 internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
@@ -167,6 +174,13 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AnyNaN(Vector512<float> value) => !Vector512.EqualsAll(value, value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int IndexOf(Vector512<float> value, float target) => Vector512.IndexOf(value, target);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> QuadMax(Vector512<float> value)
+    {
+        var pairs = Vector512.MaxNative(value, Vector512.Shuffle(value, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)));
+        return Vector512.MaxNative(pairs, Vector512.Shuffle(pairs, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)));
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint EqualBits(Vector512<float> a, Vector512<float> b) => (uint)Vector512.ExtractMostSignificantBits(Vector512.Equals(a, b));
 }
 
 internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
@@ -196,6 +210,13 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AnyNaN(Vector256<float> value) => !Vector256.EqualsAll(value, value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int IndexOf(Vector256<float> value, float target) => Vector256.IndexOf(value, target);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> QuadMax(Vector256<float> value)
+    {
+        var pairs = Vector256.MaxNative(value, Vector256.Shuffle(value, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6)));
+        return Vector256.MaxNative(pairs, Vector256.Shuffle(pairs, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5)));
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint EqualBits(Vector256<float> a, Vector256<float> b) => Vector256.ExtractMostSignificantBits(Vector256.Equals(a, b));
 }
 
 internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
@@ -225,4 +246,11 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AnyNaN(Vector128<float> value) => !Vector128.EqualsAll(value, value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int IndexOf(Vector128<float> value, float target) => Vector128.IndexOf(value, target);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> QuadMax(Vector128<float> value)
+    {
+        var pairs = Vector128.MaxNative(value, Vector128.Shuffle(value, Vector128.Create(1, 0, 3, 2)));
+        return Vector128.MaxNative(pairs, Vector128.Shuffle(pairs, Vector128.Create(2, 3, 0, 1)));
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint EqualBits(Vector128<float> a, Vector128<float> b) => Vector128.ExtractMostSignificantBits(Vector128.Equals(a, b));
 }

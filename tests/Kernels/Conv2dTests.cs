@@ -14,7 +14,8 @@ public sealed class Conv2dTests
     /// reads) and padding on both axes; for the host kernels also rows longer than one block of positions (forward,
     /// input gradient) and than one weight-gradient block, one input channel with 8×13 taps (single-row tiles),
     /// channel counts that fill no whole tile, a vertical stride (which falls back to the plain kernels) and one over a
-    /// single row, as WaveMsNet's first convolutions (the host runs it as stride 1).</summary>
+    /// single row, as WaveMsNet's first convolutions (the host runs it as stride 1), and more samples than one
+    /// weight-gradient matrix product takes at few positions (a full group and a group of one).</summary>
     public static IEnumerable<object?[]> Shapes =>
         from shape in new[]
         {
@@ -26,6 +27,7 @@ public sealed class Conv2dTests
             new Conv2dShape(2, 1, 20, 60, 9, 8, 13),
             new Conv2dShape(2, 3, 1, 301, 10, 1, 16, sw: 2),
             new Conv2dShape(2, 1, 1, 203, 4, 1, 21, sh: 5, sw: 5),
+            new Conv2dShape(9, 3, 1, 502, 4, 1, 3),
         }
         from backend in TestDevice.Backends
         select new object?[] { shape, backend.Kernels, backend.Width };
@@ -198,8 +200,9 @@ public sealed class Conv2dTests
     /// <summary>Roundings on the path of one weight-gradient element of the host convolution, whichever of its two forms
     /// runs: lane-wise dot products (2048/L products per lane in a block of 2048 positions, log2(L) adding the lanes,
     /// one per block of <paramref name="positions"/>, one per sample), or, over few positions, a matrix product per
-    /// sample (a chain over the positions, one per 256-deep block, one per sample).</summary>
+    /// group of samples (a chain over the group's positions, one per 256-deep block, one per group; bounded by taking
+    /// the whole batch as one chain with a rounding per sample).</summary>
     internal static int HostWeightGradientRoundings(int lanes, int positions, int samples) => Math.Max(
         2048 / lanes + System.Numerics.BitOperations.Log2((uint)lanes) + (positions + 2047) / 2048 + 1 + samples,
-        positions + positions / 256 + 1 + samples);
+        samples * (positions + positions / 256 + 1) + 1);
 }

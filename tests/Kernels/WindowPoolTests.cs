@@ -87,7 +87,8 @@ public sealed class WindowPoolTests
     }
 
     /// <summary>Rows full of ties, signed zeros, −∞ and NaN through overlapping, padded, ceil-mode 1-D windows and a
-    /// 2-D one: the host's branch-free row search picks the plain kernels' winner, value bits and index alike.</summary>
+    /// 2-D one, and four-wide windows over one and several rows (the vector search, with a partial last window): the
+    /// host picks the plain kernels' winner, value bits and index alike.</summary>
     [TestMethod]
     [DataRow(VectorWidth.Bits128)]
     [DataRow(VectorWidth.Bits256)]
@@ -99,6 +100,7 @@ public sealed class WindowPoolTests
         foreach (var shape in new[]
                  {
                      new WindowPoolShape(3, 2, 1, 53, 1, 4, 1, 4),
+                     new WindowPoolShape(2, 2, 3, 70, 1, 4, 1, 4, ceilMode: true),
                      new WindowPoolShape(2, 3, 1, 41, 1, 5, 1, 3, pw: 2, ceilMode: true),
                      new WindowPoolShape(2, 2, 5, 9, 3, 3, 2, 2, 1, 1, ceilMode: true),
                  })
