@@ -3,9 +3,10 @@ namespace EnvNet.Kernels.Host;
 /// <summary>
 /// C[m×n] = A·B for strided row- or column-major operands (A(i, k) = a[i·ars + k·acs], B(k, j) = b[k·brs + j·bcs]),
 /// blocked the usual way round <see cref="HostTile{TSimd, TVector}.Tile"/>: A packed once into panels of MR rows; the
-/// columns split into blocks of <see cref="NC"/>, one work item each, whose B is packed <see cref="KC"/> deep at a time
-/// into panels of NR columns (the packed block stays in L2, an A panel slice in L1). Every element of C is summed by one
-/// item in increasing k, so the result does not depend on the threads.
+/// columns split into blocks of <see cref="NC"/>, and where there are few blocks (a narrow C) the row panels into
+/// chunks too, so that every worker has several items (<see cref="ItemsPerWorker"/>); an item packs its block of B
+/// <see cref="KC"/> deep at a time into panels of NR columns (the packed block stays in L2, an A panel slice in L1).
+/// Every element of C is summed by one item in increasing k, so the result does not depend on the threads.
 /// </summary>
 internal static unsafe class HostGemm<TSimd, TVector> where TSimd : ISimd<TVector> where TVector : unmanaged
 {
@@ -14,6 +15,10 @@ internal static unsafe class HostGemm<TSimd, TVector> where TSimd : ISimd<TVecto
 
     public const int KC = 256;
     public static int NC => 4 * NR;
+
+    /// <summary>Work items per worker a product is split into at least (where it has the row panels): with one item per
+    /// column block, a C of 2 or 3 blocks would leave a worker idle for a third to a half of the time.</summary>
+    private const int ItemsPerWorker = 4;
 
     /// <summary>Row offsets of a packed B panel: k·NR.</summary>
     private static readonly HostBuffer<int> PanelOffsets = CreatePanelOffsets();
@@ -37,8 +42,17 @@ internal static unsafe class HostGemm<TSimd, TVector> where TSimd : ISimd<TVecto
     {
         var panels = (m + MR - 1) / MR;
         HostParallel.For(panels, (_, p) => PackA(p, m, k, a, ars, acs, packedA));
-        HostParallel.For((n + NC - 1) / NC, (worker, block) =>
-            MultiplyBlock(block, m, n, k, b, brs, bcs, c, ldc, packedA, workerScratch + (long)worker * WorkerScratchLength, accumulate));
+        var blocks = (n + NC - 1) / NC;
+        var chunks = Math.Clamp((ItemsPerWorker * HostParallel.Workers + blocks - 1) / blocks, 1, panels);
+        var panelsPerChunk = (panels + chunks - 1) / chunks;
+        chunks = (panels + panelsPerChunk - 1) / panelsPerChunk;
+        HostParallel.For(blocks * chunks, (worker, item) =>
+        {
+            var (block, chunk) = Math.DivRem(item, chunks);
+            var firstPanel = chunk * panelsPerChunk;
+            MultiplyBlock(block, firstPanel, Math.Min(panels, firstPanel + panelsPerChunk), m, n, k, b, brs, bcs, c, ldc, packedA,
+                workerScratch + (long)worker * WorkerScratchLength, accumulate);
+        });
     }
 
     /// <summary>Panel p of A: rows MR·p..MR·p+MR−1 (zero beyond m) at packed + p·MR·k, depth-major (MR values per k).</summary>
@@ -58,13 +72,13 @@ internal static unsafe class HostGemm<TSimd, TVector> where TSimd : ISimd<TVecto
         }
     }
 
-    private static void MultiplyBlock(int block, int m, int n, int k, float* b, nint brs, nint bcs, float* c, nint ldc,
-        float* packedA, float* scratch, bool accumulate)
+    /// <summary>C's column block <paramref name="block"/>, row panels [<paramref name="firstPanel"/>, <paramref name="endPanel"/>).</summary>
+    private static void MultiplyBlock(int block, int firstPanel, int endPanel, int m, int n, int k, float* b, nint brs, nint bcs,
+        float* c, nint ldc, float* packedA, float* scratch, bool accumulate)
     {
         var j0 = block * NC;
         var nc = Math.Min(NC, n - j0);
         var columnPanels = (nc + NR - 1) / NR;
-        var rowPanels = (m + MR - 1) / MR;
         var packedB = scratch;
         var edge = scratch + KC * NC;
         for (var k0 = 0; k0 < k; k0 += KC)
@@ -72,7 +86,7 @@ internal static unsafe class HostGemm<TSimd, TVector> where TSimd : ISimd<TVecto
             var kc = Math.Min(KC, k - k0);
             var onto = accumulate || k0 > 0;
             PackB(kc, nc, b + k0 * brs + j0 * bcs, brs, bcs, packedB);
-            for (var p = 0; p < rowPanels; p++)
+            for (var p = firstPanel; p < endPanel; p++)
             {
                 var ap = packedA + (long)p * MR * k + (long)k0 * MR;
                 var rows = Math.Min(MR, m - p * MR);
