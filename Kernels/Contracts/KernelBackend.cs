@@ -42,9 +42,10 @@ public class KernelBackend(Accelerator accelerator)
     public virtual ILinearOp Linear(int maxBatch, int inFeatures, int outFeatures, bool needsInputGradient) =>
         new PlainLinearOp(GemmOps.For(Accelerator), LinearOps.For(Accelerator), inFeatures, outFeatures);
 
-    /// <summary>Conv2d → BatchNorm2d → ReLU as one op for <paramref name="shape"/>, or null where this backend has no
-    /// fused form: the layer then runs the three layers one after another.</summary>
-    public virtual IConvBatchNormReLUOp? ConvBatchNormReLU(Conv2dShape shape, bool needsInputGradient) => null;
+    /// <summary>Conv2d (with a bias where <paramref name="convBias"/>) → BatchNorm2d → ReLU as one op for
+    /// <paramref name="shape"/>, or null where this backend has no fused form: the layer then runs the three layers one
+    /// after another.</summary>
+    public virtual IConvBatchNormReLUOp? ConvBatchNormReLU(Conv2dShape shape, bool convBias, bool needsInputGradient) => null;
 
     /// <summary>Every kernel this backend can load: the entry points of each op class above, in their order. A backend
     /// that adds op classes adds their lists to this one (<c>TiledKernelBackend.EntryPoints</c>).</summary>

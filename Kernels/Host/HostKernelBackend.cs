@@ -64,8 +64,8 @@ internal sealed class HostKernelBackend<TSimd, TVector>(Accelerator accelerator)
     public override IConv2dOp Conv2d(Conv2dShape shape, bool needsInputGradient) =>
         HostConv2dOp<TSimd, TVector>.Supports(shape) ? new HostConv2dOp<TSimd, TVector>(shape) : base.Conv2d(shape, needsInputGradient);
 
-    public override IConvBatchNormReLUOp? ConvBatchNormReLU(Conv2dShape shape, bool needsInputGradient) =>
-        HostConv2dOp<TSimd, TVector>.Supports(shape) ? new HostConvBatchNormReLUOp<TSimd, TVector>(Accelerator, shape) : null;
+    public override IConvBatchNormReLUOp? ConvBatchNormReLU(Conv2dShape shape, bool convBias, bool needsInputGradient) =>
+        HostConv2dOp<TSimd, TVector>.Supports(shape) ? new HostConvBatchNormReLUOp<TSimd, TVector>(Accelerator, shape, convBias) : null;
 
     public override ILinearOp Linear(int maxBatch, int inFeatures, int outFeatures, bool needsInputGradient) =>
         new HostLinearOp<TSimd, TVector>(maxBatch, inFeatures, outFeatures);

@@ -38,10 +38,11 @@ public sealed class TiledKernelBackend : KernelBackend
     public override ILinearOp Linear(int maxBatch, int inFeatures, int outFeatures, bool needsInputGradient) =>
         new TiledLinearOp(GemmOps.For(Accelerator), LinearOps.For(Accelerator), Accelerator, maxBatch, inFeatures, outFeatures, needsInputGradient);
 
-    public override IConvBatchNormReLUOp? ConvBatchNormReLU(Conv2dShape shape, bool needsInputGradient)
+    /// <summary>The fused kernels have no bias: a convolution with one runs as the three layers.</summary>
+    public override IConvBatchNormReLUOp? ConvBatchNormReLU(Conv2dShape shape, bool convBias, bool needsInputGradient)
     {
         var tiled = TiledConvOps.For(Accelerator);
-        return tiled.Plan(shape) is { } plan ? new TiledConvBatchNormReLUOp(tiled, BatchNormFusedOps.For(Accelerator), plan, Accelerator) : null;
+        return !convBias && tiled.Plan(shape) is { } plan ? new TiledConvBatchNormReLUOp(tiled, BatchNormFusedOps.For(Accelerator), plan, Accelerator) : null;
     }
 
     /// <summary>Every kernel this backend can load, with the tiled convolutions specialised for

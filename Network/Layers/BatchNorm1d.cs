@@ -9,7 +9,7 @@ namespace EnvNet.Network.Layers;
 /// statistics and counter); this layer only reshapes, so the state is BatchNorm2d's: "weight", "bias", "running_mean",
 /// "running_var", "num_batches_tracked".
 /// </summary>
-public sealed class BatchNorm1d(float eps = 1e-5f, float momentum = 0.1f) : Layer
+public sealed class BatchNorm1d(float eps = 1e-5f, float momentum = 0.1f) : Layer, IBatchNormLayer
 {
     private readonly BatchNorm2d _norm = new(eps, momentum);
 

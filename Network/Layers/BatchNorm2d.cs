@@ -9,7 +9,7 @@ namespace EnvNet.Network.Layers;
 /// kernels in <see cref="BatchNormKernels"/>. State: "weight", "bias" [C]; buffers "running_mean", "running_var" [C]
 /// and "num_batches_tracked" (incremented by every training forward). Backward is defined for training passes.
 /// </summary>
-public sealed class BatchNorm2d : Layer
+public sealed class BatchNorm2d : Layer, IBatchNormLayer
 {
     private readonly float _eps;
     private readonly float _momentum;

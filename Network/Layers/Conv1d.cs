@@ -9,7 +9,7 @@ namespace EnvNet.Network.Layers;
 /// bias <see cref="KernelBackend.ChannelBias"/>. State: "weight" [out, in, kernel], and "bias" [out] unless built
 /// without one. Padding is zeros on both sides, or PyTorch's padding="same" (<see cref="SamePadding"/>).
 /// </summary>
-public sealed class Conv1d : Layer
+public sealed class Conv1d : Layer, IConvolutionLayer
 {
     private readonly int _outChannels, _kernel, _stride, _padLeft, _padRight;
     private readonly bool _hasBias;
@@ -48,6 +48,8 @@ public sealed class Conv1d : Layer
     public int Stride => _stride;
     public (int Left, int Right) Padding => (_padLeft, _padRight);
 
+    public bool HasBias => _hasBias;
+
     /// <summary>Null when the layer has no bias.</summary>
     public Parameter? Bias => _hasBias ? LayerGuards.Built(_bias, this) : null;
 
@@ -59,7 +61,7 @@ public sealed class Conv1d : Layer
         var accelerator = device.Accelerator;
         var (c, l) = LayerGuards.RequireSignal(nameof(Conv1d), inputShape);
         _shape = new Conv1dShape(maxBatch, c, l, _outChannels, _kernel, _stride, _padLeft, _padRight);
-        _op = device.Kernels.Conv2d(_shape.AsConv2d(), needsInputGradient);
+        _op = device.Kernels.Conv2d(Plan(inputShape, maxBatch), needsInputGradient);
         _biasOps = device.Kernels.ChannelBias;
         int[] weightShape = [_outChannels, c, _kernel];
         _weight = new Parameter(new DeviceTensor(accelerator, weightShape), new DeviceTensor(accelerator, weightShape));
@@ -91,6 +93,14 @@ public sealed class Conv1d : Layer
         _op.BackwardInput(pass.Batch, gradOutput, Weight.Value.View, gradInput);
         return gradInput;
     }
+
+    public Conv2dShape Plan(int[] inputShape, int maxBatch)
+    {
+        var (c, l) = LayerGuards.RequireSignal(nameof(Conv1d), inputShape);
+        return new Conv1dShape(maxBatch, c, l, _outChannels, _kernel, _stride, _padLeft, _padRight).AsConv2d();
+    }
+
+    public int[] OutputShape(Conv2dShape plan) => [plan.Cout, plan.OutW];
 
     private ChannelBiasShape OutputChannels(int batch) => new(batch, _outChannels, _shape.OutL);
 

@@ -9,7 +9,7 @@ namespace EnvNet.Network.Layers;
 /// (EnvNet's convolutions have none); kernels from the device (<see cref="KernelBackend.Conv2d"/>, the bias
 /// <see cref="KernelBackend.ChannelBias"/>). State: "weight" [out, in, kernelH, kernelW], and "bias" [out] with a bias.
 /// </summary>
-public sealed class Conv2d : Layer
+public sealed class Conv2d : Layer, IConvolutionLayer
 {
     private readonly int _outChannels, _kernelH, _kernelW, _strideH, _strideW, _padH, _padW;
     private IConv2dOp? _op;
@@ -50,6 +50,8 @@ public sealed class Conv2d : Layer
     /// <summary>The convolution's sizes for one sample, as built.</summary>
     public Conv2dShape SampleShape => MaxBatch > 0 ? _shape.WithBatch(1) : throw new InvalidOperationException("Conv2d is used before Build.");
 
+    public bool HasBias => _hasBias;
+
     /// <summary>Null when the layer has no bias.</summary>
     public Parameter? Bias => _hasBias ? LayerGuards.Built(_bias, this) : null;
 
@@ -59,8 +61,8 @@ public sealed class Conv2d : Layer
     protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
         var accelerator = device.Accelerator;
-        var (c, h, w) = LayerGuards.RequireImage(nameof(Conv2d), inputShape);
-        _shape = new Conv2dShape(maxBatch, c, h, w, _outChannels, _kernelH, _kernelW, _strideH, _strideW, _padH, _padW);
+        _shape = Plan(inputShape, maxBatch);
+        var (c, h, w) = (_shape.Cin, _shape.H, _shape.W);
         _op = device.Kernels.Conv2d(_shape, needsInputGradient);
         int[] weightShape = [_outChannels, c, _kernelH, _kernelW];
         _weight = new Parameter(new DeviceTensor(accelerator, weightShape), new DeviceTensor(accelerator, weightShape));
@@ -71,8 +73,16 @@ public sealed class Conv2d : Layer
         }
         _output = new DeviceTensor(accelerator, maxBatch, _outChannels, _shape.OutH, _shape.OutW);
         if (needsInputGradient) _gradInput = new DeviceTensor(accelerator, maxBatch, c, h, w);
-        return [_outChannels, _shape.OutH, _shape.OutW];
+        return OutputShape(_shape);
     }
+
+    public Conv2dShape Plan(int[] inputShape, int maxBatch)
+    {
+        var (c, h, w) = LayerGuards.RequireImage(nameof(Conv2d), inputShape);
+        return new Conv2dShape(maxBatch, c, h, w, _outChannels, _kernelH, _kernelW, _strideH, _strideW, _padH, _padW);
+    }
+
+    public int[] OutputShape(Conv2dShape plan) => [plan.Cout, plan.OutH, plan.OutW];
 
     public override ArrayView<float> Forward(ArrayView<float> input, Pass pass)
     {

@@ -69,15 +69,8 @@ public sealed record MultiResCnnConfig(int Classes, int InputLength = MultiResCn
     ]);
 
     /// <summary>esc-learner's Conv1DBatchNorm: Sequential(Conv1d with bias, BatchNorm1d, ReLU) held as "module".</summary>
-    private static Sequential ConvBatchNormReLU1d(int outChannels, int kernel, int stride) => new(
-    [
-        ("module", new Sequential(
-        [
-            ("0", new Conv1d(outChannels, kernel, stride)),
-            ("1", new BatchNorm1d()),
-            ("2", new ReLU()),
-        ])),
-    ]);
+    private static Sequential ConvBatchNormReLU1d(int outChannels, int kernel, int stride) =>
+        new([("module", ConvBatchNormReLU.OneDimensional(new Conv1d(outChannels, kernel, stride)))]);
 }
 
 /// <summary>The MultiResCnn model of the registry.</summary>

@@ -48,12 +48,8 @@ public sealed record WaveMxNetConfig(string Name, int Classes, IReadOnlyList<Wav
     {
         var layers = Steps.Select(step => step switch
         {
-            ConvStep c => (Layer)new Sequential([("module", new Sequential(
-            [
-                ("0", c.SamePadding ? Conv1d.SamePadding(c.Channels, c.Kernel) : new Conv1d(c.Channels, c.Kernel, c.Stride)),
-                ("1", new BatchNorm1d()),
-                ("2", new ReLU()),
-            ]))]),
+            ConvStep c => (Layer)new Sequential([("module", ConvBatchNormReLU.OneDimensional(
+                c.SamePadding ? Conv1d.SamePadding(c.Channels, c.Kernel) : new Conv1d(c.Channels, c.Kernel, c.Stride)))]),
             MaxPoolStep p => WindowPool.MaxPool1d(p.Kernel, ceilMode: p.CeilMode),
             AvgPoolStep a => WindowPool.AvgPool1d(a.Kernel),
             GlobalAvgPoolStep => WindowPool.GlobalAvgPool(),

@@ -136,7 +136,7 @@ public static class BenchRunner
                 yield return leaf;
     }
 
-    private static string Kind(Layer layer) => layer is ConvBatchNormReLU ? "Conv2d+BatchNorm2d+ReLU" : layer.GetType().Name;
+    private static string Kind(Layer layer) => layer is ConvBatchNormReLU block ? block.Kind : layer.GetType().Name;
 
     /// <summary>Median over <paramref name="samples"/> samples of the time per call, after <paramref name="warmup"/> calls.</summary>
     private static double Median(Accelerator accelerator, Action call, int samples, int warmup, bool repeatShortSamples = true)
@@ -199,7 +199,7 @@ public static class FlopCount
     /// <summary>The weight of a convolution or linear layer, or of the convolution inside a fused block.</summary>
     private static int[]? Weight(Layer layer)
     {
-        var parameters = layer is ConvBatchNormReLU block ? block.Conv.LocalParameters : layer.LocalParameters;
-        return parameters.Where(p => p.Name == "weight").Select(p => p.Parameter.Shape).FirstOrDefault(s => s.Length >= 2);
+        if (layer is ConvBatchNormReLU block) return block.Conv.Weight.Shape;
+        return layer.LocalParameters.Where(p => p.Name == "weight").Select(p => p.Parameter.Shape).FirstOrDefault(s => s.Length >= 2);
     }
 }

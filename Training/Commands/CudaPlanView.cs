@@ -32,8 +32,8 @@ public static class CudaPlanView
     {
         switch (layer)
         {
-            case ConvBatchNormReLU block:
-                yield return new PlannedLayer(name, "Conv2d+BatchNorm2d+ReLU", block.Conv.SampleShape, true, 0, 0);
+            case ConvBatchNormReLU { Conv.HasBias: false } block: // CUDA's fused kernels have no bias: others run as their children
+                yield return new PlannedLayer(name, block.Kind, block.SampleShape, true, 0, 0);
                 yield break;
             case Conv2d conv:
                 yield return new PlannedLayer(name, "Conv2d", conv.SampleShape, false, 0, 0);
