@@ -109,7 +109,7 @@ public static class OnnxExporter
                 $"Average the clip's channels to mono, cut its leading and trailing exact zeros, resample it to sample_rate Hz " +
                 $"and keep it within [-1, 1]; pad input_length/2 zeros before and after it; take test_crops " +
                 $"windows of input_length samples starting at i*floor((padded_length - input_length)/(test_crops - 1)) " +
-                $"(fewer when the padded clip has fewer distinct starts); average the softmax of their logits; the class " +
+                $"(for i = 0 .. test_crops - 1, so a short clip repeats windows); average the softmax of their logits; the class " +
                 $"of highest mean probability is the prediction.",
             [OnnxMetadataKeys.Subset] = info.Subset,
             [OnnxMetadataKeys.Fold] = Invariant(info.Fold),
