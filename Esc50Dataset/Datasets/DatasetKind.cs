@@ -59,7 +59,7 @@ public sealed class DatasetKind
         {
             if (string.Equals(Path.GetExtension(path), ".csv", StringComparison.OrdinalIgnoreCase))
                 return Csv;
-            problem = $"'{path}' is a file, not a dataset folder or a .csv list ({Expected})";
+            problem = $"'{path}' is a file, not a dataset folder or a .csv list";
             return null;
         }
         if (!Directory.Exists(path))
@@ -81,15 +81,13 @@ public sealed class DatasetKind
             problem = Unreadable(path, e);
             return null;
         }
-        problem = $"'{path}' is not a dataset folder ({Expected})";
+        problem = $"'{path}' is none of these";
         return null;
     }
 
     /// <summary>The message for a folder or file that exists but cannot be read: a permission problem is not a missing file.</summary>
     public static string Unreadable(string path, Exception e) =>
         e is UnauthorizedAccessException ? $"'{path}' cannot be read (permission denied)" : $"'{path}' cannot be read ({e.Message})";
-
-    private static string Expected => "expected " + string.Join("; ", All.Select(k => $"{k.Name}: {k.Layout}"));
 
     public override string ToString() => Name;
 }

@@ -39,7 +39,7 @@ public static class SyntheticTwins
             for (int fold = 1; fold <= UrbanSound8KMetadata.Folds; fold++)
                 for (int i = 0; i < clipsPerClassPerFold; i++)
                 {
-                    int recording = 100_000 + ((classId * UrbanSound8KMetadata.Folds + fold - 1) * clipsPerClassPerFold + i) / 2;
+                    int recording = 100_000 + (classId * UrbanSound8KMetadata.Folds + fold - 1) * ((clipsPerClassPerFold + 1) / 2) + i / 2;
                     rows.Add(($"{recording}-{classId}-0-{i % 2}.wav", recording.ToString(CultureInfo.InvariantCulture), fold, classId));
                 }
         for (int fold = 1; fold <= UrbanSound8KMetadata.Folds; fold++)
