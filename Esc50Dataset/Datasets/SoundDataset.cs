@@ -43,9 +43,6 @@ public sealed class SoundDataset
     public int ClassCount => ClassNames.Count;
     public int FoldCount { get; }
 
-    /// <summary>Every fold, 1 to <see cref="FoldCount"/>: what a cross-validation trains.</summary>
-    public int[] AllFolds => [.. Enumerable.Range(1, FoldCount)];
-
     /// <summary>Whether the program made the folds (<see cref="FoldSplit"/>), so a run must record them.</summary>
     public bool FoldsMade { get; }
 

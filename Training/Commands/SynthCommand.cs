@@ -38,7 +38,7 @@ public static class SynthCommand
             var failures = OptionChecks.Failures(
                 outDir is null ? "--out: expected the folder to write; the option is required." : OptionChecks.WritableFolder("--out", outDir),
                 kind is null ? $"--layout: expected one of {string.Join(", ", Layouts)}; got '{parsed.GetValue(layout)}'." : null,
-                OptionChecks.InRange("--classes", classCount, minClasses, maxClasses, $"a number of classes for {parsed.GetValue(layout)}"),
+                kind is null ? null : OptionChecks.InRange("--classes", classCount, minClasses, maxClasses, "a number of classes"),
                 OptionChecks.Positive("--clips-per-class-per-fold", parsed.GetValue(clips), "number of clips"));
             if (failures.Count > 0)
             {

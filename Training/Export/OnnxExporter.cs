@@ -155,6 +155,8 @@ public static class OnnxMetadataKeys
     public const string TestCrops = "test_crops";
     /// <summary>The test-crop recipe in words, for a deployment that reimplements it.</summary>
     public const string TestCropRecipe = "test_crop_recipe";
+    /// <summary>The classes trained on: esc50 or esc10 for ESC-50, else the dataset's kind (urbansound8k, folders, csv),
+    /// as the run's <c>TrainOptions.ClassSetName</c>; the names themselves are <see cref="ClassNames"/>.</summary>
     public const string Subset = "subset";
     public const string Fold = "fold";
     public const string Epoch = "epoch";
