@@ -21,7 +21,8 @@ public static class OptionChecks
     public static string? Dataset(string option, string? path, DatasetKind? kind = null)
     {
         if (path is null) return $"{option}: expected a dataset folder or CSV list; the option is required.";
-        if (kind == DatasetKind.Csv) return ExistingFile(option, path, $"a {kind.Layout}");
+        if (kind == DatasetKind.Csv)
+            return Directory.Exists(path) ? $"{option}: expected {kind.Layout}; '{path}' is a folder." : ExistingFile(option, path, kind.Layout);
         if (kind is not null && !File.Exists(path))
         {
             if (!Directory.Exists(path)) return $"{option}: expected a {kind.Name} dataset ({kind.Layout}); '{path}' does not exist.";

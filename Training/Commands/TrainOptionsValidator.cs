@@ -38,8 +38,8 @@ public static class TrainOptionsValidator
         var cache = Path.GetFullPath(a.Cache ?? CacheFolder.Default());
         var model = a.Model ?? (embedded ? EmbeddedDefault.Model : TrainOptions.DefaultModel);
         var subset = ParseSubset(a.Subset, errors) ?? Esc50Subset.Esc50;
-        if (embedded && (a.Dataset ?? a.FoldCount?.ToString(CultureInfo.InvariantCulture)) is not null)
-            errors.Add($"{(a.Dataset is not null ? "--dataset" : "--fold-count")}: only with --data (the embedded default is its ESC-50 twin).");
+        foreach (var (option, given) in new[] { ("--dataset", a.Dataset is not null), ("--fold-count", a.FoldCount is not null) })
+            if (embedded && given) errors.Add($"{option}: only with --data (the embedded default is its ESC-50 twin).");
         var dataset = embedded ? DatasetKind.Esc50 : ParseDataset(a, errors);
         if (dataset is null) return null;
         if (a.Subset is not null && dataset != DatasetKind.Esc50)

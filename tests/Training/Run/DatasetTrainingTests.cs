@@ -94,6 +94,29 @@ public sealed class DatasetTrainingTests
     }
 
     [TestMethod]
+    public void TheDatasetOptionsAreCheckedAgainstTheDataset()
+    {
+        IReadOnlyList<string> Errors(TrainArguments a) => TrainOptionsValidator.Validate(a with { Out = _root.Sub("unused"), Cache = Cache }).Errors;
+        var us8k = new TrainArguments { Data = _root.Sub("us8k") };
+        CollectionAssert.AreEqual(new[] { "--subset: only for ESC-50; --data is urbansound8k (metadata/UrbanSound8K.csv and audio/foldN/)." },
+            Errors(us8k with { Subset = "esc10" }).ToArray());
+        CollectionAssert.AreEqual(new[] { "--fold-count: urbansound8k has its own 10 folds, used as they are; the option is for folders and csv." },
+            Errors(us8k with { FoldCount = 4 }).ToArray());
+        CollectionAssert.AreEqual(new[] { "--dataset: only with --data (the embedded default is its ESC-50 twin)." },
+            Errors(new TrainArguments { Dataset = "folders" }).ToArray());
+
+        var folders = TrainOptionsValidator.Validate(new TrainArguments { Data = _root.Sub("my-sounds"), FoldCount = 3, Out = _root.Sub("unused"), Cache = Cache });
+        Assert.IsTrue(folders.IsValid, string.Join("; ", folders.Errors));
+        Assert.AreSame(DatasetKind.Folders, folders.Value!.Dataset);
+        CollectionAssert.AreEqual(new[] { 1, 2, 3 }, folders.Value.Folds);
+        Assert.AreEqual("--fold: expected a fold number from 1 to 3; got 4.",
+            Errors(new TrainArguments { Data = _root.Sub("my-sounds"), FoldCount = 3, Fold = 4 }).Single());
+        // forced: the class folders read as a list is refused before any work, naming what a list is
+        Assert.AreEqual($"--data: expected a CSV file of path,label[,fold]; '{_root.Sub("my-sounds")}' is a folder.",
+            Errors(new TrainArguments { Data = _root.Sub("my-sounds"), Dataset = "csv" }).Single());
+    }
+
+    [TestMethod]
     public void ARunFileWithoutADatasetIsEsc50()
     {
         // as run.json was written before there were dataset kinds: "subset" and no "dataset" or "foldCount"
