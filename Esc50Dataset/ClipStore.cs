@@ -1,10 +1,14 @@
 using System.Diagnostics;
+using EnvNet.Esc50Dataset.Datasets;
 
 namespace EnvNet.Esc50Dataset;
 
-/// <summary>A preprocessed clip: trimmed, at the store's sample rate, in [-1, 1]; <paramref name="Label"/> is its
-/// class index in the metadata it was loaded from.</summary>
-public sealed record LoadedClip(ClipInfo Info, int Label, float[] Samples);
+/// <summary>A preprocessed clip: trimmed, at the store's sample rate, in [-1, 1].</summary>
+public sealed record LoadedClip(DatasetClip Info, float[] Samples)
+{
+    /// <summary>Its class index in the dataset it was loaded from.</summary>
+    public int Label => Info.Label;
+}
 
 /// <summary>
 /// Every clip of a dataset, preprocessed once (in parallel) and kept in memory, with a cache on disk
@@ -14,16 +18,16 @@ public sealed record LoadedClip(ClipInfo Info, int Label, float[] Samples);
 /// </summary>
 public sealed class ClipStore
 {
-    private ClipStore(Esc50Metadata metadata, int sampleRate, IReadOnlyList<LoadedClip> clips, IReadOnlyList<string> skippedReasons, int cacheHits)
+    private ClipStore(SoundDataset dataset, int sampleRate, IReadOnlyList<LoadedClip> clips, IReadOnlyList<string> skippedReasons, int cacheHits)
     {
-        Metadata = metadata;
+        Dataset = dataset;
         SampleRate = sampleRate;
         Clips = clips;
         SkippedReasons = skippedReasons;
         CacheHits = cacheHits;
     }
 
-    public Esc50Metadata Metadata { get; }
+    public SoundDataset Dataset { get; }
     public int SampleRate { get; }
     public IReadOnlyList<LoadedClip> Clips { get; }
     public int SkippedCount => SkippedReasons.Count;
@@ -32,15 +36,15 @@ public sealed class ClipStore
     /// <summary>How many clips came from the disk cache rather than being decoded.</summary>
     public int CacheHits { get; }
 
-    public int ClassCount => Metadata.ClassCount;
+    public int ClassCount => Dataset.ClassCount;
 
     /// <summary>
-    /// Loads every clip of <paramref name="metadata"/> at <paramref name="sampleRate"/> (16000 for EnvNet, 44100 for
+    /// Loads every clip of <paramref name="dataset"/> at <paramref name="sampleRate"/> (16000 for EnvNet, 44100 for
     /// EnvNet-v2), using and filling the cache in <paramref name="cacheDir"/>. <paramref name="trimSilence"/>
     /// (default on, as the recipe) removes leading and trailing exact zeros.
     /// </summary>
     /// <param name="clipsDone">Called, from the loading threads, with the number of clips done so far (for progress).</param>
-    public static ClipStore Load(Esc50Metadata metadata, int sampleRate, string cacheDir, bool skipBad, Action<string>? log = null,
+    public static ClipStore Load(SoundDataset dataset, int sampleRate, string cacheDir, bool skipBad, Action<string>? log = null,
         bool trimSilence = true, Action<int>? clipsDone = null)
     {
         ClipPreprocessor.CheckTargetRate(sampleRate);
@@ -54,7 +58,7 @@ public sealed class ClipStore
             throw new DatasetException($"{cacheDir}: the clip cache folder cannot be created ({e.Message})", e);
         }
         var cache = new ClipCache(cacheDir, log);
-        var infos = metadata.Clips;
+        var infos = dataset.Clips;
         var loaded = new LoadedClip?[infos.Count];
         var errors = new DatasetException?[infos.Count];
         int cacheHits = 0, done = 0;
@@ -62,7 +66,7 @@ public sealed class ClipStore
         Parallel.For(0, infos.Count, (i, loop) =>
         {
             var info = infos[i];
-            var source = new FileInfo(metadata.AudioPath(info));
+            var source = new FileInfo(info.AudioPath);
             try
             {
                 float[] samples;
@@ -79,18 +83,18 @@ public sealed class ClipStore
                     samples = ClipPreprocessor.Preprocess(source.FullName, sampleRate, trimSilence);
                     cache.Write(entry, key, samples);
                 }
-                loaded[i] = new LoadedClip(info, metadata.LabelOf(info), samples);
+                loaded[i] = new LoadedClip(info, samples);
             }
             catch (DatasetException e)
             {
-                errors[i] = new DatasetException($"{e.Message} ({Esc50Metadata.CsvRelativePath} row {info.Row})", e);
+                errors[i] = info.ListedAt is null ? e : new DatasetException($"{e.Message} ({info.ListedAt})", e);
                 if (!skipBad)
                     loop.Stop();
             }
             clipsDone?.Invoke(Interlocked.Increment(ref done));
         });
 
-        var skipped = new List<string>(metadata.SkippedReasons);
+        var skipped = new List<string>(dataset.SkippedReasons);
         for (int i = 0; i < infos.Count; i++)
         {
             if (errors[i] is not { } error)
@@ -102,21 +106,21 @@ public sealed class ClipStore
         }
         var clips = loaded.OfType<LoadedClip>().ToArray();
         if (clips.Length == 0)
-            throw new DatasetException($"{metadata.DatasetDir}: no clip could be loaded ({skipped.Count} skipped)");
+            throw new DatasetException($"{dataset.Dir}: no clip could be loaded ({skipped.Count} skipped)");
         log?.Invoke($"loaded {clips.Length} clips at {sampleRate} Hz in {clock.Elapsed.TotalSeconds:F2} s " +
                     $"({cacheHits} from the cache in {cacheDir}, {clips.Length - cacheHits} decoded, {skipped.Count} skipped)");
-        return new ClipStore(metadata, sampleRate, clips, skipped, cacheHits);
+        return new ClipStore(dataset, sampleRate, clips, skipped, cacheHits);
     }
 
-    /// <summary>Training clips (the four other folds) and validation clips (<paramref name="validationFold"/>).</summary>
+    /// <summary>Training clips (the other folds) and validation clips (<paramref name="validationFold"/>).</summary>
     public (IReadOnlyList<LoadedClip> Train, IReadOnlyList<LoadedClip> Validation) Split(int validationFold)
     {
-        if (validationFold < 1 || validationFold > Esc50Metadata.Folds)
-            throw new ArgumentOutOfRangeException(nameof(validationFold), validationFold, $"expected a fold 1..{Esc50Metadata.Folds}");
+        if (validationFold < 1 || validationFold > Dataset.FoldCount)
+            throw new ArgumentOutOfRangeException(nameof(validationFold), validationFold, $"expected a fold 1..{Dataset.FoldCount}");
         var train = Clips.Where(c => c.Info.Fold != validationFold).ToArray();
         var validation = Clips.Where(c => c.Info.Fold == validationFold).ToArray();
         if (train.Length == 0 || validation.Length == 0)
-            throw new DatasetException($"{Metadata.DatasetDir}: validation fold {validationFold} leaves {train.Length} training and {validation.Length} validation clips; both must be non-empty");
+            throw new DatasetException($"{Dataset.Dir}: validation fold {validationFold} leaves {train.Length} training and {validation.Length} validation clips; both must be non-empty");
         return (train, validation);
     }
 }

@@ -4,7 +4,8 @@ namespace EnvNet.Esc50Dataset;
 /// The cropping of the EnvNet authors' code. Training: pad inputLength/2 zeros on both sides of the clip and take
 /// one window of inputLength samples at a uniformly random start. Testing: pad the same way and take
 /// <c>crops</c> windows evenly spaced over the padded clip (start i * stride, stride =
-/// (length - inputLength) / (crops - 1), rounded down), which <see cref="PaddedTestCrops"/> does in one call.
+/// (length - inputLength) / (crops - 1), rounded down), which <see cref="PaddedTestCrops"/> does in one call. A clip
+/// shorter than the input is thus centred in zeros by the padding and still cropped to full windows.
 /// </summary>
 public static class Crops
 {
@@ -54,31 +55,25 @@ public static class Crops
             clip[from..to].CopyTo(window[(from + pad - start)..]);
     }
 
-    /// <summary>How many test windows a clip of <paramref name="length"/> samples gives: <paramref name="crops"/>,
-    /// or fewer when it has fewer distinct starts (a clip of exactly one window gives one).</summary>
-    public static int TestCropCount(int length, int inputLength, int crops)
+    /// <summary>The start of each of the <paramref name="crops"/> test windows: i * ((length - inputLength) / (crops - 1)),
+    /// as the authors' multi_crop. Every clip gets the same number of windows: a clip with fewer distinct starts (one
+    /// padded to exactly one window, the padding of a clip much shorter than the input) repeats windows, as theirs does.</summary>
+    public static int[] TestCropStarts(int length, int inputLength, int crops)
     {
         CheckInputLength(inputLength);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(crops);
         if (length < inputLength)
             throw new ArgumentException(
                 $"a clip of {length} samples is shorter than one window of {inputLength}; pad it with {nameof(PadForCropping)} first", nameof(length));
-        return Math.Min(crops, length - inputLength + 1);
-    }
-
-    /// <summary>The start of each test window: i * ((length - inputLength) / (count - 1)), as the authors' multi_crop.</summary>
-    public static int[] TestCropStarts(int length, int inputLength, int crops)
-    {
-        int count = TestCropCount(length, inputLength, crops);
-        if (count == 1)
+        if (crops == 1)
             return [0];
-        int stride = (length - inputLength) / (count - 1);
-        return Enumerable.Range(0, count).Select(i => i * stride).ToArray();
+        int stride = (length - inputLength) / (crops - 1);
+        return Enumerable.Range(0, crops).Select(i => i * stride).ToArray();
     }
 
     /// <summary>
     /// Test windows of <paramref name="clip"/> as given (pass the padded clip, or use <see cref="PaddedTestCrops"/>):
-    /// TestCropCount x inputLength samples, row i starting at <see cref="TestCropStarts"/>[i].
+    /// crops x inputLength samples, row i starting at <see cref="TestCropStarts"/>[i].
     /// </summary>
     public static float[] TestCrops(float[] clip, int inputLength, int crops)
     {

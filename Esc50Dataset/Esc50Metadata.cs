@@ -1,5 +1,6 @@
 using System.Globalization;
-using CsvHelper;
+using EnvNet.Esc50Dataset.Datasets;
+using static EnvNet.Esc50Dataset.Datasets.MetadataCsv;
 
 namespace EnvNet.Esc50Dataset;
 
@@ -24,11 +25,6 @@ public sealed class Esc50Metadata
 
     /// <summary>The CSV columns, all required, in the order of the original file; the ESC-10 column bears the subset's name.</summary>
     public static readonly IReadOnlyList<string> Columns = ["filename", "fold", "target", "category", Esc50Subset.Esc10.Name, "src_file", "take"];
-
-    private const long MaxCsvBytes = 64L << 20; // the real file is 100 KB; bounds keep a damaged one from filling memory
-    private const int MaxRecordBytes = 64 << 10;
-    private const int MaxShownField = 60; // errors quote fields up to this many characters, headers and paths up to 200
-    private const int MaxShownHeader = 200;
 
     private readonly Dictionary<int, int> labelOfTarget;
 
@@ -86,85 +82,45 @@ public sealed class Esc50Metadata
     public static Esc50Metadata Load(string datasetDir, bool skipBad = false, Action<string>? log = null)
     {
         var csvPath = Path.Combine(datasetDir, CsvRelativePath);
-        var csvFile = new FileInfo(csvPath);
-        if (!csvFile.Exists)
-            throw new DatasetException($"{csvPath}: metadata file does not exist (expected an ESC-50 folder with {CsvRelativePath} and {AudioFolder}/)");
-        if (csvFile.Length > MaxCsvBytes)
-            throw new DatasetException($"{csvPath}: {csvFile.Length} bytes, more than the {MaxCsvBytes >> 20} MiB a metadata file may have");
-
         var clips = new List<ClipInfo>();
-        var skipped = new List<string>();
         var categoryOfTarget = new Dictionary<int, (string Category, int Row)>();
         var targetOfCategory = new Dictionary<string, int>(StringComparer.Ordinal);
         var rowOfFile = new Dictionary<string, int>(StringComparer.Ordinal);
-
-        try
+        var skipped = MetadataCsv.Read(csvPath, Columns, $"an ESC-50 folder with {CsvRelativePath} and {AudioFolder}/", row =>
         {
-            using var csv = CsvReader.FromFile(csvPath, new CsvReaderOptions
-            {
-                Separator = ',',
-                TrimWhitespace = true,
-                TrackLineNumbers = true,
-                MalformedData = CsvMalformedDataHandling.Throw,
-                MaxRecordSize = MaxRecordBytes,
-            });
-            var header = csv.Headers.ToArray();
-            var columnIndex = new int[Columns.Count];
-            for (int c = 0; c < Columns.Count; c++)
-            {
-                columnIndex[c] = Array.IndexOf(header, Columns[c]);
-                if (columnIndex[c] < 0)
-                    throw new DatasetException(
-                        $"{csvPath}: missing column '{Columns[c]}' (header has {Shown(string.Join(", ", header), MaxShownHeader)}; expected {string.Join(", ", Columns)})");
-            }
-
-            while (csv.Read())
-            {
-                int row = (int)csv.LineNumber;
-                var fields = new string[csv.FieldCount];
-                for (int f = 0; f < fields.Length; f++)
-                    fields[f] = csv.GetString(f);
-                var problem = ValidateRow(fields, columnIndex, datasetDir, categoryOfTarget, targetOfCategory, rowOfFile, row, out var clip);
-                if (problem is null)
-                {
-                    clips.Add(clip!);
-                    continue;
-                }
-                var reason = $"{csvPath} row {row}: {problem}";
-                if (!skipBad)
-                    throw new DatasetException(reason);
-                skipped.Add(reason);
-                log?.Invoke($"skipping bad row: {reason}");
-            }
-        }
-        catch (CsvFormatException e)
-        {
-            throw new DatasetException($"{csvPath} row {e.LineNumber}: malformed CSV ({e.Message})", e);
-        }
-        catch (IOException e)
-        {
-            throw new DatasetException($"{csvPath}: cannot be read ({e.Message})", e);
-        }
-
+            var problem = ValidateRow(row, datasetDir, categoryOfTarget, targetOfCategory, rowOfFile, out var clip);
+            if (clip is not null)
+                clips.Add(clip);
+            return problem;
+        }, skipBad, log);
         if (clips.Count == 0)
             throw new DatasetException($"{csvPath}: no usable rows{(skipped.Count > 0 ? $" ({skipped.Count} bad rows skipped)" : "")}");
         return new Esc50Metadata(datasetDir, clips, skipped);
     }
 
+    /// <summary>This dataset in the form training reads, with the classes of <paramref name="subset"/> (all 50 by default).</summary>
+    public SoundDataset ToDataset(Esc50Subset? subset = null)
+    {
+        subset ??= Esc50Subset.Esc50;
+        var chosen = subset.Of(this);
+        var clips = chosen.Clips.Select(c => new DatasetClip(c.FileName, chosen.AudioPath(c), chosen.LabelOf(c), c.Fold, c.SourceFile,
+            $"{CsvRelativePath} row {c.Row}")).ToArray();
+        return new SoundDataset(DatasetKind.Esc50, subset == Esc50Subset.Esc10 ? "ESC-10" : "ESC-50", DatasetDir, clips, chosen.ClassNames,
+            Folds, chosen.SkippedReasons);
+    }
+
     /// <summary>Checks one data row; returns what is wrong with it, or null and the clip.</summary>
-    private static string? ValidateRow(string[] fields, int[] columnIndex, string datasetDir,
+    private static string? ValidateRow(MetadataCsv.Row fields, string datasetDir,
         Dictionary<int, (string Category, int Row)> categoryOfTarget, Dictionary<string, int> targetOfCategory,
-        Dictionary<string, int> rowOfFile, int row, out ClipInfo? clip)
+        Dictionary<string, int> rowOfFile, out ClipInfo? clip)
     {
         clip = null;
-        if (fields.Length < columnIndex.Max() + 1)
-            return $"has {fields.Length} fields, expected at least {columnIndex.Max() + 1} (columns {string.Join(", ", Columns)})";
-        string Field(int column) => fields[columnIndex[column]];
+        int row = fields.Line;
+        string Field(int column) => fields[column];
 
         var fileName = Field(0);
         var shownName = Shown(fileName);
-        if (fileName.Length == 0 || Path.GetFileName(fileName) != fileName || fileName is "." or ".."
-            || fileName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+        if (!MetadataCsv.IsPlainFileName(fileName))
             return $"filename '{shownName}' is not a plain file name (expected e.g. 1-100032-A-0.wav)";
         if (rowOfFile.TryGetValue(fileName, out var firstRow))
             return $"filename '{shownName}' is listed again (first at row {firstRow})";
@@ -183,20 +139,12 @@ public sealed class Esc50Metadata
             return $"esc10 '{Shown(Field(4))}' of {shownName} is not True or False";
         var audioPath = Path.Combine(datasetDir, AudioFolder, fileName);
         if (!File.Exists(audioPath))
-            return $"audio file {Shown(audioPath, MaxShownHeader)} does not exist";
+            return $"audio file {Shown(audioPath, MetadataCsv.MaxShownHeader)} does not exist";
 
         categoryOfTarget.TryAdd(target, (category, row));
         targetOfCategory.TryAdd(category, target);
         rowOfFile.Add(fileName, row);
         clip = new ClipInfo(row, fileName, fold, target, category, esc10, Field(5), Field(6));
         return null;
-    }
-
-    /// <summary>A value as an error quotes it: control characters escaped and long values cut, so that a damaged
-    /// field (a 70,000-character run, a quoted line break) still gives a one-line message of readable length.</summary>
-    private static string Shown(string value, int maxLength = MaxShownField)
-    {
-        var shown = string.Concat(value.Take(maxLength).Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()));
-        return value.Length > maxLength ? $"{shown}... ({value.Length} characters)" : shown;
     }
 }

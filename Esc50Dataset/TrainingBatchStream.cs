@@ -85,9 +85,9 @@ public sealed class TrainingBatchStream : IDisposable, IEnumerable<TrainingBatch
         foreach (var clip in clips)
         {
             if (clip.Label < 0 || clip.Label >= classes)
-                throw new DatasetException($"{clip.Info.FileName}: label {clip.Label} is outside 0..{classes - 1}");
+                throw new DatasetException($"{clip.Info.Name}: label {clip.Label} is outside 0..{classes - 1}");
             if (clip.Samples.Length == 0)
-                throw new DatasetException($"{clip.Info.FileName}: empty clip cannot be cropped");
+                throw new DatasetException($"{clip.Info.Name}: empty clip cannot be cropped");
         }
 
         this.clips = clips;

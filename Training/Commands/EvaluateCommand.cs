@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EnvNet.Esc50Dataset;
+using EnvNet.Esc50Dataset.Datasets;
 using EnvNet.Kernels;
 using EnvNet.Training.Checkpoints;
 using EnvNet.Training.Run;
@@ -12,15 +13,15 @@ public static class EvaluateCommand
     public static Command Create(CliContext context)
     {
         var checkpoint = new Option<string?>("--checkpoint") { HelpName = "FILE", Description = "Weights file (fold-K/best.safetensors or last.safetensors of a run)." };
-        var data = new Option<string?>("--data") { HelpName = "DIR", Description = $"ESC-50 folder ({Esc50Metadata.CsvRelativePath}, {Esc50Metadata.AudioFolder}/)." };
-        var fold = new Option<int?>("--fold") { HelpName = "K", Description = $"Fold to evaluate (1-5). {CommonOptions.Default("the fold the checkpoint validated on")}" };
+        var data = new Option<string?>("--data") { HelpName = "DIR", Description = "The run's dataset: its folder, or the CSV file of a list." };
+        var fold = new Option<int?>("--fold") { HelpName = "K", Description = $"Fold to evaluate (1 to the dataset's fold count). {CommonOptions.Default("the fold the checkpoint validated on")}" };
         var testCrops = new Option<int>("--test-crops") { HelpName = "N", Description = "Evenly spaced crops averaged per clip.", DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { HelpName = "N", Description = "Crops per forward pass.", DefaultValueFactory = _ => 64 };
         var accelerator = CommonOptions.Accelerator();
         var output = new Option<string>("--out") { HelpName = "DIR", Description = "Folder for confusion-fold-K.csv.", DefaultValueFactory = _ => "." };
         var cache = CommonOptions.Cache();
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable audio files instead of stopping." };
-        var command = new Command("evaluate", "Evaluate a checkpoint on one fold of ESC-50: accuracy, loss and confusion matrix.")
+        var command = new Command("evaluate", "Evaluate a checkpoint on one fold of its dataset: accuracy, loss and confusion matrix.")
         {
             checkpoint, data, fold, testCrops, batch, accelerator, output, cache, skipBad,
         };
@@ -30,8 +31,8 @@ public static class EvaluateCommand
             var choice = TrainOptionsValidator.ParseAccelerator(parsed.GetValue(accelerator), acceleratorErrors);
             var failures = OptionChecks.Failures(
                 OptionChecks.ExistingFile("--checkpoint", parsed.GetValue(checkpoint), "a .safetensors checkpoint"),
-                OptionChecks.Esc50Folder("--data", parsed.GetValue(data)),
-                parsed.GetValue(fold) is { } k ? OptionChecks.InRange("--fold", k, 1, Esc50Metadata.Folds, "a fold number") : null,
+                OptionChecks.Dataset("--data", parsed.GetValue(data)),
+                parsed.GetValue(fold) is { } k ? OptionChecks.Positive("--fold", k, "fold number") : null,
                 OptionChecks.Positive("--test-crops", parsed.GetValue(testCrops), "number of crops"),
                 OptionChecks.Positive("--batch", parsed.GetValue(batch), "batch size"),
                 OptionChecks.WritableFolder("--out", parsed.GetValue(output)!),
@@ -56,16 +57,17 @@ public static class EvaluateCommand
         var (model, info) = ModelCheckpoint.LoadModel(checkpointPath, device, batch);
         using (model)
         {
-            var metadata = Esc50Metadata.Load(dataDir, skipBad, message => context.Error.WriteLine($"warning: {message}"));
-            if (Esc50Subset.Parse(info.Subset) is { } subset) metadata = subset.Of(metadata);
-            if (!metadata.ClassNames.SequenceEqual(info.ClassNames))
+            var dataset = LoadDataset(checkpointPath, info, dataDir, skipBad, message => context.Error.WriteLine($"warning: {message}"));
+            if (!dataset.ClassNames.SequenceEqual(info.ClassNames))
                 throw new CheckpointException(
                     $"{checkpointPath}: trained on {info.ClassNames.Count} classes ({string.Join(", ", info.ClassNames.Take(3))}, ...) " +
-                    $"that differ from the {metadata.ClassCount} classes of {dataDir}.");
+                    $"that differ from the {dataset.ClassCount} classes of {dataDir}.");
             var validationFold = fold ?? info.Fold;
+            if (validationFold > dataset.FoldCount)
+                throw new UsageException($"--fold: expected a fold number from 1 to {dataset.FoldCount} ({dataset.Name}); got {validationFold}.");
             ClipStore store = null!;
-            RunConsole.Phase($"loading clips at {model.Config.SampleRate} Hz", metadata.Clips.Count, context.Error.WriteLine, report =>
-                store = ClipStore.Load(metadata, model.Config.SampleRate, CacheFolder.PrepareClips(cacheDir, dataDir, model.Config.SampleRate),
+            RunConsole.Phase($"loading clips at {model.Config.SampleRate} Hz", dataset.Clips.Count, context.Error.WriteLine, report =>
+                store = ClipStore.Load(dataset, model.Config.SampleRate, CacheFolder.PrepareClips(cacheDir, dataDir, model.Config.SampleRate),
                     skipBad, clipsDone: done => report(done, null)));
             var (_, validation) = store.Split(validationFold);
             if (validation.Count == 0) throw new InvalidDataException($"{dataDir}: fold {validationFold} has no clips.");
@@ -85,5 +87,25 @@ public static class EvaluateCommand
             context.Out.WriteLine($"confusion matrix: {confusionPath}");
             return ExitCodes.Success;
         }
+    }
+
+    /// <summary>The checkpoint's dataset as its run read it: the kind and fold count of the run's options (a checkpoint
+    /// without them predates other datasets and is ESC-50), the subset it names, and the split the run recorded when
+    /// it made its folds, from the run folder the checkpoint is in (fold-K/ of it).</summary>
+    private static SoundDataset LoadDataset(string checkpointPath, CheckpointInfo info, string dataDir, bool skipBad, Action<string> warn)
+    {
+        var runOptions = info.TrainingOptions is { } json ? TrainOptions.FromJson(json, checkpointPath) : null;
+        var kind = runOptions?.Dataset ?? DatasetKind.Esc50;
+        var runFolder = new RunFolder(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(checkpointPath)))!);
+        var recorded = kind.OwnFoldCount is null && runOptions is not null && File.Exists(runFolder.FoldSplit)
+            ? FoldSplit.Read(runFolder.FoldSplit, runOptions.FoldCount)
+            : null;
+        var dataset = kind.Load(Path.GetFullPath(dataDir), new DatasetLoadOptions(Esc50Subset.Parse(info.Subset), runOptions?.FoldCount ?? Esc50Metadata.Folds,
+            runOptions?.Seed ?? 0, recorded, skipBad, warn));
+        if (dataset.FoldsMade && recorded is null)
+            throw new CheckpointException(
+                $"{checkpointPath}: the split its run made of {dataDir} is not at {runFolder.FoldSplit}; evaluate a checkpoint inside its run folder, " +
+                $"which records the split ({FoldSplit.FileName}) when the run starts.");
+        return dataset;
     }
 }

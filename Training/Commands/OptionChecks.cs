@@ -1,4 +1,4 @@
-using EnvNet.Esc50Dataset;
+using EnvNet.Esc50Dataset.Datasets;
 
 namespace EnvNet.Training.Commands;
 
@@ -15,10 +15,31 @@ public static class OptionChecks
         : Directory.Exists(path) ? null
         : $"{option}: expected {what}; '{path}' does not exist.";
 
-    public static string? Esc50Folder(string option, string? path) =>
-        ExistingFolder(option, path, "an ESC-50 folder")
-        ?? (File.Exists(Path.Combine(path!, Esc50Metadata.CsvRelativePath)) ? null
-            : $"{option}: expected an ESC-50 folder with {Esc50Metadata.CsvRelativePath}; '{path}' has none.");
+    /// <summary>A dataset path: of <paramref name="kind"/> when the kind is forced (a CSV list may then have any
+    /// extension), else of a kind <see cref="DatasetKind.Recognise"/> finds. A folder that exists but cannot be read
+    /// is reported as unreadable, not as missing.</summary>
+    public static string? Dataset(string option, string? path, DatasetKind? kind = null)
+    {
+        if (path is null) return $"{option}: expected a dataset folder or CSV list; the option is required.";
+        if (kind == DatasetKind.Csv)
+            return Directory.Exists(path) ? $"{option}: expected {kind.Layout}; '{path}' is a folder." : ExistingFile(option, path, kind.Layout);
+        if (kind is not null && !File.Exists(path))
+        {
+            if (!Directory.Exists(path)) return $"{option}: expected a {kind.Name} dataset ({kind.Layout}); '{path}' does not exist.";
+            try
+            {
+                Directory.EnumerateFileSystemEntries(path).Any();
+                return null;
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                return $"{option}: expected a {kind.Name} dataset ({kind.Layout}); {DatasetKind.Unreadable(path, e)}.";
+            }
+        }
+        return DatasetKind.Recognise(path, out var problem) is null
+            ? $"{option}: expected {(kind is null ? "a dataset" : $"a {kind.Name} dataset")} ({string.Join("; ", (kind is null ? DatasetKind.All : [kind]).Select(k => $"{k.Name}: {k.Layout}"))}); {problem}."
+            : null;
+    }
 
     public static string? InRange(string option, int value, int min, int max, string what) =>
         value >= min && value <= max ? null : $"{option}: expected {what} from {min} to {max}; got {value}.";

@@ -4,6 +4,8 @@ namespace EnvNet.Training.Commands;
 public sealed record TrainArguments
 {
     public string? Data { get; init; }
+    public string? Dataset { get; init; }
+    public int? FoldCount { get; init; }
     public string? Subset { get; init; }
     public string? Folds { get; init; }
     public int? Fold { get; init; }

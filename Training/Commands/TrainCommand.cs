@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using EnvNet.Esc50Dataset;
+using EnvNet.Esc50Dataset.Datasets;
 using EnvNet.Network;
 using EnvNet.Training.FilterBank;
 using EnvNet.Training.Run;
@@ -8,15 +9,17 @@ using static EnvNet.Training.Commands.CommonOptions;
 
 namespace EnvNet.Training.Commands;
 
-/// <summary><c>envnet train</c>: cross-validation on ESC-50 with the model's recipe (<see cref="Network.ModelDefinition.Recipe"/>), or the embedded default.</summary>
+/// <summary><c>envnet train</c>: cross-validation on a dataset with the model's recipe (<see cref="Network.ModelDefinition.Recipe"/>), or the embedded default.</summary>
 public static class TrainCommand
 {
     public static Command Create(CliContext context)
     {
-        var data = new Option<string?>("--data") { HelpName = "DIR", Description = $"ESC-50 folder ({Esc50Metadata.CsvRelativePath}, {Esc50Metadata.AudioFolder}/). {Default("none: the embedded synthetic default, envnet-tiny on a generated twin of ESC-50")}" };
-        var subset = new Option<string?>("--subset") { HelpName = string.Join("|", Esc50Subset.All), Description = $"All 50 classes, or the 10-class ESC-10 subset. {Default(Esc50Subset.Esc50.Name)}" };
-        var folds = new Option<string?>("--folds") { HelpName = "K,K", Description = $"Validation folds to run, comma separated. {Default("1,2,3,4,5; without --data 1")}" };
-        var fold = new Option<int?>("--fold") { HelpName = "K", Description = "Run one fold only (1-5), e.g. as one job of an array." };
+        var data = new Option<string?>("--data") { HelpName = "DIR", Description = $"Dataset folder or CSV list, recognised by its layout ({string.Join("; ", DatasetKind.All.Select(k => $"{k.Name}: {k.Layout}"))}). {Default("none: the embedded synthetic default, envnet-tiny on a generated twin of ESC-50")}" };
+        var dataset = new Option<string?>("--dataset") { HelpName = string.Join("|", DatasetKind.All), Description = $"Read --data as this kind of dataset instead of recognising it. {Default("recognised from --data")}" };
+        var subset = new Option<string?>("--subset") { HelpName = string.Join("|", Esc50Subset.All), Description = $"ESC-50 only: all 50 classes, or the 10-class ESC-10 subset. {Default(Esc50Subset.Esc50.Name)}" };
+        var foldCount = new Option<int?>("--fold-count") { HelpName = "N", Description = $"Folds to make ({FoldSplit.MinFoldCount}-{FoldSplit.MaxFoldCount}) for class folders or a CSV list, stratified and seeded by --seed, recorded in the run's {FoldSplit.FileName}; ESC-50 (5) and UrbanSound8K (10) keep their own. {Default(FoldSplit.DefaultFoldCount.ToString(CultureInfo.InvariantCulture))}" };
+        var folds = new Option<string?>("--folds") { HelpName = "K,K", Description = $"Validation folds to run, comma separated. {Default("every fold of the dataset; without --data 1")}" };
+        var fold = new Option<int?>("--fold") { HelpName = "K", Description = "Run one fold only (1 to the dataset's fold count), e.g. as one job of an array." };
         var model = new Option<string?>("--model") { HelpName = CommonOptions.ModelValues, Description = $"Model ('envnet models' lists them with their recipes). {Default("envnet; without --data envnet-tiny")}" };
         var epochs = new Option<int?>("--epochs") { HelpName = "N", Description = $"Epochs per fold; with --resume, a larger number extends the run. {RecipeDefault(r => Invariant(r.Epochs), BetweenClassDoubling())}" };
         var batch = new Option<int?>("--batch") { HelpName = "N", Description = $"Clips per training batch. {RecipeDefault(r => Invariant(r.Batch))}" };
@@ -36,14 +39,16 @@ public static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint, with the options in its run.json (only --accelerator may change, and --epochs may grow)." };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unreadable audio files and metadata rows (listed in the log) instead of stopping." };
 
-        var command = new Command("train", "Train EnvNet with k-fold cross-validation on ESC-50 (without --data: the embedded synthetic default).")
+        var command = new Command("train", "Train EnvNet with k-fold cross-validation on ESC-50, UrbanSound8K or your own sounds (without --data: the embedded synthetic default).")
         {
-            data, subset, folds, fold, model, epochs, batch, learningRate, learningRateSteps, warmupEpochs, momentum, weightDecay,
+            data, dataset, subset, foldCount, folds, fold, model, epochs, batch, learningRate, learningRateSteps, warmupEpochs, momentum, weightDecay,
             testCrops, betweenClass, strongAugment, freqRespEvery, accelerator, seed, output, cache, resume, skipBad,
         };
         command.SetAction(parsed => Run(context, new TrainArguments
         {
             Data = parsed.GetValue(data),
+            Dataset = parsed.GetValue(dataset),
+            FoldCount = parsed.GetValue(foldCount),
             Subset = parsed.GetValue(subset),
             Folds = parsed.GetValue(folds),
             Fold = parsed.GetValue(fold),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using EnvNet.Esc50Dataset;
+using EnvNet.Esc50Dataset.Datasets;
 using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Training.Checkpoints;
@@ -37,7 +38,14 @@ public static class TrainOptionsValidator
         var cache = Path.GetFullPath(a.Cache ?? CacheFolder.Default());
         var model = a.Model ?? (embedded ? EmbeddedDefault.Model : TrainOptions.DefaultModel);
         var subset = ParseSubset(a.Subset, errors) ?? Esc50Subset.Esc50;
-        var folds = ParseFolds(a, errors) ?? (embedded ? EmbeddedDefault.Folds : Esc50Metadata.AllFolds);
+        foreach (var (option, given) in new[] { ("--dataset", a.Dataset is not null), ("--fold-count", a.FoldCount is not null) })
+            if (embedded && given) errors.Add($"{option}: only with --data (the embedded default is its ESC-50 twin).");
+        var dataset = embedded ? DatasetKind.Esc50 : ParseDataset(a, errors);
+        if (dataset is null) return null;
+        if (a.Subset is not null && dataset != DatasetKind.Esc50)
+            errors.Add($"--subset: only for ESC-50; --data is {dataset.Name} ({dataset.Layout}).");
+        var foldCount = ParseFoldCount(a.FoldCount, dataset, errors);
+        var folds = ParseFolds(a, foldCount, errors) ?? (embedded ? EmbeddedDefault.Folds : [.. Enumerable.Range(1, foldCount)]);
         if (!ModelRegistry.Contains(model))
         {
             errors.Add(ModelRegistry.UnknownModelMessage("--model", model));
@@ -58,7 +66,9 @@ public static class TrainOptionsValidator
         {
             DataDir = a.Data is null ? EmbeddedDefault.DataDir(cache) : Path.GetFullPath(a.Data),
             Embedded = embedded,
+            Dataset = dataset,
             Subset = subset,
+            FoldCount = foldCount,
             Folds = folds,
             Model = model,
             Epochs = a.Epochs ?? recipe.Epochs,
@@ -92,7 +102,8 @@ public static class TrainOptionsValidator
         }
         var given = new (string Name, bool Given)[]
         {
-            ("--data", a.Data is not null), ("--subset", a.Subset is not null), ("--folds", a.Folds is not null),
+            ("--data", a.Data is not null), ("--dataset", a.Dataset is not null), ("--fold-count", a.FoldCount is not null),
+            ("--subset", a.Subset is not null), ("--folds", a.Folds is not null),
             ("--fold", a.Fold is not null), ("--model", a.Model is not null),
             ("--batch", a.Batch is not null), ("--lr", a.LearningRate is not null), ("--lr-steps", a.LearningRateSteps is not null),
             ("--warmup-epochs", a.WarmupEpochs is not null), ("--momentum", a.Momentum is not null), ("--weight-decay", a.WeightDecay is not null),
@@ -133,7 +144,7 @@ public static class TrainOptionsValidator
 
     private static void CheckResolved(TrainOptions o, bool resume, bool warmupFromRecipe, List<string> errors)
     {
-        if (!o.Embedded) errors.AddRange(OptionChecks.Failures(OptionChecks.Esc50Folder("--data", o.DataDir)));
+        if (!o.Embedded) errors.AddRange(OptionChecks.Failures(OptionChecks.Dataset("--data", o.DataDir, o.Dataset)));
         if (!ModelRegistry.Contains(o.Model)) errors.Add(ModelRegistry.UnknownModelMessage("--model", o.Model));
         errors.AddRange(OptionChecks.Failures(
             OptionChecks.Positive("--epochs", o.Epochs, "number of epochs"),
@@ -157,10 +168,12 @@ public static class TrainOptionsValidator
     }
 
     /// <summary>The run folder's file system must hold the checkpoints of every fold still to write (those of a
-    /// resumed run already on disk are replaced in place), counted for the largest class count of the subset.</summary>
+    /// resumed run already on disk are replaced in place), counted for the largest class count of the subset.
+    /// Another dataset's class count is known only once it is loaded; a checkpoint's size hardly depends on it (the
+    /// output layer's share), so ESC-50's 50 classes stand in.</summary>
     private static void CheckCheckpointSpace(TrainOptions o, List<string> errors)
     {
-        var config = ModelRegistry.Config(o.Model, o.Subset.ClassCount);
+        var config = ModelRegistry.Config(o.Model, o.Dataset == DatasetKind.Esc50 ? o.Subset.ClassCount : Esc50Subset.Esc50.ClassCount);
         var existing = Directory.Exists(o.OutDir)
             ? Directory.EnumerateFiles(o.OutDir, "*.safetensors", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length)
             : 0;
@@ -192,7 +205,33 @@ public static class TrainOptionsValidator
         errors.AddRange(OptionChecks.Failures(OptionChecks.WritableFolder("--out", outDir)));
     }
 
-    private static int[]? ParseFolds(TrainArguments a, List<string> errors)
+    /// <summary>--dataset when given, else the kind --data is recognised as (a path that is none is reported by
+    /// <see cref="OptionChecks.Dataset"/>, with what was expected).</summary>
+    private static DatasetKind? ParseDataset(TrainArguments a, List<string> errors)
+    {
+        if (a.Dataset is { } name)
+        {
+            if (DatasetKind.Parse(name) is { } forced) return forced;
+            errors.Add($"--dataset: expected one of {string.Join(", ", DatasetKind.All)}; got '{name}'.");
+            return null;
+        }
+        if (DatasetKind.Recognise(Path.GetFullPath(a.Data!), out _) is { } kind) return kind;
+        errors.Add(OptionChecks.Dataset("--data", Path.GetFullPath(a.Data!))!);
+        return null;
+    }
+
+    /// <summary>The dataset's own fold count, or --fold-count (default <see cref="FoldSplit.DefaultFoldCount"/>) for one without.</summary>
+    private static int ParseFoldCount(int? given, DatasetKind dataset, List<string> errors)
+    {
+        if (given is not { } count) return dataset.FoldCount(FoldSplit.DefaultFoldCount);
+        if (dataset.OwnFoldCount is { } own)
+            errors.Add($"--fold-count: {dataset.Name} has its own {own} folds, used as they are; the option is for folders and csv.");
+        else if (OptionChecks.InRange("--fold-count", count, FoldSplit.MinFoldCount, FoldSplit.MaxFoldCount, "a number of folds") is { } outOfRange)
+            errors.Add(outOfRange);
+        return dataset.FoldCount(count);
+    }
+
+    private static int[]? ParseFolds(TrainArguments a, int foldCount, List<string> errors)
     {
         if (a.Fold is not null && a.Folds is not null)
         {
@@ -201,7 +240,7 @@ public static class TrainOptionsValidator
         }
         if (a.Fold is { } single)
         {
-            var outOfRange = OptionChecks.InRange("--fold", single, 1, Esc50Metadata.Folds, "a fold number");
+            var outOfRange = OptionChecks.InRange("--fold", single, 1, foldCount, "a fold number");
             if (outOfRange is null) return [single];
             errors.Add(outOfRange);
             return null;
@@ -211,9 +250,9 @@ public static class TrainOptionsValidator
         var folds = new List<int>();
         foreach (var part in a.Folds.Split(',', StringSplitOptions.TrimEntries))
         {
-            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var fold) || fold is < 1 or > Esc50Metadata.Folds)
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var fold) || fold < 1 || fold > foldCount)
             {
-                errors.Add($"--folds: expected fold numbers from 1 to {Esc50Metadata.Folds} separated by commas (e.g. 2,4); got '{a.Folds}'.");
+                errors.Add($"--folds: expected fold numbers from 1 to {foldCount} separated by commas (e.g. 2,4); got '{a.Folds}'.");
                 return null;
             }
             if (folds.Contains(fold))

@@ -109,7 +109,7 @@ public static class OnnxExporter
                 $"Average the clip's channels to mono, cut its leading and trailing exact zeros, resample it to sample_rate Hz " +
                 $"and keep it within [-1, 1]; pad input_length/2 zeros before and after it; take test_crops " +
                 $"windows of input_length samples starting at i*floor((padded_length - input_length)/(test_crops - 1)) " +
-                $"(fewer when the padded clip has fewer distinct starts); average the softmax of their logits; the class " +
+                $"(for i = 0 .. test_crops - 1, so a short clip repeats windows); average the softmax of their logits; the class " +
                 $"of highest mean probability is the prediction.",
             [OnnxMetadataKeys.Subset] = info.Subset,
             [OnnxMetadataKeys.Fold] = Invariant(info.Fold),
@@ -155,6 +155,8 @@ public static class OnnxMetadataKeys
     public const string TestCrops = "test_crops";
     /// <summary>The test-crop recipe in words, for a deployment that reimplements it.</summary>
     public const string TestCropRecipe = "test_crop_recipe";
+    /// <summary>The classes trained on: esc50 or esc10 for ESC-50, else the dataset's kind (urbansound8k, folders, csv),
+    /// as the run's <c>TrainOptions.ClassSetName</c>; the names themselves are <see cref="ClassNames"/>.</summary>
     public const string Subset = "subset";
     public const string Fold = "fold";
     public const string Epoch = "epoch";

@@ -24,9 +24,10 @@ public static class RunReport
         foreach (var run in runs.Skip(1))
         {
             var o = run.Options;
-            if (o.Model != first.Model || o.Subset != first.Subset || o.Epochs != first.Epochs)
+            if (o.Model != first.Model || o.ClassSetName != first.ClassSetName || o.FoldCount != first.FoldCount || o.Epochs != first.Epochs)
                 throw new InvalidDataException(
-                    $"{run.Dir} trained {o.Model}/{o.Subset} for {o.Epochs} epochs, {runs[0].Dir} {first.Model}/{first.Subset} for {first.Epochs}; " +
+                    $"{run.Dir} trained {o.Model}/{o.ClassSetName} ({o.FoldCount} folds) for {o.Epochs} epochs, " +
+                    $"{runs[0].Dir} {first.Model}/{first.ClassSetName} ({first.FoldCount} folds) for {first.Epochs}; " +
                     "only runs of the same recipe can be merged.");
         }
 

@@ -54,7 +54,7 @@ public sealed class FoldTrainer(
         var schedule = options.Schedule;
         var augmentation = new TrainingAugmentation(options.BetweenClass, options.StrongAugment);
         var evaluator = new TestCropEvaluator(model, options.TestCrops);
-        var info = new CheckpointInfo(config.Name, options.Subset.Name, classNames, fold, 0, seed, 0, TrainingOptions: options.ToJson());
+        var info = new CheckpointInfo(config.Name, options.ClassSetName, classNames, fold, 0, seed, 0, TrainingOptions: options.ToJson());
 
         for (var epoch = progress.Epoch + 1; epoch <= options.Epochs; epoch++)
         {

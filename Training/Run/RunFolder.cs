@@ -4,7 +4,8 @@ namespace EnvNet.Training.Run;
 /// The layout of a run folder, named once: run.json (the options, which --resume reads back), metrics.csv (a row per
 /// epoch and fold), over the finished folds summary.csv, confusion.csv and learning-curves.png, and per fold
 /// fold-K/ with last.safetensors (weights), last.state.safetensors (optimiser state and progress), best.safetensors
-/// (the weights of the best validation accuracy) and confusion.csv. <c>envnet report</c> writes the run-level files
+/// (the weights of the best validation accuracy) and confusion.csv; for a dataset whose folds the program made,
+/// folds.csv, the split. <c>envnet report</c> writes the run-level files
 /// of this layout into its own folder.
 /// </summary>
 public sealed record RunFolder(string Dir)
@@ -23,6 +24,9 @@ public sealed record RunFolder(string Dir)
     public string Summary => Path.Combine(Dir, SummaryFileName);
     public string Confusion => Path.Combine(Dir, ConfusionFileName);
     public string LearningCurves => Path.Combine(Dir, LearningCurvesFileName);
+
+    /// <summary>The folds the run made for a dataset without its own (<see cref="Esc50Dataset.Datasets.FoldSplit"/>).</summary>
+    public string FoldSplit => Path.Combine(Dir, Esc50Dataset.Datasets.FoldSplit.FileName);
 
     public string FoldDir(int fold) => Path.Combine(Dir, $"fold-{fold}");
     public string FoldConfusion(int fold) => Path.Combine(FoldDir(fold), ConfusionFileName);

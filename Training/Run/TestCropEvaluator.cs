@@ -10,8 +10,8 @@ public sealed record EvaluationResult(double Loss, double Accuracy, ConfusionMat
 
 /// <summary>
 /// Evaluates clips as the EnvNet authors test: each clip is padded with half an input of zeros on both sides and cut
-/// into <c>crops</c> evenly spaced windows of the model's input length (<see cref="Crops.PaddedTestCrops"/>; fewer
-/// when the clip has fewer distinct windows), the softmax probabilities of the windows are averaged, and the clip's
+/// into <c>crops</c> evenly spaced windows of the model's input length (<see cref="Crops.PaddedTestCrops"/>; the
+/// same number for every clip, however short), the softmax probabilities of the windows are averaged, and the clip's
 /// prediction is the class of highest mean probability. Crops of several clips share a batch so the device sees
 /// full batches.
 /// </summary>

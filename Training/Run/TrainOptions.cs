@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using EnvNet.Esc50Dataset;
+using EnvNet.Esc50Dataset.Datasets;
 using EnvNet.Kernels;
 using EnvNet.Network;
 
@@ -16,10 +17,21 @@ public sealed record TrainOptions
 
     private static TrainingRecipe DefaultRecipe => ModelRegistry.Definition(DefaultModel).Recipe;
 
-    /// <summary>The ESC-50 folder (holding meta/esc50.csv and audio/); for the embedded default, the synthetic twin.</summary>
+    /// <summary>The dataset folder, or the CSV file of a list (<see cref="Dataset"/>); for the embedded default, the synthetic twin.</summary>
     public required string DataDir { get; init; }
     public bool Embedded { get; init; }
+
+    /// <summary>The kind of dataset <see cref="DataDir"/> is. A run.json written before there were kinds has no such
+    /// field and trained on ESC-50: this default is where that older format's meaning is decided.</summary>
+    public DatasetKind Dataset { get; init; } = DatasetKind.Esc50;
+
+    /// <summary>The ESC-50 subset; only an ESC-50 run reads it (the options refuse --subset for another dataset).</summary>
     public Esc50Subset Subset { get; init; } = Esc50Subset.Esc50;
+
+    /// <summary>The dataset's folds: its own (5 for ESC-50, the default of an older run.json; 10 for UrbanSound8K),
+    /// or the number made for one without (<c>--fold-count</c>), recorded with the split in the run's folds.csv.</summary>
+    public int FoldCount { get; init; } = Esc50Metadata.Folds;
+
     public int[] Folds { get; init; } = Esc50Metadata.AllFolds;
     public string Model { get; init; } = DefaultModel;
     public int Epochs { get; init; } = DefaultRecipe.Epochs;
@@ -48,6 +60,15 @@ public sealed record TrainOptions
     public required string OutDir { get; init; }
     public required string CacheDir { get; init; }
     public bool SkipBad { get; init; }
+
+    /// <summary>What checkpoints and exports call the classes trained on ("subset"): the ESC-50 subset, or the
+    /// dataset's kind for another dataset (its class names are stored beside it).</summary>
+    [JsonIgnore]
+    public string ClassSetName => Dataset == DatasetKind.Esc50 ? Subset.Name : Dataset.Name;
+
+    /// <summary>How the dataset is loaded for this run; <paramref name="recordedSplit"/> is the split the run recorded, if any.</summary>
+    public DatasetLoadOptions LoadOptions(IReadOnlyDictionary<string, int>? recordedSplit, Action<string>? log) =>
+        new(Subset, FoldCount, Seed, recordedSplit, SkipBad, log);
 
     /// <summary>The learning rate of each epoch.</summary>
     [JsonIgnore]

@@ -1,4 +1,5 @@
 using EnvNet.Esc50Dataset;
+using EnvNet.Esc50Dataset.Datasets;
 using EnvNet.Kernels;
 using EnvNet.Network;
 using EnvNet.Training.Checkpoints;
@@ -10,7 +11,7 @@ namespace EnvNet.Training.Run;
 public enum TrainingOutcome { Completed, Stopped }
 
 /// <summary>
-/// K-fold cross-validation on ESC-50: for each fold, train on the other folds and validate on it with test crops
+/// K-fold cross-validation on a dataset (<see cref="SoundDataset"/>): for each fold, train on the other folds and validate on it with test crops
 /// (<see cref="FoldTrainer"/>), writing the files of the <see cref="RunFolder"/>; the run-level results are
 /// rewritten at the end of each fold.
 /// </summary>
@@ -26,8 +27,8 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
     public TrainingOutcome Run()
     {
-        var metadata = LoadMetadata(options, log);
-        var config = ModelRegistry.Config(options.Model, metadata.ClassCount);
+        var dataset = LoadDataset(options, _folder, log);
+        var config = ModelRegistry.Config(options.Model, dataset.ClassCount);
 
         using var device = ComputeDevice.Create(options.Accelerator);
         var deviceLog = log.ForContext("Accelerator", device.Description);
@@ -35,6 +36,8 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         // Written once the run can start, so a run that could not (no such device, batch too large) leaves no
         // run.json behind and can be retried with other options into the same folder.
         WriteRunFile(options);
+        if (dataset.FoldsMade && !File.Exists(_folder.FoldSplit))
+            AtomicFile.WriteAllText(_folder.FoldSplit, FoldSplit.ToCsv(dataset.Clips));
         deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
             config.Name, config.Classes, config.SampleRate, config.InputLength, device.Description);
         log.Information("{Epochs} {EpochsNoun} per fold, batch {Batch}, {Optimizer}, learning rate: {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
@@ -43,8 +46,8 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             options.Schedule.Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 
         ClipStore store = null!;
-        RunConsole.Phase($"loading clips at {config.SampleRate} Hz", metadata.Clips.Count, line => log.Information("{Progress}", line), report =>
-            store = ClipStore.Load(metadata, config.SampleRate, CacheFolder.PrepareClips(options.CacheDir, options.DataDir, config.SampleRate),
+        RunConsole.Phase($"loading clips at {config.SampleRate} Hz", dataset.Clips.Count, line => log.Information("{Progress}", line), report =>
+            store = ClipStore.Load(dataset, config.SampleRate, CacheFolder.PrepareClips(options.CacheDir, options.DataDir, config.SampleRate),
                 options.SkipBad, message => log.Information("{DatasetMessage}", message), clipsDone: done => report(done, null)));
         if (store.SkippedCount > 0)
             log.Warning("Skipped {Skipped} unreadable {ClipsNoun} (--skip-bad): {Reasons}", store.SkippedCount, Wording.Noun(store.SkippedCount, "clip"), store.SkippedReasons);
@@ -56,13 +59,13 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             try
             {
                 outcome = new FoldTrainer(options, _folder, _metrics, _eta, hooks, stop)
-                    .Train(device, config, store, metadata.ClassNames, fold, foldsAfter: options.Folds.Length - f - 1, deviceLog.ForContext("Fold", fold));
+                    .Train(device, config, store, dataset.ClassNames, fold, foldsAfter: options.Folds.Length - f - 1, deviceLog.ForContext("Fold", fold));
             }
             catch (Exception e) when (DeviceOutOfMemoryException.IsOutOfMemory(e, device.Type))
             {
                 throw DeviceOutOfMemoryException.For(e, device, config, options.Batch);
             }
-            WriteRunResults(metadata.ClassNames);
+            WriteRunResults(dataset.ClassNames);
             if (outcome == TrainingOutcome.Stopped) return TrainingOutcome.Stopped;
         }
 
@@ -73,11 +76,19 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         return TrainingOutcome.Completed;
     }
 
-    public static Esc50Metadata LoadMetadata(TrainOptions options, ILogger log)
+    /// <summary>The run's dataset, with the split the run recorded when it made its folds (a resumed run), and one
+    /// log line saying what it is (not for the embedded default, which says so itself).</summary>
+    public static SoundDataset LoadDataset(TrainOptions options, RunFolder folder, ILogger log)
     {
         if (options.Embedded) EmbeddedDefault.EnsureData(options.DataDir, log);
-        var metadata = Esc50Metadata.Load(options.DataDir, options.SkipBad, message => log.Warning("{DatasetMessage}", message));
-        return options.Subset.Of(metadata);
+        var recorded = options.Dataset.OwnFoldCount is null && File.Exists(folder.FoldSplit)
+            ? FoldSplit.Read(folder.FoldSplit, options.FoldCount)
+            : null;
+        var dataset = options.Dataset.Load(options.DataDir, options.LoadOptions(recorded, message => log.Warning("{DatasetMessage}", message)));
+        if (!options.Embedded)
+            log.Information("Dataset {Dataset}{Split}", dataset.Describe(),
+                recorded is not null ? $"; folds as recorded in {folder.FoldSplit}" : dataset.FoldsMade ? $" made with seed {options.Seed}" : "");
+        return dataset;
     }
 
     /// <summary>summary.csv, confusion.csv (summed over finished folds) and learning-curves.png from the files on disk,

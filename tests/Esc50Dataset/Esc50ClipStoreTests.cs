@@ -12,12 +12,12 @@ public sealed class Esc50ClipStoreTests
     public void SampleClipsResampleToFiveSecondsAtSixteenKilohertz()
     {
         using var cache = new TempDir();
-        var store = ClipStore.Load(Esc50Metadata.Load(SampleDir), 16000, cache.Path, skipBad: false, trimSilence: false);
+        var store = ClipStore.Load(Esc50Metadata.Load(SampleDir).ToDataset(), 16000, cache.Path, skipBad: false, trimSilence: false);
         Assert.AreEqual(10, store.Clips.Count);
         foreach (var clip in store.Clips)
         {
-            Assert.AreEqual(80000, clip.Samples.Length, 2, clip.Info.FileName);
-            Assert.IsTrue(clip.Samples.All(s => s >= -1 && s <= 1), clip.Info.FileName);
+            Assert.AreEqual(80000, clip.Samples.Length, 2, clip.Info.Name);
+            Assert.IsTrue(clip.Samples.All(s => s >= -1 && s <= 1), clip.Info.Name);
         }
     }
 
@@ -28,8 +28,8 @@ public sealed class Esc50ClipStoreTests
     {
         using var cache = new TempDir();
         var metadata = Esc50Metadata.Load(SampleDir);
-        var cold = ClipStore.Load(metadata, 16000, cache.Path, skipBad: false);
-        var warm = ClipStore.Load(metadata, 16000, cache.Path, skipBad: false);
+        var cold = ClipStore.Load(metadata.ToDataset(), 16000, cache.Path, skipBad: false);
+        var warm = ClipStore.Load(metadata.ToDataset(), 16000, cache.Path, skipBad: false);
 
         Assert.AreEqual(0, cold.CacheHits);
         Assert.AreEqual(10, warm.CacheHits);
@@ -57,7 +57,7 @@ public sealed class Esc50ClipStoreTests
         Esc50Folder.Write(data.Path, [Esc50Folder.Row("1-1-A-0.wav", 1, 0, "tone"), Esc50Folder.Row("2-2-A-0.wav", 2, 0, "tone")],
             [("1-1-A-0.wav", tone), ("2-2-A-0.wav", tone)]);
         var metadata = Esc50Metadata.Load(data.Path);
-        var first = ClipStore.Load(metadata, 16000, cache.Path, skipBad: false);
+        var first = ClipStore.Load(metadata.ToDataset(), 16000, cache.Path, skipBad: false);
         var entries = Directory.GetFiles(cache.Path, "*.clip");
         Assert.AreEqual(2, entries.Length);
 
@@ -66,15 +66,15 @@ public sealed class Esc50ClipStoreTests
         bytes[bytes.Length - 100] ^= 0x40;
         File.WriteAllBytes(damaged, bytes);
         var log = new List<string>();
-        var second = ClipStore.Load(metadata, 16000, cache.Path, skipBad: false, log.Add);
+        var second = ClipStore.Load(metadata.ToDataset(), 16000, cache.Path, skipBad: false, log.Add);
         Assert.AreEqual(1, second.CacheHits);
         Assert.IsTrue(log.Any(l => l.Contains(damaged) && l.Contains("checksum mismatch")), string.Join("\n", log));
         CollectionAssert.AreEqual(first.Clips[0].Samples, second.Clips[0].Samples);
-        Assert.AreEqual(2, ClipStore.Load(metadata, 16000, cache.Path, skipBad: false).CacheHits);
+        Assert.AreEqual(2, ClipStore.Load(metadata.ToDataset(), 16000, cache.Path, skipBad: false).CacheHits);
 
         File.SetLastWriteTimeUtc(Path.Combine(data.Path, "audio", "2-2-A-0.wav"), DateTime.UtcNow.AddMinutes(-5));
         log.Clear();
-        Assert.AreEqual(1, ClipStore.Load(metadata, 16000, cache.Path, skipBad: false, log.Add).CacheHits);
+        Assert.AreEqual(1, ClipStore.Load(metadata.ToDataset(), 16000, cache.Path, skipBad: false, log.Add).CacheHits);
         Assert.IsTrue(log.Any(l => l.Contains("is stale")), string.Join("\n", log));
         Assert.AreEqual(2, Directory.GetFiles(cache.Path).Length);
     }
@@ -103,10 +103,10 @@ public sealed class Esc50ClipStoreTests
 
         var log = new List<string>();
         var metadata = Esc50Metadata.Load(data.Path, skipBad: true, log.Add);
-        StringAssert.Contains(Assert.ThrowsExactly<DatasetException>(() => ClipStore.Load(metadata, 16000, cache.Path, skipBad: false)).Message,
+        StringAssert.Contains(Assert.ThrowsExactly<DatasetException>(() => ClipStore.Load(metadata.ToDataset(), 16000, cache.Path, skipBad: false)).Message,
             "1-10-A-0.wav: not a RIFF/WAVE file");
 
-        var store = ClipStore.Load(metadata, 16000, cache.Path, skipBad: true, log.Add);
+        var store = ClipStore.Load(metadata.ToDataset(), 16000, cache.Path, skipBad: true, log.Add);
         Assert.AreEqual(1, store.Clips.Count);
         Assert.AreEqual(bad.Length + 1, store.SkippedCount);
         StringAssert.Contains(store.SkippedReasons[0], "1-99-A-0.wav does not exist");

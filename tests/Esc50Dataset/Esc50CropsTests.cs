@@ -72,11 +72,16 @@ public sealed class Esc50CropsTests
     }
 
     [TestMethod]
-    public void OneWindowGivesOneCropAndShortClipsAreRefused()
+    public void EveryClipGetsAllItsCropsAndUnpaddedShortClipsAreRefused()
     {
+        // As the authors' multi_crop: a stride of 0 repeats the window, so every clip is averaged over as many crops.
         var window = Clip[..10];
-        CollectionAssert.AreEqual(window, Crops.TestCrops(window, 10, 10));
-        Assert.AreEqual(3, Crops.TestCropCount(12, 10, 10));
+        CollectionAssert.AreEqual(Enumerable.Repeat(window, 10).SelectMany(w => w).ToArray(), Crops.TestCrops(window, 10, 10));
+        CollectionAssert.AreEqual(new int[10], Crops.TestCropStarts(12, 10, 10));
+        var shortClip = new float[] { 0.5f, -0.5f, 0.25f }; // far shorter than the input: centred in the padding
+        var crops = Crops.PaddedTestCrops(shortClip, 10, 4);
+        Assert.AreEqual(4 * 10, crops.Length);
+        CollectionAssert.AreEqual(new float[] { 0, 0, 0, 0, 0, 0.5f, -0.5f, 0.25f, 0, 0 }, crops[..10]);
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Crops.TestCrops(Clip[..9], 10, 10)).Message, "PadForCropping");
     }
 }

@@ -1,4 +1,5 @@
 using EnvNet.Esc50Dataset;
+using EnvNet.Esc50Dataset.Datasets;
 
 namespace EnvNet.Tests;
 
@@ -11,8 +12,7 @@ public sealed class Esc50StreamTests
     // 23 clips of different lengths (some shorter than a window), labels cycling over 4 classes; sample values
     // encode the clip and position so a crop shows where it came from.
     private static readonly LoadedClip[] Clips = Enumerable.Range(0, 23).Select(i => new LoadedClip(
-        new ClipInfo(i + 2, $"1-{i}-A-{i % Classes}.wav", 1 + i % 5, i % Classes, $"class{i % Classes}", false, $"{i}", "A"),
-        i % Classes,
+        new DatasetClip($"1-{i}-A-{i % Classes}.wav", $"1-{i}-A-{i % Classes}.wav", i % Classes, 1 + i % 5),
         Enumerable.Range(0, 30 + 11 * i).Select(j => i + 1 + j / 1000f).ToArray())).ToArray();
 
     private static List<(float[] Inputs, float[] Targets, int[] Clips)> Epoch(int seed, int epoch, int batchSize, int prefetch, int threads)

@@ -33,7 +33,7 @@ public sealed class Esc50SyntheticTests
         Assert.IsTrue(withSilence is >= 3 and <= 22, $"{withSilence} of 25 clips have silent edges (half expected)");
 
         using var cache = new TempDir();
-        var store = ClipStore.Load(metadata, 16000, cache.Path, skipBad: false);
+        var store = ClipStore.Load(metadata.ToDataset(), 16000, cache.Path, skipBad: false);
         Assert.AreEqual(25, store.Clips.Count);
         Assert.IsTrue(store.Clips.Count(c => c.Samples.Length < 79000) >= withSilence, "silent edges are trimmed");
     }

@@ -1,5 +1,6 @@
 using EnvNet.Esc50Dataset;
 using EnvNet.Esc50Dataset.Augmentation;
+using EnvNet.Esc50Dataset.Datasets;
 
 namespace EnvNet.Tests;
 
@@ -113,8 +114,7 @@ public sealed class AugmentationStreamTests
                 double amplitude = 0.05 + 0.5 * random.NextDouble();
                 for (int i = 0; i < samples.Length; i++)
                     samples[i] = (float)(amplitude * Math.Sin(2 * Math.PI * 200 * (label + 1) * i / SampleRate) + 0.01 * (random.NextDouble() - 0.5));
-                var info = new ClipInfo(clips.Count, $"clip{clips.Count}.wav", 1, label, $"class{label}", false, $"src{clips.Count}", "A");
-                clips.Add(new LoadedClip(info, label, samples));
+                clips.Add(new LoadedClip(new DatasetClip($"clip{clips.Count}.wav", $"clip{clips.Count}.wav", label, Fold: 1), samples));
             }
         return clips;
     }

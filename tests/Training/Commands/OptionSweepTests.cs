@@ -25,6 +25,8 @@ public sealed class OptionSweepTests
     [
         ("train", "--data", ["/nonexistent/ESC-50", "{file}", "{empty}"]),
         ("train", "--subset", ["esc20", ""]),
+        ("train", "--dataset", ["esc20", ""]),
+        ("train", "--fold-count", ["1", "101", "abc"]),
         ("train", "--folds", ["1,6", "2,2", "one", "0"]),
         ("train", "--fold", ["0", "6", "abc"]),
         ("train", "--model", ["resnet"]),
@@ -78,6 +80,7 @@ public sealed class OptionSweepTests
         ("shapes", "--plan", ["opencl", "cuda:sm_50", ""]),
         ("models", "--markdown", [Flag]),
         ("synth", "--out", ["{file}/synth"]),
+        ("synth", "--layout", ["csv", "wav", ""]),
         ("synth", "--classes", ["0", "51", "abc"]),
         ("synth", "--clips-per-class-per-fold", ["0", "abc"]),
         ("synth", "--seed", ["abc"]),
