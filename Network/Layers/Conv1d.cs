@@ -100,7 +100,7 @@ public sealed class Conv1d : Layer, IConvolutionLayer
         return new Conv1dShape(maxBatch, c, l, _outChannels, _kernel, _stride, _padLeft, _padRight).AsConv2d();
     }
 
-    public int[] OutputShape(Conv2dShape plan) => [plan.Cout, plan.OutW];
+    public int[] OutputShapeOf(Conv2dShape plan) => [plan.Cout, plan.OutW];
 
     private ChannelBiasShape OutputChannels(int batch) => new(batch, _outChannels, _shape.OutL);
 

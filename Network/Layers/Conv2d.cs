@@ -73,7 +73,7 @@ public sealed class Conv2d : Layer, IConvolutionLayer
         }
         _output = new DeviceTensor(accelerator, maxBatch, _outChannels, _shape.OutH, _shape.OutW);
         if (needsInputGradient) _gradInput = new DeviceTensor(accelerator, maxBatch, c, h, w);
-        return OutputShape(_shape);
+        return OutputShapeOf(_shape);
     }
 
     public Conv2dShape Plan(int[] inputShape, int maxBatch)
@@ -82,7 +82,7 @@ public sealed class Conv2d : Layer, IConvolutionLayer
         return new Conv2dShape(maxBatch, c, h, w, _outChannels, _kernelH, _kernelW, _strideH, _strideW, _padH, _padW);
     }
 
-    public int[] OutputShape(Conv2dShape plan) => [plan.Cout, plan.OutH, plan.OutW];
+    public int[] OutputShapeOf(Conv2dShape plan) => [plan.Cout, plan.OutH, plan.OutW];
 
     public override ArrayView<float> Forward(ArrayView<float> input, Pass pass)
     {

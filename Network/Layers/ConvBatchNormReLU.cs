@@ -67,7 +67,7 @@ public sealed class ConvBatchNormReLU : Sequential
         _output = new DeviceTensor(accelerator, maxBatch, _plan.Cout, _plan.OutH, _plan.OutW);
         if (needsInputGradient) _gradInput = new DeviceTensor(accelerator, maxBatch, _plan.Cin, _plan.H, _plan.W);
         (_outputPerSample, _inputPerSample) = ((long)_plan.Cout * _plan.OutH * _plan.OutW, (long)_plan.Cin * _plan.H * _plan.W);
-        return _conv.OutputShape(_plan);
+        return _conv.OutputShapeOf(_plan);
     }
 
     private ConvBatchNormReLUParameters Parameters => new(

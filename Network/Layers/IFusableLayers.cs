@@ -11,7 +11,7 @@ public interface IConvolutionLayer
     Conv2dShape Plan(int[] inputShape, int maxBatch);
 
     /// <summary>The per-sample output shape of <paramref name="plan"/> in this layer's layout.</summary>
-    int[] OutputShape(Conv2dShape plan);
+    int[] OutputShapeOf(Conv2dShape plan);
 
     /// <summary>Known before Build.</summary>
     bool HasBias { get; }
