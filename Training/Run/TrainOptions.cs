@@ -85,7 +85,9 @@ public sealed record TrainOptions
         }
         if (root.ValueKind != JsonValueKind.Object)
             throw new InvalidDataException($"{path}: expected a run file (a JSON object); got a JSON {root.ValueKind.ToString().ToLowerInvariant()}.");
-        var missing = Json.GetTypeInfo(typeof(TrainOptions)).Properties.Select(p => p.Name).Where(name => !root.TryGetProperty(name, out _)).ToList();
+        var missing = Json.GetTypeInfo(typeof(TrainOptions)).Properties
+            .Where(p => p.Set is not null) // read from the file; the [JsonIgnore]d Schedule is not
+            .Select(p => p.Name).Where(name => !root.TryGetProperty(name, out _)).ToList();
         if (missing.Count > 0)
             throw new InvalidDataException(
                 $"{path}: expected {(missing.Count == 1 ? "the field" : "the fields")} {string.Join(", ", missing.Select(m => $"'{m}'"))}; " +
