@@ -64,8 +64,10 @@ internal sealed class ClipCache
         }
     }
 
+    /// <summary>The key of a source; one that is not a file (missing, or a folder, whose length cannot be asked)
+    /// gets a key no entry has, and its decoding reports what is wrong.</summary>
     public static string Key(FileInfo source, int sampleRate, bool trimSilence) =>
-        $"{source.FullName}|{source.Length} bytes|modified {source.LastWriteTimeUtc.Ticks}|{sampleRate} Hz|" +
+        $"{source.FullName}|{(source.Exists ? source.Length : -1)} bytes|modified {source.LastWriteTimeUtc.Ticks}|{sampleRate} Hz|" +
         $"trim {trimSilence}|preprocessing v{ClipPreprocessor.Version}";
 
     /// <summary>The entry file of a source at a rate and trimming; the modification time is not part of the name,

@@ -47,7 +47,7 @@ public static class OptionChecks
         foreach (var part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
         {
             var next = Path.Combine(resolved, part);
-            var target = new FileInfo(next).ResolveLinkTarget(returnFinalTarget: true);
+            var target = Path.Exists(next) ? new FileInfo(next).ResolveLinkTarget(returnFinalTarget: true) : null;
             resolved = target is null ? next : Path.GetFullPath(target.FullName);
         }
         return resolved;
