@@ -91,7 +91,8 @@ public static class TrainCommand
 
     public static int Run(CliContext context, TrainArguments arguments)
     {
-        var validated = TrainOptionsValidator.Validate(arguments);
+        var now = DateTime.Now; // the default run folder's timestamp, the same for both checks
+        var validated = TrainOptionsValidator.Validate(arguments, now);
         if (!validated.IsValid) return Refuse(context, validated.Errors);
         var outDir = validated.Value!.OutDir;
 
@@ -102,7 +103,7 @@ public static class TrainCommand
             if (runLock is null) return ExitCodes.Usage;
             // Checked again under the lock: another process may have started or extended a run in this folder
             // between the first check and the lock.
-            validated = TrainOptionsValidator.Validate(arguments);
+            validated = TrainOptionsValidator.Validate(arguments, now);
             if (!validated.IsValid) code = Refuse(context, validated.Errors);
             else
                 using (var log = RunConsole.CreateLogger(outDir))

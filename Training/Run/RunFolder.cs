@@ -31,7 +31,7 @@ public sealed record RunFolder(string Dir)
 
 /// <summary>
 /// The run folder's owner: one process at a time trains, resumes or reports into a folder. The lock is a byte-range
-/// lock (fcntl on Linux, LockFileEx on Windows) on <see cref="FileName"/> in the folder, held for the life of the
+/// lock (fcntl on Linux, LockFileEx on Windows; flock on macOS, where .NET has no byte-range lock) on <see cref="FileName"/> in the folder, held for the life of the
 /// command and released by the operating system when the process ends in any way, so a killed run leaves no stale
 /// lock. The file itself stays (deleting it would let a waiting process lock an orphaned copy) and holds one line
 /// naming the holder (PID, host, command, start time), which a refused process quotes. On network file systems the
@@ -55,18 +55,33 @@ public sealed class RunFolderLock : IDisposable
     {
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, FileName);
-        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        try
+        FileStream file;
+        if (OperatingSystem.IsMacOS())
         {
-            file.Lock(LockedByte, 1);
+            // .NET has no byte-range lock on macOS: there the open itself takes flock, and the holder's line cannot
+            // be read while the lock is held.
+            try
+            {
+                file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                throw InUse(dir, option, "its holder cannot be read on macOS");
+            }
         }
-        catch (IOException)
+        else
         {
-            var holder = ReadHolder(file);
-            file.Dispose();
-            throw new UsageException(
-                $"{option}: '{dir}' is in use by another envnet process ({(holder.Length > 0 ? holder : "holder not yet recorded: it is starting")}); " +
-                "wait for it to finish, or choose another folder.");
+            file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            try
+            {
+                file.Lock(LockedByte, 1);
+            }
+            catch (IOException)
+            {
+                var holder = ReadHolder(file);
+                file.Dispose();
+                throw InUse(dir, option, holder.Length > 0 ? holder : "holder not yet recorded: it is starting");
+            }
         }
         var line = $"PID {Environment.ProcessId} on host {Environment.MachineName}, {command}, started {DateTimeOffset.Now:yyyy-MM-dd HH:mm:ss zzz}\n";
         file.SetLength(0);
@@ -74,6 +89,9 @@ public sealed class RunFolderLock : IDisposable
         file.Flush(flushToDisk: true);
         return new RunFolderLock(file);
     }
+
+    private static UsageException InUse(string dir, string option, string holder) =>
+        new($"{option}: '{dir}' is in use by another envnet process ({holder}); wait for it to finish, or choose another folder.");
 
     private static string ReadHolder(FileStream file)
     {
