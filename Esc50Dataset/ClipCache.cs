@@ -11,16 +11,63 @@ namespace EnvNet.Esc50Dataset;
 /// matches and its SHA-256 checksum is right; anything else is rebuilt and rewritten, never trusted.
 /// Entry layout (little endian): "EnvClip\0", format version, key length and UTF-8 key, sample count,
 /// float32 samples, SHA-256 of everything before it. Entries are written to a temporary file and renamed,
-/// so an interrupted run leaves no half-written entry under the final name.
+/// so an interrupted run leaves no half-written entry under the final name; the temporary files of a writer that was
+/// killed are removed by the next cache opened on the folder.
 /// </summary>
-internal sealed class ClipCache(string cacheDir, Action<string>? log)
+internal sealed class ClipCache
 {
     private const int FormatVersion = 1;
     private const int MaxKeyBytes = 4096;
     private static readonly byte[] Magic = "EnvClip\0"u8.ToArray();
 
+    private readonly string cacheDir;
+    private readonly Action<string>? log;
+
+    public ClipCache(string cacheDir, Action<string>? log)
+    {
+        this.cacheDir = cacheDir;
+        this.log = log;
+        RemoveOrphanTemporaries();
+    }
+
+    /// <summary>A temporary entry's name ends in ".PID.GUID.tmp" (<see cref="Write"/>): those of processes no longer
+    /// running are left over from a crash or kill -9 and are deleted; a live writer's (another run sharing the
+    /// cache) is left alone.</summary>
+    private void RemoveOrphanTemporaries()
+    {
+        foreach (var temporary in Directory.EnumerateFiles(cacheDir, "*.tmp"))
+        {
+            var parts = Path.GetFileName(temporary).Split('.');
+            if (parts.Length < 4 || !int.TryParse(parts[^3], out var writer) || IsRunning(writer)) continue;
+            try
+            {
+                File.Delete(temporary);
+                log?.Invoke($"removed {temporary}, left by process {writer} which is no longer running");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log?.Invoke($"cannot remove {temporary}, left by process {writer} ({e.Message}); it is never read");
+            }
+        }
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The key of a source; one that is not a file (missing, or a folder, whose length cannot be asked)
+    /// gets a key no entry has, and its decoding reports what is wrong.</summary>
     public static string Key(FileInfo source, int sampleRate, bool trimSilence) =>
-        $"{source.FullName}|{source.Length} bytes|modified {source.LastWriteTimeUtc.Ticks}|{sampleRate} Hz|" +
+        $"{source.FullName}|{(source.Exists ? source.Length : -1)} bytes|modified {source.LastWriteTimeUtc.Ticks}|{sampleRate} Hz|" +
         $"trim {trimSilence}|preprocessing v{ClipPreprocessor.Version}";
 
     /// <summary>The entry file of a source at a rate and trimming; the modification time is not part of the name,
@@ -41,7 +88,7 @@ internal sealed class ClipCache(string cacheDir, Action<string>? log)
                 return null;
             bytes = File.ReadAllBytes(entryPath);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             log?.Invoke($"cache entry {entryPath} cannot be read ({e.Message}); rebuilding it");
             return null;
@@ -73,7 +120,7 @@ internal sealed class ClipCache(string cacheDir, Action<string>? log)
         at += payload.Length;
         SHA256.HashData(span[..at], span[at..]);
 
-        var temporary = $"{entryPath}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        var temporary = $"{entryPath}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"; // the name RemoveOrphanTemporaries parses
         try
         {
             File.WriteAllBytes(temporary, bytes);

@@ -44,8 +44,9 @@ public sealed class ClipStore
     /// (default on, as the recipe) removes leading and trailing exact zeros.
     /// </summary>
     /// <param name="clipsDone">Called, from the loading threads, with the number of clips done so far (for progress).</param>
+    /// <param name="cancel">Stops loading after the clips being decoded (an <see cref="OperationCanceledException"/>).</param>
     public static ClipStore Load(SoundDataset dataset, int sampleRate, string cacheDir, bool skipBad, Action<string>? log = null,
-        bool trimSilence = true, Action<int>? clipsDone = null)
+        bool trimSilence = true, Action<int>? clipsDone = null, CancellationToken cancel = default)
     {
         ClipPreprocessor.CheckTargetRate(sampleRate);
         var clock = Stopwatch.StartNew();
@@ -63,7 +64,7 @@ public sealed class ClipStore
         var errors = new DatasetException?[infos.Count];
         int cacheHits = 0, done = 0;
 
-        Parallel.For(0, infos.Count, (i, loop) =>
+        Parallel.For(0, infos.Count, new ParallelOptions { CancellationToken = cancel }, (i, loop) =>
         {
             var info = infos[i];
             var source = new FileInfo(info.AudioPath);

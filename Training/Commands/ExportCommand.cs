@@ -33,7 +33,7 @@ public static class ExportCommand
             var batchSize = ParseBatch(parsed.GetValue(batch)!, out var batchError);
             var failures = OptionChecks.Failures(
                 OptionChecks.ExistingFile("--checkpoint", parsed.GetValue(checkpoint), "a .safetensors checkpoint"),
-                OnnxOutput(output),
+                OnnxOutput(output) ?? OptionChecks.NotAnInput("--onnx", output!, ("--checkpoint", parsed.GetValue(checkpoint))),
                 OptionChecks.InRange("--opset", parsed.GetValue(opset), OnnxExporter.MinOpset, OnnxExporter.MaxOpset, "an ONNX opset"),
                 batchError);
             if (failures.Count > 0)
@@ -50,10 +50,14 @@ public static class ExportCommand
         return command;
     }
 
+    /// <summary>The ONNX file goes into a folder that exists (export creates none: a mistyped folder is refused
+    /// before the checkpoint is loaded) and that this process can write to.</summary>
     private static string? OnnxOutput(string? path) =>
         path is null ? "--onnx: expected the path of the ONNX file to write; the option is required."
         : Directory.Exists(path) ? $"--onnx: expected the path of the ONNX file to write; '{path}' is a folder."
-        : OptionChecks.WritableFolder("--onnx", Path.GetDirectoryName(Path.GetFullPath(path))!);
+        : Path.GetDirectoryName(Path.GetFullPath(path))! is var folder && !Directory.Exists(folder)
+            ? $"--onnx: expected the ONNX file in a folder that exists; '{folder}' does not."
+            : OptionChecks.WritableFolder("--onnx", folder);
 
     private static OnnxBatch ParseBatch(string value, out string? error)
     {

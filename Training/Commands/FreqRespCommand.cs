@@ -2,6 +2,7 @@ using System.CommandLine;
 using EnvNet.Kernels;
 using EnvNet.Training.Checkpoints;
 using EnvNet.Training.FilterBank;
+using EnvNet.Training.Run;
 
 namespace EnvNet.Training.Commands;
 
@@ -41,6 +42,8 @@ public static class FreqRespCommand
 
     private static int Run(CliContext context, string checkpointPath, string outDir, int batch, AcceleratorChoice accelerator)
     {
+        // Two processes appending to one freqresp.csv would interleave their epochs.
+        using var folderLock = RunFolderLock.Take(Path.GetFullPath(outDir), "--out", "envnet freqresp");
         using var device = ComputeDevice.Create(accelerator);
         var (model, info) = ModelCheckpoint.LoadModel(checkpointPath, device, batch);
         using (model)

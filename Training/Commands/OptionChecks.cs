@@ -47,6 +47,33 @@ public static class OptionChecks
     public static string? Positive(string option, int value, string what) =>
         value > 0 ? null : $"{option}: expected a positive {what}; got {value}.";
 
+    /// <summary>An output that would replace one of the command's own inputs (the same file once full paths are
+    /// compared with symbolic links resolved, e.g. <c>export --checkpoint m.safetensors --onnx m.safetensors</c>)
+    /// is refused: writing it would destroy the input, perhaps a user's only copy.</summary>
+    public static string? NotAnInput(string outputOption, string output, params (string Option, string? Path)[] inputs)
+    {
+        var resolvedOutput = ResolvedPath(output);
+        var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        var input = inputs.FirstOrDefault(i => i.Path is not null && string.Equals(ResolvedPath(i.Path), resolvedOutput, comparison));
+        return input.Path is null ? null
+            : $"{outputOption}: expected a path other than the command's input {input.Option}; '{output}' is '{input.Path}', which writing would replace.";
+    }
+
+    /// <summary>The full path with every symbolic link along it resolved (as far as the path exists).</summary>
+    public static string ResolvedPath(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var root = Path.GetPathRoot(full)!;
+        var resolved = root;
+        foreach (var part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var next = Path.Combine(resolved, part);
+            var target = Path.Exists(next) ? new FileInfo(next).ResolveLinkTarget(returnFinalTarget: true) : null;
+            resolved = target is null ? next : Path.GetFullPath(target.FullName);
+        }
+        return resolved;
+    }
+
     /// <summary>Whether <paramref name="path"/> is, or can be created as, a folder this process writes to. It
     /// creates nothing: it writes and deletes a probe file in the nearest folder that exists, so a read-only or
     /// impossible path fails before any work and a refused command line leaves no empty folder behind.</summary>

@@ -20,6 +20,7 @@ public static class ReportCommand
                     ?? OptionChecks.ExistingFile("RUN_DIR", Path.Combine(d, RunFolder.RunFileName), $"a run folder holding {RunFolder.RunFileName}")
                     ?? OptionChecks.ExistingFile("RUN_DIR", Path.Combine(d, RunFolder.MetricsFileName), $"a run folder holding {RunFolder.MetricsFileName}"))
                 .Append(OptionChecks.WritableFolder("--out", parsed.GetValue(output)!))
+                .Concat(dirs.Select(d => OptionChecks.NotAnInput("--out", parsed.GetValue(output)!, ("RUN_DIR", d))))
                 .ToArray());
             if (failures.Count > 0)
             {
@@ -28,6 +29,7 @@ public static class ReportCommand
             }
 
             var outDir = Path.GetFullPath(parsed.GetValue(output)!);
+            using var reportLock = RunFolderLock.Take(outDir, "--out", "envnet report");
             var merged = RunReport.Write(dirs, outDir);
             foreach (var warning in merged.Warnings) context.Error.WriteLine($"warning: {warning}");
             context.Out.WriteLine("fold  epochs  final accuracy  best accuracy (epoch)");

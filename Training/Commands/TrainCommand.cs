@@ -96,24 +96,50 @@ public static class TrainCommand
 
     public static int Run(CliContext context, TrainArguments arguments)
     {
-        var validated = TrainOptionsValidator.Validate(arguments);
-        if (!validated.IsValid)
-        {
-            foreach (var message in validated.Errors) context.UsageError(message);
-            return ExitCodes.Usage;
-        }
-        var options = validated.Value!;
+        var now = DateTime.Now; // the default run folder's timestamp, the same for both checks
+        var validated = TrainOptionsValidator.Validate(arguments, now);
+        if (!validated.IsValid) return Refuse(context, validated.Errors);
+        var outDir = validated.Value!.OutDir;
 
-        var createdRunFolder = !Directory.Exists(options.OutDir);
-        Directory.CreateDirectory(options.OutDir);
+        var createdRunFolder = !Directory.Exists(outDir);
         int code;
-        using (var log = RunConsole.CreateLogger(options.OutDir)) code = Train(context, options, log, extended: arguments.Resume && arguments.Epochs is not null);
+        using (var runLock = TakeRunFolder(context, outDir, arguments.Resume))
+        {
+            if (runLock is null) return ExitCodes.Usage;
+            // Checked again under the lock: another process may have started or extended a run in this folder
+            // between the first check and the lock.
+            validated = TrainOptionsValidator.Validate(arguments, now);
+            if (!validated.IsValid) code = Refuse(context, validated.Errors);
+            else
+                using (var log = RunConsole.CreateLogger(outDir))
+                    code = Train(context, validated.Value!, log, extended: arguments.Resume && arguments.Epochs is not null);
+        }
         // Exit code 2 promises that nothing was done: a run refused once the device is known (a batch too large for
-        // it) takes back the folder it created, which holds only its log.
-        if (code == ExitCodes.Usage && createdRunFolder
-            && Directory.EnumerateFileSystemEntries(options.OutDir).All(e => Path.GetFileName(e) == RunConsole.LogFileName))
-            Directory.Delete(options.OutDir, recursive: true);
+        // it) takes back the folder it created, which holds only its log and lock file.
+        if (code == ExitCodes.Usage && createdRunFolder && Directory.Exists(outDir)
+            && Directory.EnumerateFileSystemEntries(outDir).All(e => Path.GetFileName(e) is RunConsole.LogFileName or RunFolderLock.FileName))
+            Directory.Delete(outDir, recursive: true);
         return code;
+    }
+
+    private static int Refuse(CliContext context, IReadOnlyList<string> errors)
+    {
+        foreach (var message in errors) context.UsageError(message);
+        return ExitCodes.Usage;
+    }
+
+    /// <summary>The run folder's lock, or null (the refusal printed) when another process holds it.</summary>
+    private static RunFolderLock? TakeRunFolder(CliContext context, string outDir, bool resume)
+    {
+        try
+        {
+            return RunFolderLock.Take(outDir, "--out", resume ? "envnet train --resume" : "envnet train");
+        }
+        catch (UsageException e)
+        {
+            context.UsageError(e.Message);
+            return null;
+        }
     }
 
     private static int Train(CliContext context, TrainOptions options, Serilog.ILogger log, bool extended)
@@ -139,7 +165,9 @@ public static class TrainCommand
             var outcome = new TrainingService(options, hooks: filterBank is null ? [] : [filterBank], log, stopSignal.Token).Run();
             if (outcome == TrainingOutcome.Stopped)
             {
-                context.Error.WriteLine($"Stopped by {stopSignal.Received}. Resume with: envnet train --resume --out \"{options.OutDir}\"");
+                context.Error.WriteLine(File.Exists(new RunFolder(options.OutDir).RunFile)
+                    ? $"Stopped by {stopSignal.Received}. Resume with: envnet train --resume --out \"{options.OutDir}\""
+                    : $"Stopped by {stopSignal.Received} before training began; nothing to resume: run the same command again.");
                 return stopSignal.ExitCode;
             }
             return ExitCodes.Success;

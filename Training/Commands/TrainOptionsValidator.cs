@@ -14,9 +14,37 @@ public sealed record Validated<T>(T? Value, IReadOnlyList<string> Errors) where 
     public bool IsValid => Errors.Count == 0;
 }
 
+/// <summary>A training option as the command line names it and as run.json names it, so that one check serves both
+/// and its message names where the value came from.</summary>
+public sealed record TrainField(string Option, string Property)
+{
+    /// <summary>The field's name in run.json.</summary>
+    public string FieldName => TrainOptions.FieldName(Property);
+
+    public static readonly TrainField Data = new("--data", nameof(TrainOptions.DataDir));
+    public static readonly TrainField Dataset = new("--dataset", nameof(TrainOptions.Dataset));
+    public static readonly TrainField FoldCount = new("--fold-count", nameof(TrainOptions.FoldCount));
+    public static readonly TrainField Folds = new("--folds", nameof(TrainOptions.Folds));
+    public static readonly TrainField Model = new("--model", nameof(TrainOptions.Model));
+    public static readonly TrainField Epochs = new("--epochs", nameof(TrainOptions.Epochs));
+    public static readonly TrainField EpochsBeforeExtension = new("--epochs", nameof(TrainOptions.EpochsBeforeExtension));
+    public static readonly TrainField Batch = new("--batch", nameof(TrainOptions.Batch));
+    public static readonly TrainField LearningRate = new("--lr", nameof(TrainOptions.LearningRate));
+    public static readonly TrainField LearningRateSteps = new("--lr-steps", nameof(TrainOptions.LearningRateSteps));
+    public static readonly TrainField WarmupEpochs = new("--warmup-epochs", nameof(TrainOptions.WarmupEpochs));
+    public static readonly TrainField Momentum = new("--momentum", nameof(TrainOptions.Momentum));
+    public static readonly TrainField WeightDecay = new("--weight-decay", nameof(TrainOptions.WeightDecay));
+    public static readonly TrainField TestCrops = new("--test-crops", nameof(TrainOptions.TestCrops));
+    public static readonly TrainField FreqRespEvery = new("--freqresp-every", nameof(TrainOptions.FreqRespEvery));
+    public static readonly TrainField Accelerator = new("--accelerator", nameof(TrainOptions.Accelerator));
+    public static readonly TrainField Out = new("--out", nameof(TrainOptions.OutDir));
+    public static readonly TrainField Cache = new("--cache", nameof(TrainOptions.CacheDir));
+}
+
 /// <summary>
-/// Turns <see cref="TrainArguments"/> into <see cref="TrainOptions"/> before any work starts. Every problem is one
-/// line that names the option and says what was expected; the CLI prints them and exits with code 2.
+/// Turns <see cref="TrainArguments"/> into <see cref="TrainOptions"/> before any work starts, and checks the options
+/// of a run file read back by --resume with the same checks. Every problem is one line that names the option (or the
+/// run file and its field) and says what was expected; the CLI prints them and exits with code 2.
 /// </summary>
 public static class TrainOptionsValidator
 {
@@ -26,8 +54,20 @@ public static class TrainOptionsValidator
         var errors = new List<string>();
         var options = args.Resume ? FromRunFolder(args, errors) : FromArguments(args, now ?? DateTime.Now, errors);
         if (options is not null && errors.Count == 0)
-            CheckResolved(options, args.Resume, warmupFromRecipe: !args.Resume && args.WarmupEpochs is null, errors);
+            CheckResolved(options, args.Resume ? RunFileNames(args) : field => field.Option, args.Resume,
+                warmupFromRecipe: !args.Resume && args.WarmupEpochs is null, errors);
         return new Validated<TrainOptions>(errors.Count == 0 ? options : null, errors);
+    }
+
+    /// <summary>With --resume a value comes from run.json, and its message names the file and field, except those
+    /// the command line gives: --out, and --accelerator and --epochs where given.</summary>
+    private static Func<TrainField, string> RunFileNames(TrainArguments a)
+    {
+        var runFile = Path.Combine(Path.GetFullPath(a.Out!), RunFolder.RunFileName);
+        return field => field == TrainField.Out || (field == TrainField.Accelerator && a.Accelerator is not null)
+                        || (field == TrainField.Epochs && a.Epochs is not null)
+            ? field.Option
+            : $"{runFile}, field '{field.FieldName}'";
     }
 
     /// <summary>The options as given, each missing one from the embedded default (without --data) or from the
@@ -125,9 +165,9 @@ public static class TrainOptionsValidator
         {
             options = TrainOptions.FromJson(File.ReadAllText(runFile), runFile);
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidDataException)
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            errors.Add($"--resume: '{runFile}' is not a valid run file ({e.Message}).");
+            errors.Add(e is InvalidDataException ? e.Message : $"--resume: cannot read '{runFile}' ({e.Message}).");
             return null;
         }
         var accelerator = ParseAccelerator(a.Accelerator, errors);
@@ -142,30 +182,45 @@ public static class TrainOptionsValidator
         };
     }
 
-    private static void CheckResolved(TrainOptions o, bool resume, bool warmupFromRecipe, List<string> errors)
+    private static void CheckResolved(TrainOptions o, Func<TrainField, string> name, bool resume, bool warmupFromRecipe, List<string> errors)
     {
-        if (!o.Embedded) errors.AddRange(OptionChecks.Failures(OptionChecks.Dataset("--data", o.DataDir, o.Dataset)));
-        if (!ModelRegistry.Contains(o.Model)) errors.Add(ModelRegistry.UnknownModelMessage("--model", o.Model));
+        if (!o.Embedded) errors.AddRange(OptionChecks.Failures(OptionChecks.Dataset(name(TrainField.Data), o.DataDir, o.Dataset)));
+        if (!ModelRegistry.Contains(o.Model)) errors.Add(ModelRegistry.UnknownModelMessage(name(TrainField.Model), o.Model));
+        if (o.Dataset.OwnFoldCount is { } own && o.FoldCount != own)
+            errors.Add($"{name(TrainField.FoldCount)}: expected {own}, the folds of {o.Dataset.Name}; got {o.FoldCount}.");
+        else if (OptionChecks.InRange(name(TrainField.FoldCount), o.FoldCount, FoldSplit.MinFoldCount, FoldSplit.MaxFoldCount, "a number of folds") is { } outOfRange)
+            errors.Add(outOfRange);
+        if (o.Folds.Length == 0 || o.Folds.Any(f => f < 1 || f > o.FoldCount) || o.Folds.Distinct().Count() != o.Folds.Length)
+            errors.Add($"{name(TrainField.Folds)}: expected one or more fold numbers from 1 to {o.FoldCount}, each once; got [{string.Join(",", o.Folds)}].");
         errors.AddRange(OptionChecks.Failures(
-            OptionChecks.Positive("--epochs", o.Epochs, "number of epochs"),
-            OptionChecks.Positive("--batch", o.Batch, "batch size"),
-            OptionChecks.Positive("--test-crops", o.TestCrops, "number of test crops")));
+            OptionChecks.Positive(name(TrainField.Epochs), o.Epochs, "number of epochs"),
+            OptionChecks.Positive(name(TrainField.Batch), o.Batch, "batch size"),
+            OptionChecks.Positive(name(TrainField.TestCrops), o.TestCrops, "number of test crops")));
+        if (o.EpochsBeforeExtension is { } before
+            && (before.Length == 0 || before.Any(e => e <= 0) || before.Zip(before.Skip(1)).Any(p => p.First >= p.Second) || before[^1] >= o.Epochs))
+            errors.Add($"{name(TrainField.EpochsBeforeExtension)}: expected null or increasing positive epoch counts below the run's {o.Epochs} epochs; got [{string.Join(",", before)}].");
         if (o.FreqRespEvery < 0)
-            errors.Add($"--freqresp-every: expected 0 (off) or a positive number of epochs; got {o.FreqRespEvery}.");
+            errors.Add($"{name(TrainField.FreqRespEvery)}: expected 0 (off) or a positive number of epochs; got {o.FreqRespEvery}.");
         if (!(o.LearningRate > 0) || double.IsInfinity(o.LearningRate))
-            errors.Add($"--lr: expected a learning rate > 0; got {Format(o.LearningRate)}.");
+            errors.Add($"{name(TrainField.LearningRate)}: expected a learning rate > 0; got {Format(o.LearningRate)}.");
+        if (!AreSteps(o.LearningRateSteps))
+            errors.Add($"{name(TrainField.LearningRateSteps)}: expected increasing fractions of the epochs strictly between 0 and 1; got [{string.Join(",", o.LearningRateSteps.Select(Format))}].");
         if (o.WarmupEpochs < 0 || (o.Epochs > 0 && o.WarmupEpochs >= o.Epochs))
-            errors.Add($"--warmup-epochs: expected 0 (none) or a number of epochs below --epochs ({o.Epochs}); got {o.WarmupEpochs}" +
+            errors.Add($"{name(TrainField.WarmupEpochs)}: expected 0 (none) or a number of epochs below {name(TrainField.Epochs)} ({o.Epochs}); got {o.WarmupEpochs}" +
                        (warmupFromRecipe ? $", the {o.Model} recipe's warm-up: give --warmup-epochs 0 for a run this short." : "."));
         if (!(o.Momentum >= 0 && o.Momentum < 1))
-            errors.Add($"--momentum: expected a value in [0, 1); got {Format(o.Momentum)}.");
+            errors.Add($"{name(TrainField.Momentum)}: expected a value in [0, 1); got {Format(o.Momentum)}.");
         if (!(o.WeightDecay >= 0) || double.IsInfinity(o.WeightDecay))
-            errors.Add($"--weight-decay: expected a value >= 0; got {Format(o.WeightDecay)}.");
-        CheckAcceleratorPresent(o.Accelerator, errors);
+            errors.Add($"{name(TrainField.WeightDecay)}: expected a value >= 0; got {Format(o.WeightDecay)}.");
+        CheckAcceleratorPresent(o.Accelerator, name(TrainField.Accelerator), errors);
         CheckOutputFolder(o.OutDir, resume, errors);
-        errors.AddRange(OptionChecks.Failures(OptionChecks.WritableFolder("--cache", o.CacheDir)));
+        errors.AddRange(OptionChecks.Failures(OptionChecks.WritableFolder(name(TrainField.Cache), o.CacheDir)));
         if (errors.Count == 0) CheckCheckpointSpace(o, errors);
     }
+
+    /// <summary>Learning-rate steps: increasing fractions strictly between 0 and 1 (none for a constant rate).</summary>
+    private static bool AreSteps(IReadOnlyList<double> steps) =>
+        steps.All(step => step > 0 && step < 1) && steps.Zip(steps.Skip(1)).All(p => p.First < p.Second);
 
     /// <summary>The run folder's file system must hold the checkpoints of every fold still to write (those of a
     /// resumed run already on disk are replaced in place), counted for the largest class count of the subset.
@@ -183,7 +238,7 @@ public static class TrainOptionsValidator
     }
 
     /// <summary>An explicit CUDA or OpenCL choice must name a device ILGPU can see; auto and cpu always work.</summary>
-    private static void CheckAcceleratorPresent(AcceleratorChoice choice, List<string> errors)
+    private static void CheckAcceleratorPresent(AcceleratorChoice choice, string name, List<string> errors)
     {
         var type = choice switch
         {
@@ -192,7 +247,7 @@ public static class TrainOptionsValidator
             _ => (ILGPU.Runtime.AcceleratorType?)null,
         };
         if (type is { } wanted && ComputeDevice.ListDevices().All(d => d.Type != wanted))
-            errors.Add($"--accelerator: expected a {choice.DisplayName()} device, but ILGPU finds none ('envnet devices' lists what it finds; 'auto' falls back to the CPU).");
+            errors.Add($"{name}: expected a {choice.DisplayName()} device, but ILGPU finds none ('envnet devices' lists what it finds; 'auto' falls back to the CPU).");
     }
 
     private static void CheckOutputFolder(string outDir, bool resume, List<string> errors)
@@ -279,8 +334,7 @@ public static class TrainOptionsValidator
         var steps = new List<double>();
         foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
         {
-            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var step)
-                || !(step > 0 && step < 1) || (steps.Count > 0 && step <= steps[^1]))
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var step) || !AreSteps([.. steps, step]))
             {
                 errors.Add($"--lr-steps: expected increasing fractions of the epochs strictly between 0 and 1 (e.g. 0.5,0.75), or 'none'; got '{text}'.");
                 return null;

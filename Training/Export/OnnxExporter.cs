@@ -130,14 +130,7 @@ public static class OnnxExporter
         var runFile = runFolder is null ? null : Path.Combine(runFolder, RunFolder.RunFileName);
         if (runFile is null || !File.Exists(runFile)) return null;
         var json = File.ReadAllText(runFile);
-        try
-        {
-            return (TrainOptions.FromJson(json, runFile).TestCrops, json);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{runFile}: the run's options (beside the checkpoint's fold folder) are not valid run.json: {e.Message}");
-        }
+        return (TrainOptions.FromJson(json, runFile).TestCrops, json); // a bad run.json: an InvalidDataException naming it and the field
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);

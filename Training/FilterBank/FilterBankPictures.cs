@@ -1,3 +1,4 @@
+using EnvNet.Training.Checkpoints;
 using ScottPlot;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.PixelFormats;
@@ -72,7 +73,7 @@ public static class FilterBankPictures
     }
 
     public static void WriteHeatmap(string path, FilterBankResponse response, string title) =>
-        File.WriteAllBytes(path, HeatmapPng(response, title));
+        AtomicFile.Write(path, stream => stream.Write(HeatmapPng(response, title)));
 
     /// <summary>An endlessly looping GIF with one heatmap frame per recorded epoch, in the given order.</summary>
     public static void WriteAnimation(string path, IEnumerable<(FilterBankResponse Response, string Title)> epochs,
@@ -90,8 +91,7 @@ public static class FilterBankPictures
             }
             if (animation is null) throw new ArgumentException("An animation needs at least one recorded epoch.", nameof(epochs));
             ImageSharpMetadata.GetGifMetadata(animation.Metadata).RepeatCount = 0; // 0 = loop for ever
-            using var file = File.Create(path);
-            animation.Save(file, new GifEncoder());
+            AtomicFile.Write(path, stream => animation.Save(stream, new GifEncoder()));
         }
         finally
         {
@@ -125,7 +125,7 @@ public static class FilterBankPictures
     }
 
     public static void WriteCentresVersusMel(string path, FilterBankResponse response, string title) =>
-        File.WriteAllBytes(path, CentresVersusMelPng(response, title));
+        AtomicFile.Write(path, stream => stream.Write(CentresVersusMelPng(response, title)));
 
     /// <summary>Ticks for an axis that holds log10(Hz): labelled majors at 1, 2 and 5 × 10^n Hz ("200", "1k", "20k"),
     /// unlabelled minors at the other integer multiples, within [low, high].</summary>

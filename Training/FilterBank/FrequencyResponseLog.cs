@@ -1,3 +1,4 @@
+using System.Globalization;
 using CsvHelper;
 
 namespace EnvNet.Training.FilterBank;
@@ -16,7 +17,9 @@ public sealed partial record FrequencyResponseRow(
 /// The two CSV files the probe appends to in a run directory: <see cref="ResponseFileName"/> (fold, epoch, filter,
 /// rank, frequency_hz, response; filters × frequencies rows per recorded epoch) and <see cref="SummaryFileName"/>
 /// (one <see cref="FilterBankSummary"/> per recorded epoch). Each epoch is written with one write and flushed to
-/// disk, so a run that stops keeps every epoch recorded so far, and a resumed run appends to them.
+/// disk, so a run that stops keeps every epoch recorded so far, and a resumed run appends to them. The files hold
+/// whole epochs only: a write that fails (a full disk) is cut back to where it began, and an epoch a killed process
+/// left unfinished (its responses short, or its summary row not yet written) is cut off when the log is next opened.
 /// </summary>
 public sealed class FrequencyResponseLog
 {
@@ -35,6 +38,47 @@ public sealed class FrequencyResponseLog
         SummaryPath = Path.Combine(directory, FileName(SummaryFileName, frontEnd));
         _responses = new AppendingCsv<FrequencyResponseRow>(ResponsePath);
         _summaries = new AppendingCsv<FilterBankSummary>(SummaryPath);
+        CutUnfinishedEpoch();
+    }
+
+    /// <summary>An epoch's responses are written before its summary row, so the last record of freqresp.csv is
+    /// whole only when it is as long as the records before it and the summary's last row is its epoch; otherwise it
+    /// is cut off, and the next epoch follows the last whole one.</summary>
+    private void CutUnfinishedEpoch()
+    {
+        if (new FileInfo(ResponsePath) is not { Exists: true, Length: > 0 }) return;
+        // Record boundaries by line, with the rule of ReadResponses; the leading columns are plain numbers.
+        long offset = 0, lastStart = 0;
+        var (lastFold, lastEpoch, lastRows, longestEarlier) = (-1, -1, 0, 0);
+        var cells = new HashSet<(string Filter, string FrequencyHz)>();
+        var first = true;
+        foreach (var line in File.ReadLines(ResponsePath))
+        {
+            var lineStart = offset;
+            offset += System.Text.Encoding.UTF8.GetByteCount(line) + 1;
+            if (first || line.Length == 0)
+            {
+                first = false;
+                continue;
+            }
+            var fields = line.Split(',');
+            if (fields.Length < 5 || !int.TryParse(fields[0], CultureInfo.InvariantCulture, out var fold)
+                || !int.TryParse(fields[1], CultureInfo.InvariantCulture, out var epoch))
+                return; // not a file this log wrote: reading it reports what is wrong
+            if (fold != lastFold || epoch != lastEpoch || !cells.Add((fields[2], fields[4])))
+            {
+                longestEarlier = Math.Max(longestEarlier, lastRows);
+                (lastFold, lastEpoch, lastRows, lastStart) = (fold, epoch, 0, lineStart);
+                cells = [(fields[2], fields[4])];
+            }
+            lastRows++;
+        }
+        if (lastRows == 0) return;
+        var summaries = new FileInfo(SummaryPath) is { Exists: true, Length: > 0 } ? ReadSummaries(SummaryPath) : [];
+        var summarised = summaries.Count > 0 && summaries[^1].Fold == lastFold && summaries[^1].Epoch == lastEpoch;
+        if (summarised && lastRows >= longestEarlier) return;
+        using var file = new FileStream(ResponsePath, FileMode.Open, FileAccess.Write);
+        file.SetLength(lastStart);
     }
 
     public string ResponsePath { get; }
@@ -154,9 +198,18 @@ public sealed class FrequencyResponseLog
             using var buffer = new MemoryStream();
             using (var csv = CsvWriter.Create(buffer, Options with { HasHeader = _writeHeader }, leaveOpen: true))
                 csv.WriteRecords(rows);
-            using var file = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read);
-            buffer.WriteTo(file);
-            file.Flush(flushToDisk: true);
+            using var file = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+            var before = file.Length;
+            try
+            {
+                buffer.WriteTo(file);
+                file.Flush(flushToDisk: true);
+            }
+            catch (IOException)
+            {
+                file.SetLength(before); // a full disk: no partial epoch stays behind
+                throw;
+            }
             _writeHeader = false;
         }
 

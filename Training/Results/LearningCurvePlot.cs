@@ -9,8 +9,10 @@ public static class LearningCurvePlot
 {
     public static void Write(string path, IReadOnlyList<EpochMetrics> rows, string title)
     {
-        Build(rows, title).SavePng(path + ".tmp", 1400, 520);
-        File.Move(path + ".tmp", path, overwrite: true);
+        // ScottPlot saves a multiplot only to a path: the temporary one, then renamed as every output is.
+        var temporary = Checkpoints.AtomicFile.TemporaryPath(path);
+        Build(rows, title).SavePng(temporary, 1400, 520);
+        Checkpoints.AtomicFile.Commit(temporary, path);
     }
 
     public static Multiplot Build(IReadOnlyList<EpochMetrics> rows, string title)

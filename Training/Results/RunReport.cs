@@ -6,7 +6,8 @@ namespace EnvNet.Training.Results;
 /// <summary>
 /// Merges run folders whose folds were trained as separate jobs (one fold per machine, array job or pod) into
 /// one result: metrics.csv of all folds, summary.csv, confusion.csv summed over the finished folds and
-/// learning-curves.png. The runs must share model, subset and epochs, and each fold may come from one run only.
+/// learning-curves.png. The runs must share model, subset and epochs, each fold may come from one run only, and each
+/// epoch of a fold may have one row. Every file is written whole under a temporary name and renamed.
 /// </summary>
 public static class RunReport
 {
@@ -31,6 +32,12 @@ public static class RunReport
                     "only runs of the same recipe can be merged.");
         }
 
+        foreach (var run in runs)
+            if (run.Rows.GroupBy(r => (r.Fold, r.Epoch)).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+                throw new InvalidDataException(
+                    $"{new RunFolder(run.Dir).Metrics}: fold {repeated.Key.Fold} epoch {repeated.Key.Epoch} has {repeated.Count()} rows; expected one " +
+                    "(two processes wrote into this run at once?); it cannot be merged.");
+
         var foldOwner = new Dictionary<int, string>();
         foreach (var run in runs)
             foreach (var fold in run.Rows.Select(r => r.Fold).Distinct())
@@ -45,9 +52,7 @@ public static class RunReport
 
         Directory.CreateDirectory(outDir);
         var report = new RunFolder(outDir);
-        var metrics = new MetricsFile(report.Metrics);
-        if (File.Exists(metrics.Path)) File.Delete(metrics.Path);
-        foreach (var row in rows) metrics.Append(row);
+        MetricsFile.Write(report.Metrics, rows);
         RunSummary.Write(report.Summary, finished);
 
         ConfusionMatrix? confusion = null;

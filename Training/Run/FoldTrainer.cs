@@ -100,6 +100,20 @@ public sealed class FoldTrainer(
             }
             var trainSeconds = done.TrainSeconds + clock.Elapsed.TotalSeconds;
 
+            EvaluationResult evaluation = null!;
+            if (!stopped)
+            {
+                try
+                {
+                    RunConsole.Phase($"fold {fold} epoch {epoch} validation", validation.Count, line => foldLog.Information("{Progress}", line),
+                        report => evaluation = evaluator.Evaluate(validation, classNames, done => report(done, null), stop));
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    // Saved as an epoch whose batches are all done: the resumed run validates it and goes on.
+                    stopped = true;
+                }
+            }
             if (stopped)
             {
                 var partial = batches > 0 ? new PartialEpoch(batches, lossSum, correct, samples, trainSeconds) : null;
@@ -114,9 +128,6 @@ public sealed class FoldTrainer(
                 return Stop(foldLog, fold, progress.Epoch, batches);
             }
 
-            EvaluationResult evaluation = null!;
-            RunConsole.Phase($"fold {fold} epoch {epoch} validation", validation.Count, line => foldLog.Information("{Progress}", line),
-                report => evaluation = evaluator.Evaluate(validation, classNames, done => report(done, null)));
             if (!double.IsFinite(evaluation.Loss))
                 throw TrainingDivergedException.AtValidation(fold, epoch, evaluation.Loss, learningRate, KeptCheckpoint(progress, foldDir));
             var row = new EpochMetrics

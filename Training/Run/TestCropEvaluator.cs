@@ -32,7 +32,9 @@ public sealed class TestCropEvaluator
     }
 
     /// <param name="clipsDone">Called with the number of clips evaluated so far (for progress).</param>
-    public EvaluationResult Evaluate(IReadOnlyList<LoadedClip> clips, IReadOnlyList<string> classNames, Action<int>? clipsDone = null)
+    /// <param name="cancel">Checked before each clip: a stop request ends the evaluation (an <see cref="OperationCanceledException"/>).</param>
+    public EvaluationResult Evaluate(IReadOnlyList<LoadedClip> clips, IReadOnlyList<string> classNames, Action<int>? clipsDone = null,
+        CancellationToken cancel = default)
     {
         var classes = _model.Config.Classes;
         var inputLength = _model.Config.InputLength;
@@ -51,6 +53,7 @@ public sealed class TestCropEvaluator
 
         for (var c = 0; c < clips.Count; c++)
         {
+            cancel.ThrowIfCancellationRequested();
             var crops = Crops.PaddedTestCrops(clips[c].Samples, inputLength, _crops);
             cropCounts[c] = crops.Length / inputLength;
             for (var k = 0; k < cropCounts[c]; k++)

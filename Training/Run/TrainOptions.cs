@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using EnvNet.Esc50Dataset;
 using EnvNet.Esc50Dataset.Datasets;
 using EnvNet.Kernels;
@@ -8,7 +9,7 @@ using EnvNet.Network;
 namespace EnvNet.Training.Run;
 
 /// <summary>Everything a training run needs, resolved and validated. Saved as <c>run.json</c> in the run folder,
-/// from which <c>--resume</c> takes it back. Values not set come from <see cref="DefaultModel"/>'s recipe, the one
+/// from which <c>--resume</c> takes it back (every field required). Values not set in code come from <see cref="DefaultModel"/>'s recipe, the one
 /// source of defaults; the train command layers the options given on the chosen model's recipe.</summary>
 public sealed record TrainOptions
 {
@@ -79,11 +80,54 @@ public sealed record TrainOptions
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        // A null where the type allows none (e.g. "folds": null) is an error naming the field, not a crash later.
+        RespectNullableAnnotations = true,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
+
+    /// <summary>The name of a property in run.json (camel case, e.g. learningRate for <see cref="LearningRate"/>).</summary>
+    public static string FieldName(string propertyName) => Json.PropertyNamingPolicy!.ConvertName(propertyName);
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    public static TrainOptions FromJson(string json, string path) =>
-        JsonSerializer.Deserialize<TrainOptions>(json, Json)
-        ?? throw new InvalidDataException($"{path}: empty run file.");
+    /// <summary>The fields that came with datasets other than ESC-50. A run file written before them has neither, and
+    /// trained on ESC-50's 5 folds, which <see cref="Dataset"/> and <see cref="FoldCount"/> default to; a file with
+    /// one of them and not the other is damaged.</summary>
+    private static readonly string[] FieldsAddedWithDatasets = [FieldName(nameof(Dataset)), FieldName(nameof(FoldCount))];
+
+    /// <summary>The options of a run file. Every field is required (but for the older format's two, above): a field
+    /// deleted by hand is an error naming it, never a silent recipe default. Values are checked by
+    /// <c>TrainOptionsValidator</c>, as the command line's are.</summary>
+    public static TrainOptions FromJson(string json, string path)
+    {
+        JsonElement root;
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            root = document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: expected a run file (a JSON object); the text is not valid JSON ({e.Message}).", e);
+        }
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{path}: expected a run file (a JSON object); got a JSON {root.ValueKind.ToString().ToLowerInvariant()}.");
+        var missing = Json.GetTypeInfo(typeof(TrainOptions)).Properties
+            .Where(p => p.Set is not null) // read from the file; the [JsonIgnore]d Schedule is not
+            .Select(p => p.Name).Where(name => !root.TryGetProperty(name, out _)).ToList();
+        if (FieldsAddedWithDatasets.All(missing.Contains)) missing.RemoveAll(FieldsAddedWithDatasets.Contains);
+        if (missing.Count > 0)
+            throw new InvalidDataException(
+                $"{path}: expected {(missing.Count == 1 ? "the field" : "the fields")} {string.Join(", ", missing.Select(m => $"'{m}'"))}; " +
+                $"{(missing.Count == 1 ? "it is" : "they are")} missing (a run file records every option of its run).");
+        try
+        {
+            return root.Deserialize<TrainOptions>(Json) ?? throw new InvalidDataException($"{path}: empty run file.");
+        }
+        catch (JsonException e)
+        {
+            var field = e.Path is { Length: > 2 } jsonPath ? jsonPath[2..] : "?"; // "$.learningRate" -> "learningRate"
+            throw new InvalidDataException($"{path}, field '{field}': expected a value of the field's type ({e.Message}).", e);
+        }
+    }
 }

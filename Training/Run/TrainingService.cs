@@ -33,11 +33,6 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
         using var device = ComputeDevice.Create(options.Accelerator);
         var deviceLog = log.ForContext("Accelerator", device.Description);
         DeviceOutOfMemoryException.CheckEstimate(device, config, options.Batch);
-        // Written once the run can start, so a run that could not (no such device, batch too large) leaves no
-        // run.json behind and can be retried with other options into the same folder.
-        WriteRunFile(options);
-        if (dataset.FoldsMade && !File.Exists(_folder.FoldSplit))
-            AtomicFile.WriteAllText(_folder.FoldSplit, FoldSplit.ToCsv(dataset.Clips));
         deviceLog.Information("Training {Model} ({Classes} classes, {SampleRate} Hz, {InputLength} samples per input) on {Accelerator}",
             config.Name, config.Classes, config.SampleRate, config.InputLength, device.Description);
         log.Information("{Epochs} {EpochsNoun} per fold, batch {Batch}, {Optimizer}, learning rate: {Schedule}; between-class learning {BetweenClass}, strong augmentation {StrongAugment}",
@@ -46,11 +41,25 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
             options.Schedule.Describe(), options.BetweenClass ? "on" : "off", options.StrongAugment ? "on" : "off");
 
         ClipStore store = null!;
-        RunConsole.Phase($"loading clips at {config.SampleRate} Hz", dataset.Clips.Count, line => log.Information("{Progress}", line), report =>
-            store = ClipStore.Load(dataset, config.SampleRate, CacheFolder.PrepareClips(options.CacheDir, options.DataDir, config.SampleRate),
-                options.SkipBad, message => log.Information("{DatasetMessage}", message), clipsDone: done => report(done, null)));
+        try
+        {
+            RunConsole.Phase($"loading clips at {config.SampleRate} Hz", dataset.Clips.Count, line => log.Information("{Progress}", line), report =>
+                store = ClipStore.Load(dataset, config.SampleRate, CacheFolder.PrepareClips(options.CacheDir, options.DataDir, config.SampleRate),
+                    options.SkipBad, message => log.Information("{DatasetMessage}", message), clipsDone: done => report(done, null), cancel: stop));
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            log.Warning("Stopped while loading clips, before training began; {RunDir} holds no run to resume", options.OutDir);
+            return TrainingOutcome.Stopped;
+        }
         if (store.SkippedCount > 0)
             log.Warning("Skipped {Skipped} unreadable {ClipsNoun} (--skip-bad): {Reasons}", store.SkippedCount, Wording.Noun(store.SkippedCount, "clip"), store.SkippedReasons);
+        // Written once the run can start (device found, batch fits, data loaded), so a run that could not leaves no
+        // run.json behind and can be retried into the same folder, and a failed --resume --epochs N leaves the run's
+        // length as it was. The split of a dataset whose folds the program made is written beside it, once.
+        WriteRunFile(options);
+        if (dataset.FoldsMade && !File.Exists(_folder.FoldSplit))
+            AtomicFile.WriteAllText(_folder.FoldSplit, FoldSplit.ToCsv(dataset.Clips));
 
         for (var f = 0; f < options.Folds.Length; f++)
         {

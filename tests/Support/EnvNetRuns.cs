@@ -44,6 +44,12 @@ internal static class EnvNetRuns
         return process;
     }
 
+    /// <summary>The last error a run logged to its log.clef (what <c>envnet train</c> prints as its one error line).</summary>
+    public static string LastError(string run) => File.ReadLines(Path.Combine(run, RunConsole.LogFileName))
+        .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+        .Last(e => e.TryGetProperty("@l", out var level) && level.GetString() == "Error")
+        .GetProperty("Message").GetString()!;
+
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     public static extern int Signal(int pid, int signal);
 

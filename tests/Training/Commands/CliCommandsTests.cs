@@ -142,7 +142,9 @@ public sealed class CliCommandsTests
         StringAssert.Contains(output, "the tiled kernels are CUDA-only");
     }
 
-    /// <summary>A stop before anything was trained says so, rather than claiming a checkpoint and metrics.</summary>
+    /// <summary>A stop before anything was trained says so, rather than claiming a checkpoint and metrics: one
+    /// requested from the start acts while the clips load (before run.json is written, so there is nothing to
+    /// resume); one requested as the fold begins, before its first batch.</summary>
     [TestMethod]
     public void StopBeforeTheFirstBatchSaysNothingIsSaved()
     {
@@ -153,15 +155,28 @@ public sealed class CliCommandsTests
             TestCrops = 1, FreqRespEvery = 0, Accelerator = AcceleratorChoice.Cpu,
         };
         Directory.CreateDirectory(options.OutDir);
-        var logged = new MessageSink();
-        using var log = new Serilog.LoggerConfiguration().WriteTo.Sink(logged).CreateLogger();
 
-        var outcome = new TrainingService(options, [], log, new CancellationToken(canceled: true)).Run();
+        var whileLoading = new MessageSink();
+        using (var log = new Serilog.LoggerConfiguration().WriteTo.Sink(whileLoading).CreateLogger())
+            Assert.AreEqual(TrainingOutcome.Stopped, new TrainingService(options, [], log, new CancellationToken(canceled: true)).Run());
+        StringAssert.Contains(whileLoading.ToString(), $"Stopped while loading clips, before training began; {options.OutDir} holds no run to resume");
+        Assert.IsFalse(File.Exists(Path.Combine(options.OutDir, RunFolder.RunFileName)));
 
-        Assert.AreEqual(TrainingOutcome.Stopped, outcome);
-        StringAssert.Contains(logged.ToString(), "Stopped in fold 1 before its first batch; nothing is saved yet (no batch had finished)");
-        Assert.DoesNotContain("metrics are saved", logged.ToString());
+        var beforeFirstBatch = new MessageSink();
+        using var stop = new CancellationTokenSource();
+        using (var log = new Serilog.LoggerConfiguration().WriteTo.Sink(beforeFirstBatch).CreateLogger())
+            Assert.AreEqual(TrainingOutcome.Stopped, new TrainingService(options, [new StopAtFoldStart(stop)], log, stop.Token).Run());
+        StringAssert.Contains(beforeFirstBatch.ToString(), "Stopped in fold 1 before its first batch; nothing is saved yet (no batch had finished)");
+        Assert.DoesNotContain("metrics are saved", beforeFirstBatch.ToString());
         Assert.IsFalse(File.Exists(Path.Combine(options.OutDir, RunFolder.MetricsFileName)));
+    }
+
+    /// <summary>Requests the stop as the fold begins (after the clips are loaded).</summary>
+    private sealed class StopAtFoldStart(CancellationTokenSource stop) : IEpochHook
+    {
+        public void BeforeFirstEpoch(FoldStartContext context) => stop.Cancel();
+
+        public void AfterEpoch(EpochContext context) { }
     }
 
     [TestMethod]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EnvNet.Esc50Dataset;
 using EnvNet.Esc50Dataset.Datasets;
 using EnvNet.Training.Commands;
 using EnvNet.Training.Run;
@@ -119,12 +120,22 @@ public sealed class DatasetTrainingTests
     [TestMethod]
     public void ARunFileWithoutADatasetIsEsc50()
     {
-        // as run.json was written before there were dataset kinds: "subset" and no "dataset" or "foldCount"
-        var options = TrainOptions.FromJson("""{"dataDir": "/data/ESC-50", "subset": "esc10", "folds": [2], "outDir": "/runs/a", "cacheDir": "/cache"}""", "run.json");
+        // As run.json was written before there were dataset kinds: every other field, "subset", and neither "dataset"
+        // nor "foldCount".
+        var current = new TrainOptions { DataDir = "/data/ESC-50", Subset = Esc50Subset.Esc10, Folds = [2], OutDir = "/runs/a", CacheDir = "/cache" };
+        var older = System.Text.Json.Nodes.JsonNode.Parse(current.ToJson())!.AsObject();
+        older.Remove("dataset");
+        older.Remove("foldCount");
+        var options = TrainOptions.FromJson(older.ToJsonString(), "run.json");
         Assert.AreSame(DatasetKind.Esc50, options.Dataset);
         Assert.AreEqual(5, options.FoldCount);
         Assert.AreEqual("esc10", options.ClassSetName);
         Assert.AreEqual("urbansound8k", (options with { Dataset = DatasetKind.UrbanSound8K }).ClassSetName);
+        // One of the two without the other is no older format but a damaged file.
+        var damaged = System.Text.Json.Nodes.JsonNode.Parse(current.ToJson())!.AsObject();
+        damaged.Remove("foldCount");
+        var error = Assert.ThrowsExactly<InvalidDataException>(() => TrainOptions.FromJson(damaged.ToJsonString(), "run.json"));
+        StringAssert.Contains(error.Message, "'foldCount'");
         StringAssert.Contains((options with { Dataset = DatasetKind.Folders }).ToJson(), "\"dataset\": \"folders\"");
     }
 }

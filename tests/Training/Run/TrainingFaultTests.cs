@@ -245,10 +245,4 @@ public sealed class TrainingFaultTests
 
     private static Dictionary<string, byte[]> CheckpointBytes(string run) =>
         Directory.EnumerateFiles(Path.Combine(run, "fold-1"), "*.safetensors").ToDictionary(f => f, File.ReadAllBytes);
-
-    /// <summary>The last error the run logged (Serilog writes it to standard error and, as CLEF, to log.clef).</summary>
-    private static string LastError(string run) => File.ReadLines(Path.Combine(run, RunConsole.LogFileName))
-        .Select(line => JsonDocument.Parse(line).RootElement)
-        .Last(e => e.TryGetProperty("@l", out var level) && level.GetString() == "Error")
-        .GetProperty("Message").GetString()!;
 }
