@@ -38,7 +38,7 @@ internal sealed class ClipCache
         foreach (var temporary in Directory.EnumerateFiles(cacheDir, "*.tmp"))
         {
             var parts = Path.GetFileName(temporary).Split('.');
-            if (parts.Length < 4 || !int.TryParse(parts[^3], out var writer) || IsRunning(writer)) continue;
+            if (parts.Length < 4 || !int.TryParse(parts[^3], out var writer) || ProcessIds.IsRunning(writer)) continue;
             try
             {
                 File.Delete(temporary);
@@ -48,19 +48,6 @@ internal sealed class ClipCache
             {
                 log?.Invoke($"cannot remove {temporary}, left by process {writer} ({e.Message}); it is never read");
             }
-        }
-    }
-
-    private static bool IsRunning(int processId)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(processId);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
         }
     }
 

@@ -31,7 +31,9 @@ public static class SyntheticEsc50
     private const double BandSpanOctaves = 3; // 300 Hz to 2.4 kHz: harmonics stay inside EnvNet's 8 kHz band at 16 kHz
 
     /// <param name="clipsDone">Called, from the writing threads, with the number of clips written so far (for progress).</param>
-    public static void Write(string outDir, int classes, int clipsPerClassPerFold, int seed, Action<int>? clipsDone = null)
+    /// <param name="cancel">Stops after the clips being written (an <see cref="OperationCanceledException"/>).</param>
+    public static void Write(string outDir, int classes, int clipsPerClassPerFold, int seed, Action<int>? clipsDone = null,
+        CancellationToken cancel = default)
     {
         if (classes < 1 || classes > Esc50Metadata.MaxTarget + 1)
             throw new ArgumentOutOfRangeException(nameof(classes), classes, $"expected 1..{Esc50Metadata.MaxTarget + 1}");
@@ -53,7 +55,7 @@ public static class SyntheticEsc50
                 }
 
         var written = 0;
-        Parallel.For(0, rows.Count, n =>
+        Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = cancel }, n =>
         {
             // one generator per clip, so the files do not depend on the order they are written in
             var random = ExampleRandom.ForExample(seed, rows[n].Target, n);

@@ -24,18 +24,42 @@ public static class EmbeddedDefault
         Path.Combine(cacheDir, $"{CacheFolder.SyntheticPrefix}{Classes}c-{ClipsPerClassPerFold}x-seed{DataSeed}");
 
     /// <summary>Generates the embedded default's synthetic ESC-50 twin once; it is written to a temporary folder
-    /// and renamed, so an interrupted generation is never mistaken for a finished one.</summary>
-    public static void EnsureData(string dataDir, ILogger log)
+    /// (".partial-PID") and renamed, so an interrupted generation is never mistaken for a finished one. A stop request
+    /// ends it after the clips in hand (<see cref="OperationCanceledException"/>) and removes the temporary folder; the
+    /// temporary folders of processes no longer running (killed outright) are removed first.</summary>
+    public static void EnsureData(string dataDir, ILogger log, CancellationToken cancel = default)
     {
         if (File.Exists(Path.Combine(dataDir, Esc50Metadata.CsvRelativePath))) return;
+        RemoveOrphanPartials(dataDir, log);
         log.Information("Generating the synthetic ESC-50 twin ({Classes} classes, {Clips} clips per class and fold) into {DataDir}",
             Classes, ClipsPerClassPerFold, dataDir);
-        var temporary = dataDir + $".partial-{Environment.ProcessId}";
+        var temporary = dataDir + PartialSuffix + Environment.ProcessId;
         if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
         var clips = Classes * ClipsPerClassPerFold * Esc50Metadata.Folds;
-        RunConsole.Phase("generating synthetic clips", clips, line => log.Information("{Progress}", line), report =>
-            SyntheticEsc50.Write(temporary, Classes, ClipsPerClassPerFold, DataSeed,
-                done => report(done, null)));
+        try
+        {
+            RunConsole.Phase("generating synthetic clips", clips, line => log.Information("{Progress}", line), report =>
+                SyntheticEsc50.Write(temporary, Classes, ClipsPerClassPerFold, DataSeed, done => report(done, null), cancel));
+        }
+        catch (OperationCanceledException)
+        {
+            Directory.Delete(temporary, recursive: true);
+            throw;
+        }
         Directory.Move(temporary, dataDir);
+    }
+
+    private const string PartialSuffix = ".partial-";
+
+    private static void RemoveOrphanPartials(string dataDir, ILogger log)
+    {
+        var parent = Path.GetDirectoryName(dataDir)!;
+        if (!Directory.Exists(parent)) return;
+        foreach (var partial in Directory.EnumerateDirectories(parent, Path.GetFileName(dataDir) + PartialSuffix + "*"))
+        {
+            if (!int.TryParse(partial[(dataDir.Length + PartialSuffix.Length)..], out var writer) || ProcessIds.IsRunning(writer)) continue;
+            Directory.Delete(partial, recursive: true);
+            log.Information("Removed {Partial}, a generation left by process {Writer}, which is no longer running", partial, writer);
+        }
     }
 }

@@ -27,7 +27,16 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
     public TrainingOutcome Run()
     {
-        var dataset = LoadDataset(options, _folder, log);
+        SoundDataset dataset;
+        try
+        {
+            dataset = LoadDataset(options, _folder, log, stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            log.Warning("Stopped while generating the synthetic data, before training began; {RunDir} holds no run to resume", options.OutDir);
+            return TrainingOutcome.Stopped;
+        }
         var config = ModelRegistry.Config(options.Model, dataset.ClassCount);
 
         using var device = ComputeDevice.Create(options.Accelerator);
@@ -87,9 +96,9 @@ public sealed class TrainingService(TrainOptions options, IReadOnlyList<IEpochHo
 
     /// <summary>The run's dataset, with the split the run recorded when it made its folds (a resumed run), and one
     /// log line saying what it is (not for the embedded default, which says so itself).</summary>
-    public static SoundDataset LoadDataset(TrainOptions options, RunFolder folder, ILogger log)
+    public static SoundDataset LoadDataset(TrainOptions options, RunFolder folder, ILogger log, CancellationToken cancel = default)
     {
-        if (options.Embedded) EmbeddedDefault.EnsureData(options.DataDir, log);
+        if (options.Embedded) EmbeddedDefault.EnsureData(options.DataDir, log, cancel);
         var recorded = options.Dataset.OwnFoldCount is null && File.Exists(folder.FoldSplit)
             ? FoldSplit.Read(folder.FoldSplit, options.FoldCount)
             : null;

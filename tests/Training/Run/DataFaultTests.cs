@@ -125,6 +125,30 @@ public sealed class DataFaultTests
     }
 
     [TestMethod]
+    public void StopRequestWhileGeneratingTheEmbeddedDataEndsItAndLeavesNoPartialFolder()
+    {
+        var dataDir = Path.Combine(_root.Sub("embedded-stop"), "twin");
+        using var stop = new CancellationTokenSource();
+        stop.Cancel();
+        Assert.ThrowsExactly<OperationCanceledException>(() => EmbeddedDefault.EnsureData(dataDir, Serilog.Core.Logger.None, stop.Token));
+        Assert.IsFalse(Directory.Exists(dataDir), "no data folder");
+        Assert.AreEqual(0, Directory.GetDirectories(Path.GetDirectoryName(dataDir)!).Length, "no partial folder left");
+    }
+
+    [TestMethod]
+    public void PartialEmbeddedDataOfAKilledProcessIsRemovedAndTheDataGenerated()
+    {
+        var dataDir = Path.Combine(_root.Sub("embedded-orphan"), "twin");
+        using var gone = Process.Start("true")!;
+        gone.WaitForExit();
+        var orphan = $"{dataDir}.partial-{gone.Id}";
+        Directory.CreateDirectory(Path.Combine(orphan, "audio"));
+        EmbeddedDefault.EnsureData(dataDir, Serilog.Core.Logger.None);
+        Assert.IsFalse(Directory.Exists(orphan), "the killed generation's folder is removed");
+        Assert.IsTrue(File.Exists(Path.Combine(dataDir, "meta", "esc50.csv")), "the data is generated");
+    }
+
+    [TestMethod]
     [OSCondition(OperatingSystems.Linux)]
     public void TemporaryCacheFilesOfAKilledWriterAreRemovedAndALiveWritersKept()
     {
