@@ -52,7 +52,7 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
     private readonly HostBuffer<float>? _columns, _gradientRows, _packedColumns, _gemmScratch;
     private readonly long _scratchPerWorker;
     private readonly Action<int, int> _forwardItem, _inputItem, _weightItem, _columnsItem;
-    private int _batch, _groupStart, _groupDepth;
+    private int _groupStart, _groupDepth;
     private float* _x, _y;
 
     public HostConv2dOp(Conv2dShape shape)
@@ -133,7 +133,6 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
         var s = _s.WithBatch(batch);
         Check(input, s.InputLength, output, s.OutputLength, weight);
         PackForwardWeights(HostView.Ptr(weight));
-        _batch = batch;
         _x = HostView.Ptr(input);
         _y = HostView.Ptr(output);
         HostParallel.For(batch * Blocks(_q), _forwardItem);
@@ -144,7 +143,6 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
         var s = _s.WithBatch(batch);
         Check(gradInput, s.InputLength, gradOutput, s.OutputLength, weight);
         PackInputGradientWeights(HostView.Ptr(weight));
-        _batch = batch;
         _x = HostView.Ptr(gradOutput);
         _y = HostView.Ptr(gradInput);
         HostParallel.For(batch * Blocks(_q2), _inputItem);
@@ -154,7 +152,6 @@ internal sealed unsafe class HostConv2dOp<TSimd, TVector> : IConv2dOp where TSim
     {
         var s = _s.WithBatch(batch);
         Check(input, s.InputLength, gradOutput, s.OutputLength, gradWeight);
-        _batch = batch;
         _x = HostView.Ptr(input);
         _y = HostView.Ptr(gradOutput);
         if (_gemmWeight)

@@ -59,9 +59,9 @@ public sealed class Conv1d : Layer, IConvolutionLayer
     protected override int[] OnBuild(ComputeDevice device, int[] inputShape, int maxBatch, bool needsInputGradient)
     {
         var accelerator = device.Accelerator;
-        var (c, l) = LayerGuards.RequireSignal(nameof(Conv1d), inputShape);
-        _shape = new Conv1dShape(maxBatch, c, l, _outChannels, _kernel, _stride, _padLeft, _padRight);
-        _op = device.Kernels.Conv2d(Plan(inputShape, maxBatch), needsInputGradient);
+        _shape = ShapeFor(inputShape, maxBatch);
+        var (c, l) = (_shape.Cin, _shape.L);
+        _op = device.Kernels.Conv2d(_shape.AsConv2d(), needsInputGradient);
         _biasOps = device.Kernels.ChannelBias;
         int[] weightShape = [_outChannels, c, _kernel];
         _weight = new Parameter(new DeviceTensor(accelerator, weightShape), new DeviceTensor(accelerator, weightShape));
@@ -94,10 +94,12 @@ public sealed class Conv1d : Layer, IConvolutionLayer
         return gradInput;
     }
 
-    public Conv2dShape Plan(int[] inputShape, int maxBatch)
+    public Conv2dShape Plan(int[] inputShape, int maxBatch) => ShapeFor(inputShape, maxBatch).AsConv2d();
+
+    private Conv1dShape ShapeFor(int[] inputShape, int maxBatch)
     {
         var (c, l) = LayerGuards.RequireSignal(nameof(Conv1d), inputShape);
-        return new Conv1dShape(maxBatch, c, l, _outChannels, _kernel, _stride, _padLeft, _padRight).AsConv2d();
+        return new Conv1dShape(maxBatch, c, l, _outChannels, _kernel, _stride, _padLeft, _padRight);
     }
 
     public int[] OutputShapeOf(Conv2dShape plan) => [plan.Cout, plan.OutW];
