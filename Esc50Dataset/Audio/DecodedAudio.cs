@@ -13,9 +13,11 @@ internal static class InterleavedSamples
     /// <summary>
     /// Reads a decoding library's interleaved float output to its end. The library's own length (a granule position,
     /// a Xing header) is written by the encoder and not trusted: the output grows as it comes and stops at
-    /// <see cref="AudioDecoder.MaxSamples"/>, so every file is decoded in a bounded number of reads.
+    /// <see cref="AudioDecoder.MaxSamples"/>, and at <paramref name="maxFrames"/>, the most frames the file's packets
+    /// or frames can hold, so a damaged stream that a library decodes over and over ends in a number of reads bounded
+    /// by the file's size.
     /// </summary>
-    public static float[] ReadAll(Func<float[], int, int, int> read, int channels, string name, string format)
+    public static float[] ReadAll(Func<float[], int, int, int> read, int channels, long maxFrames, string name, string format)
     {
         var block = new float[FramesPerRead * channels];
         var all = new List<float>();
@@ -26,6 +28,8 @@ internal static class InterleavedSamples
                 break;
             if (all.Count + (long)got > AudioDecoder.MaxSamples)
                 throw new DatasetException($"{name}: more than the {AudioDecoder.MaxSamples} samples a clip may have in its {format} stream");
+            if (all.Count + (long)got > maxFrames * channels)
+                throw new DatasetException($"{name}: damaged {format} stream (it decodes to more than the {maxFrames} frames per channel its {format} data can hold)");
             all.AddRange(block.AsSpan(0, got));
         }
         int whole = all.Count - all.Count % channels;
@@ -87,4 +91,39 @@ internal static class LibraryFailure
 
     public static DatasetException Damaged(string name, string format, Exception e) =>
         new($"{name}: damaged {format} stream ({string.Join(' ', e.Message.Split((char[])['\r', '\n'], StringSplitOptions.RemoveEmptyEntries))})", e);
+}
+
+/// <summary>
+/// The file's bytes as a read-only stream for a decoding library, with a step bound: a library that goes back over
+/// the file again and again on a damaged stream (seeking to pages or frames it already read, looking for a sync
+/// that never comes) is stopped once it has read <see cref="ReadsPerByte"/> times the file, with a
+/// <see cref="DatasetException"/> naming it. A sound file is read about once, plus the end pages of an Ogg file.
+/// </summary>
+internal sealed class BoundedReadStream(byte[] file, string name, string format) : MemoryStream(file, writable: false)
+{
+    public const int ReadsPerByte = 16;
+    private const int ReadsSlack = 1 << 20;
+
+    private readonly long _fileBytes = file.Length;
+    private readonly long _budget = (long)ReadsPerByte * file.Length + ReadsSlack;
+    private long _read;
+
+    public override int Read(byte[] buffer, int offset, int count) => Count(base.Read(buffer, offset, count));
+
+    public override int Read(Span<byte> buffer) => Count(base.Read(buffer));
+
+    public override int ReadByte()
+    {
+        int value = base.ReadByte();
+        Count(1);
+        return value;
+    }
+
+    private int Count(int read)
+    {
+        _read += Math.Max(read, 1); // a read at the end counts too: a loop of empty reads is a loop
+        if (_read > _budget)
+            throw new DatasetException($"{name}: damaged {format} stream (the decoder read {_read} bytes of this {_fileBytes}-byte file without reaching its end)");
+        return read;
+    }
 }

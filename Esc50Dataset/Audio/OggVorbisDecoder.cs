@@ -5,7 +5,8 @@ namespace EnvNet.Esc50Dataset.Audio;
 /// <summary>
 /// Reads Ogg Vorbis files with NVorbis (the original ESC-50 was distributed as Ogg Vorbis): any channel count
 /// (averaged to mono), any rate. The first page is checked to hold a Vorbis stream before NVorbis sees the file, so
-/// an Ogg file of another codec is named as such; the output is read in blocks up to the sample limit, whatever
+/// an Ogg file of another codec is named as such, and the sizes its headers declare are checked
+/// (<see cref="VorbisHeaderCheck"/>) before NVorbis allocates them; the output is read in blocks up to the sample limit, whatever
 /// length the stream declares; an error from inside NVorbis is reported as a damaged file naming it.
 /// </summary>
 public static class OggVorbisDecoder
@@ -24,11 +25,17 @@ public static class OggVorbisDecoder
         if (!HasSignature(bytes))
             throw new DatasetException($"{name}: not an Ogg file (expected 'OggS' at byte 0)");
         CheckFirstPacketIsVorbis(bytes, name);
+        VorbisHeaderCheck.Check(bytes, name);
         try
         {
-            using var reader = new VorbisReader(new MemoryStream(bytes, writable: false), closeOnDispose: true);
+            var (unflagged, endGranule) = VorbisHeaderCheck.WithoutEndOfStream(bytes);
+            using var reader = new VorbisReader(new BoundedReadStream(unflagged, name, FormatName), closeOnDispose: true);
             InterleavedSamples.CheckLayout(reader.Channels, reader.SampleRate, name);
-            var interleaved = InterleavedSamples.ReadAll(reader.ReadSamples, reader.Channels, name, FormatName);
+            var interleaved = InterleavedSamples.ReadAll(reader.ReadSamples, reader.Channels, VorbisHeaderCheck.MaxFrames(bytes), name, FormatName);
+            long frames = interleaved.Length / reader.Channels;
+            // The encoder pads the last packet to a whole block; the last granule position says where the sound ends.
+            if (endGranule > 0 && endGranule < frames && frames - endGranule <= VorbisHeaderCheck.MaxBlockSize / 2)
+                interleaved = interleaved[..(int)(endGranule * reader.Channels)];
             InterleavedSamples.ClampFinite(interleaved, reader.Channels, name);
             return new DecodedAudio(InterleavedSamples.Downmix(interleaved, reader.Channels), reader.SampleRate, reader.Channels, FormatName);
         }

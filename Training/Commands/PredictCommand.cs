@@ -21,7 +21,7 @@ public static class PredictCommand
         var wav = new Option<string[]>("--wav")
         {
             HelpName = "FILE|DIR",
-            Description = "WAV file to classify (any rate, mono or multi-channel), or a folder: its *.wav files. Repeat it, or give several after it.",
+            Description = $"Audio file to classify (any rate, mono or multi-channel; {AudioDecoder.FormatList}), or a folder: its files of those formats. Repeat it, or give several after it.",
             AllowMultipleArgumentsPerToken = true,
         };
         var list = new Option<string?>("--list") { HelpName = "FILE", Description = "A text file naming one WAV file per line (blank lines and lines starting with # are skipped)." };
