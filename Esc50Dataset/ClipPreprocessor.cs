@@ -33,8 +33,8 @@ public static class ClipPreprocessor
         if (samples.Length == 0)
             throw new DatasetException($"{path}: empty clip: every sample is digital silence (exactly zero)");
         long outputLength = (long)samples.Length * sampleRate / audio.SampleRate;
-        if (outputLength > WavDecoder.MaxSamples)
-            throw new DatasetException($"{path}: {outputLength} samples at {sampleRate} Hz, more than the {WavDecoder.MaxSamples} a clip may have");
+        if (outputLength > AudioDecoder.MaxSamples)
+            throw new DatasetException($"{path}: {outputLength} samples at {sampleRate} Hz, more than the {AudioDecoder.MaxSamples} a clip may have");
         var resampled = Resample(samples, audio.SampleRate, sampleRate);
         if (resampled.Length == 0)
             throw new DatasetException($"{path}: empty clip: {samples.Length} samples at {audio.SampleRate} Hz leave none at {sampleRate} Hz");

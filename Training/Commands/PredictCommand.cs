@@ -8,7 +8,7 @@ using EnvNet.Training.Run;
 
 namespace EnvNet.Training.Commands;
 
-/// <summary><c>envnet predict</c>: the most likely classes of WAV files, from a checkpoint or an exported ONNX file, with one
+/// <summary><c>envnet predict</c>: the most likely classes of audio files, from a checkpoint or an exported ONNX file, with one
 /// model load for all of them.</summary>
 public static class PredictCommand
 {
@@ -21,10 +21,10 @@ public static class PredictCommand
         var wav = new Option<string[]>("--wav")
         {
             HelpName = "FILE|DIR",
-            Description = "WAV file to classify (any rate, mono or multi-channel), or a folder: its *.wav files. Repeat it, or give several after it.",
+            Description = $"Audio file to classify (any rate, mono or multi-channel; {AudioDecoder.FormatList}), or a folder: its files of those formats. Repeat it, or give several after it.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var list = new Option<string?>("--list") { HelpName = "FILE", Description = "A text file naming one WAV file per line (blank lines and lines starting with # are skipped)." };
+        var list = new Option<string?>("--list") { HelpName = "FILE", Description = "A text file naming one audio file per line (blank lines and lines starting with # are skipped)." };
         var top = new Option<int>("--top") { HelpName = "K", Description = "How many classes to show per file.", DefaultValueFactory = _ => 5 };
         var format = new Option<string>("--format")
         {
@@ -35,7 +35,7 @@ public static class PredictCommand
         var json = new Option<bool>("--json") { Description = "The same as --format jsonl." };
         var testCrops = new Option<int>("--test-crops") { HelpName = "N", Description = "Evenly spaced crops averaged per file.", DefaultValueFactory = _ => 10 };
         var accelerator = CommonOptions.Accelerator();
-        var command = new Command("predict", "Classify WAV files with a checkpoint or an ONNX export: top classes with test-crop averaged probabilities.")
+        var command = new Command("predict", "Classify audio files with a checkpoint or an ONNX export: top classes with test-crop averaged probabilities.")
         {
             checkpoint, onnx, wav, list, top, format, json, testCrops, accelerator,
         };

@@ -1,4 +1,5 @@
 using EnvNet.Esc50Dataset;
+using EnvNet.Esc50Dataset.Audio;
 using static EnvNet.Tests.Esc50TestData;
 
 namespace EnvNet.Tests;

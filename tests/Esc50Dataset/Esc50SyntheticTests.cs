@@ -27,7 +27,7 @@ public sealed class Esc50SyntheticTests
         }
         StringAssert.Contains(Assert.ThrowsExactly<DatasetException>(() => metadata.Esc10()).Message, "cover 5 classes, expected 10");
 
-        var audio = metadata.Clips.Select(c => WavDecoder.Decode(metadata.AudioPath(c))).ToArray();
+        var audio = metadata.Clips.Select(c => AudioDecoder.Decode(metadata.AudioPath(c))).ToArray();
         Assert.IsTrue(audio.All(a => a is { SampleRate: 44100, Channels: 1, Format: "PCM 16-bit", Samples.Length: 220500 }));
         int withSilence = audio.Count(a => a.Samples[0] == 0 && a.Samples[^1] == 0);
         Assert.IsTrue(withSilence is >= 3 and <= 22, $"{withSilence} of 25 clips have silent edges (half expected)");

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using CsCheck;
 using EnvNet.Esc50Dataset;
+using EnvNet.Esc50Dataset.Audio;
 using static EnvNet.Tests.Esc50TestData;
 
 namespace EnvNet.Tests;
@@ -137,8 +138,8 @@ public sealed class FuzzWavTests
     {
         Assert.IsTrue(audio.Samples.Length >= 1 && audio.Samples.Length <= input.Bytes.Length,
             $"{input.Description}: {audio.Samples.Length} samples from {input.Bytes.Length} bytes");
-        Assert.IsTrue(audio.SampleRate is >= WavDecoder.MinSampleRate and <= WavDecoder.MaxSampleRate, $"{input.Description}: rate {audio.SampleRate}");
-        Assert.IsTrue(audio.Channels is >= 1 and <= WavDecoder.MaxChannels, $"{input.Description}: {audio.Channels} channels");
+        Assert.IsTrue(audio.SampleRate is >= AudioDecoder.MinSampleRate and <= AudioDecoder.MaxSampleRate, $"{input.Description}: rate {audio.SampleRate}");
+        Assert.IsTrue(audio.Channels is >= 1 and <= AudioDecoder.MaxChannels, $"{input.Description}: {audio.Channels} channels");
         int bad = Array.FindIndex(audio.Samples, s => !(s >= -1 && s <= 1));
         Assert.AreEqual(-1, bad, $"{input.Description}: sample {bad} is {(bad >= 0 ? audio.Samples[bad] : 0)}, outside [-1, 1]");
     }

@@ -99,6 +99,31 @@ public sealed class CliCommandsTests
         Assert.IsTrue(objects.All(o => o.GetProperty("top").EnumerateArray().All(t => _classNames.Contains(t.GetProperty("class_name").GetString()!))));
     }
 
+    /// <summary>A folder of an Ogg Vorbis, an MP3 and a WAV file: the folder scan picks up all three (the formats of
+    /// <see cref="AudioDecoder.FileExtensions"/>), each is classified, and the help text names the formats.</summary>
+    [TestMethod]
+    public void PredictClassifiesOggAndMp3FilesOfAFolder()
+    {
+        var folder = Directory.CreateDirectory(_root.Sub("mixed")).FullName;
+        var files = new List<string>();
+        foreach (var (source, name) in new[] { (Path.Combine(AudioDecoderTests.AudioDir, AudioDecoderTests.Mp3Mono), "a.mp3"),
+                     (Path.Combine(AudioDecoderTests.AudioDir, AudioDecoderTests.OggStereo), "b.OGG"), (Wavs[0], "c.wav") })
+        {
+            files.Add(Path.Combine(folder, name));
+            File.Copy(source, files[^1]);
+        }
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "not audio");
+
+        var (code, output, error) = Cli("predict", "--checkpoint", Checkpoint, "--wav", folder, "--format", "csv", "--top", "1",
+            "--test-crops", "1", "--accelerator", "cpu");
+
+        Assert.AreEqual(ExitCodes.Success, code, error);
+        var rows = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')).ToArray();
+        CollectionAssert.AreEqual(files, rows.Select(r => r[0]).ToArray(), output);
+        Assert.IsTrue(rows.All(r => _classNames.Contains(r[1])), output);
+        StringAssert.Contains(System.Text.RegularExpressions.Regex.Replace(Cli("predict", "--help").Out, @"\s+", " "), AudioDecoder.FormatList);
+    }
+
     [TestMethod]
     public void PredictRefusesAListNamingAMissingFile()
     {

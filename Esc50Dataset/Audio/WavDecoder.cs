@@ -2,10 +2,7 @@ using System.Buffers.Binary;
 using NAudio.Dmo;
 using NAudio.Wave;
 
-namespace EnvNet.Esc50Dataset;
-
-/// <summary>A decoded WAV file: mono samples in [-1, 1] at the file's sample rate.</summary>
-public sealed record DecodedAudio(float[] Samples, int SampleRate, int Channels, string Format);
+namespace EnvNet.Esc50Dataset.Audio;
 
 /// <summary>
 /// Reads WAV files: PCM 8/16/24/32-bit, IEEE float 32/64-bit, plain or WAVE_FORMAT_EXTENSIBLE, any channel count
@@ -17,14 +14,6 @@ public sealed record DecodedAudio(float[] Samples, int SampleRate, int Channels,
 /// </summary>
 public static class WavDecoder
 {
-    /// <summary>Far above a 5 s ESC-50 clip (441 KB) and small enough to read whole into memory.</summary>
-    public const long MaxFileBytes = 256L << 20;
-    /// <summary>Samples of all channels together: 2^26 is 25 minutes of 44.1 kHz stereo.</summary>
-    public const long MaxSamples = 1L << 26;
-    public const int MinSampleRate = 1_000;
-    public const int MaxSampleRate = 1_000_000;
-    public const int MaxChannels = 64;
-
     private const int FramesPerRead = 16_384;
     private const int ChunkHeaderBytes = 8;
     private const int PlainFmtBytes = 16;
@@ -32,24 +21,9 @@ public static class WavDecoder
     private const int ExtensibleExtraBytes = 22;
     private const ushort ExtensibleTag = 0xFFFE;
 
-    public static DecodedAudio Decode(string path)
-    {
-        var file = new FileInfo(path);
-        if (!file.Exists)
-            throw new DatasetException($"{path}: audio file does not exist");
-        if (file.Length > MaxFileBytes)
-            throw new DatasetException($"{path}: {file.Length} bytes, more than the {MaxFileBytes >> 20} MiB a clip may have");
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (IOException e)
-        {
-            throw new DatasetException($"{path}: cannot be read ({e.Message})", e);
-        }
-        return Decode(bytes, path);
-    }
+    /// <summary>Whether the bytes start like a RIFF/WAVE file (or an RF64 one, which <see cref="Decode"/> refuses by name).</summary>
+    public static bool HasSignature(ReadOnlySpan<byte> head) =>
+        head.Length >= 12 && (head.StartsWith("RIFF"u8) || head.StartsWith("RF64"u8)) && head[8..12].SequenceEqual("WAVE"u8);
 
     /// <summary>Decodes the bytes of a WAV file; <paramref name="name"/> names it in errors.</summary>
     public static DecodedAudio Decode(byte[] bytes, string name)
@@ -62,16 +36,16 @@ public static class WavDecoder
         long frames = dataBytes / format.BlockAlign;
         if (frames == 0)
             throw new DatasetException($"{name}: empty clip: the data chunk holds no samples");
-        if (frames * format.Channels > MaxSamples)
-            throw new DatasetException($"{name}: {frames * format.Channels} samples, more than the {MaxSamples} a clip may have");
+        if (frames * format.Channels > AudioDecoder.MaxSamples)
+            throw new DatasetException($"{name}: {frames * format.Channels} samples, more than the {AudioDecoder.MaxSamples} a clip may have");
 
         using var data = new RawSourceWaveStream(new MemoryStream(bytes, dataOffset, (int)dataBytes, writable: false), format);
         var interleaved = ReadInterleaved(data, (int)(frames * format.Channels), name);
         if (format.Encoding == WaveFormatEncoding.IeeeFloat)
-            ClampFloats(interleaved, format.Channels, name);
+            InterleavedSamples.ClampFinite(interleaved, format.Channels, name);
         var label = $"{(fmt.Tag == ExtensibleTag ? "extensible " : "")}" +
                     $"{(format.Encoding == WaveFormatEncoding.Pcm ? "PCM" : "float")} {format.BitsPerSample}-bit";
-        return new DecodedAudio(Downmix(interleaved, format.Channels), format.SampleRate, format.Channels, label);
+        return new DecodedAudio(InterleavedSamples.Downmix(interleaved, format.Channels), format.SampleRate, format.Channels, label);
     }
 
     private static void CheckRiffWave(byte[] bytes, string name)
@@ -165,10 +139,7 @@ public static class WavDecoder
         };
         if (!supported)
             throw new DatasetException($"{name}: unsupported encoding: {bits}-bit {(encoding == WaveFormatEncoding.Pcm ? "PCM" : "float")}, expected PCM 8/16/24/32-bit or float 32/64-bit");
-        if (fmt.Channels < 1 || fmt.Channels > MaxChannels)
-            throw new DatasetException($"{name}: {fmt.Channels} channels, expected 1..{MaxChannels}");
-        if (fmt.SampleRate < MinSampleRate || fmt.SampleRate > MaxSampleRate)
-            throw new DatasetException($"{name}: sample rate {fmt.SampleRate} Hz, expected {MinSampleRate}..{MaxSampleRate} Hz");
+        InterleavedSamples.CheckLayout(fmt.Channels, fmt.SampleRate, name);
         int rate = (int)fmt.SampleRate, channels = fmt.Channels, frameBytes = channels * bits / 8;
         if (fmt.BlockAlign != frameBytes)
             throw new DatasetException($"{name}: block align {fmt.BlockAlign} bytes, expected {frameBytes} for {channels} channels of {bits} bits");
@@ -191,36 +162,5 @@ public static class WavDecoder
             filled += read;
         }
         return samples;
-    }
-
-    /// <summary>
-    /// Float files may hold values beyond full scale; they are clipped to [-1, 1] as a conversion to PCM would, so
-    /// every decoded clip keeps the [-1, 1] promise even at the source rate, where nothing is resampled. NaN and
-    /// infinity (also a float64 beyond the float32 range) have no such meaning and reject the file.
-    /// </summary>
-    private static void ClampFloats(float[] interleaved, int channels, string name)
-    {
-        for (int i = 0; i < interleaved.Length; i++)
-        {
-            float value = interleaved[i];
-            if (!float.IsFinite(value))
-                throw new DatasetException($"{name}: sample {i / channels} (channel {i % channels}) is {value}, expected a finite float within the float32 range");
-            interleaved[i] = Math.Clamp(value, -1f, 1f);
-        }
-    }
-
-    private static float[] Downmix(float[] interleaved, int channels)
-    {
-        if (channels == 1)
-            return interleaved;
-        var mono = new float[interleaved.Length / channels];
-        for (int frame = 0, i = 0; frame < mono.Length; frame++)
-        {
-            float sum = 0;
-            for (int c = 0; c < channels; c++)
-                sum += interleaved[i++];
-            mono[frame] = sum / channels;
-        }
-        return mono;
     }
 }
