@@ -8,34 +8,56 @@ public sealed record DecodedAudio(float[] Samples, int SampleRate, int Channels,
 /// [-1, 1], the channels averaged to mono.</summary>
 internal static class InterleavedSamples
 {
-    private const int FramesPerRead = 4096;
+    /// <summary>Frames per chunk of decoded output: reads of a few thousand frames, chunks of a few hundred KB.</summary>
+    private const int FramesPerChunk = 1 << 15;
 
     /// <summary>
-    /// Reads a decoding library's interleaved float output to its end. The library's own length (a granule position,
-    /// a Xing header) is written by the encoder and not trusted: the output grows as it comes and stops at
-    /// <see cref="AudioDecoder.MaxSamples"/>, and at <paramref name="maxFrames"/>, the most frames the file's packets
-    /// or frames can hold, so a damaged stream that a library decodes over and over ends in a number of reads bounded
-    /// by the file's size.
+    /// Reads a decoding library's interleaved float output to its end into one array of exactly the frames kept. The
+    /// library's own length (a granule position, a Xing header) is written by the encoder and not trusted: the output
+    /// is gathered in chunks as it comes and stops at <see cref="AudioDecoder.MaxSamples"/>, and at
+    /// <paramref name="maxSamples"/>, the most the file's packets or frames can hold (the format's
+    /// <c>MaxSamples(bytes)</c>), so a damaged stream that a library decodes over and over ends in a number of reads
+    /// bounded by the file's size, and the memory taken is about twice the samples kept. <paramref name="framesKept"/>
+    /// says how many of the frames decoded are sound (an Ogg stream's last granule position trims the encoder's
+    /// padding); by default all of them.
     /// </summary>
-    public static float[] ReadAll(Func<float[], int, int, int> read, int channels, long maxFrames, string name, string format)
+    public static float[] ReadAll(Func<float[], int, int, int> read, int channels, long maxSamples, string name, string format,
+        Func<long, long>? framesKept = null)
     {
-        var block = new float[FramesPerRead * channels];
-        var all = new List<float>();
+        var chunks = new List<float[]>();
+        var chunk = Array.Empty<float>();
+        int filled = 0;
+        long total = 0;
         while (true)
         {
-            int got = read(block, 0, block.Length);
+            if (filled == chunk.Length)
+            {
+                chunk = new float[FramesPerChunk * channels];
+                chunks.Add(chunk);
+                filled = 0;
+            }
+            int got = read(chunk, filled, chunk.Length - filled);
             if (got <= 0)
                 break;
-            if (all.Count + (long)got > AudioDecoder.MaxSamples)
+            total += got;
+            if (total > AudioDecoder.MaxSamples)
                 throw new DatasetException($"{name}: more than the {AudioDecoder.MaxSamples} samples a clip may have in its {format} stream");
-            if (all.Count + (long)got > maxFrames * channels)
-                throw new DatasetException($"{name}: damaged {format} stream (it decodes to more than the {maxFrames} frames per channel its {format} data can hold)");
-            all.AddRange(block.AsSpan(0, got));
+            if (total > maxSamples)
+                throw new DatasetException($"{name}: damaged {format} stream (it decodes to more than the {maxSamples} samples its {format} data can hold)");
+            filled += got;
         }
-        int whole = all.Count - all.Count % channels;
-        if (whole == 0)
+        long frames = total / channels;
+        frames = Math.Clamp(framesKept?.Invoke(frames) ?? frames, 0, frames);
+        if (frames == 0)
             throw new DatasetException($"{name}: empty clip: the {format} stream holds no samples");
-        return all.GetRange(0, whole).ToArray();
+        var all = new float[frames * channels];
+        for (int c = 0, at = 0; at < all.Length; c++)
+        {
+            int take = Math.Min(chunks[c].Length, all.Length - at);
+            chunks[c].AsSpan(0, take).CopyTo(all.AsSpan(at));
+            at += take;
+        }
+        return all;
     }
 
     /// <summary>
@@ -96,17 +118,22 @@ internal static class LibraryFailure
 /// <summary>
 /// The file's bytes as a read-only stream for a decoding library, with a step bound: a library that goes back over
 /// the file again and again on a damaged stream (seeking to pages or frames it already read, looking for a sync
-/// that never comes) is stopped once it has read <see cref="ReadsPerByte"/> times the file, with a
-/// <see cref="DatasetException"/> naming it. A sound file is read about once, plus the end pages of an Ogg file.
+/// that never comes) is stopped once it has read <see cref="ReadsPerByte"/> times the file, or asked for more at
+/// its end <see cref="MaxReadsAtEnd"/> times, with a <see cref="DatasetException"/> naming it. A sound file is read
+/// about once, plus the end pages of an Ogg file; a library asks again at the end a few times (NVorbis ten, to wait
+/// out a slow network stream), and one that keeps asking is looping on a damaged stream, allocating a page buffer
+/// each round.
 /// </summary>
 internal sealed class BoundedReadStream(byte[] file, string name, string format) : MemoryStream(file, writable: false)
 {
     public const int ReadsPerByte = 16;
+    public const int MaxReadsAtEnd = 1000;
     private const int ReadsSlack = 1 << 20;
 
     private readonly long _fileBytes = file.Length;
     private readonly long _budget = (long)ReadsPerByte * file.Length + ReadsSlack;
     private long _read;
+    private int _readsAtEnd;
 
     public override int Read(byte[] buffer, int offset, int count) => Count(base.Read(buffer, offset, count));
 
@@ -115,7 +142,7 @@ internal sealed class BoundedReadStream(byte[] file, string name, string format)
     public override int ReadByte()
     {
         int value = base.ReadByte();
-        Count(1);
+        Count(value < 0 ? 0 : 1);
         return value;
     }
 
@@ -124,6 +151,8 @@ internal sealed class BoundedReadStream(byte[] file, string name, string format)
         _read += Math.Max(read, 1); // a read at the end counts too: a loop of empty reads is a loop
         if (_read > _budget)
             throw new DatasetException($"{name}: damaged {format} stream (the decoder read {_read} bytes of this {_fileBytes}-byte file without reaching its end)");
+        if (read == 0 && ++_readsAtEnd > MaxReadsAtEnd)
+            throw new DatasetException($"{name}: damaged {format} stream (the decoder asked for more than {MaxReadsAtEnd} times at the end of this {_fileBytes}-byte file)");
         return read;
     }
 }

@@ -19,8 +19,9 @@ public static class Mp3Decoder
         head.StartsWith("ID3"u8)
         || (head.Length >= 2 && head[0] == 0xFF && (head[1] & 0xE0) == 0xE0 && ((head[1] >> 3) & 3) != 1 && ((head[1] >> 1) & 3) != 0);
 
-    /// <summary>An MPEG audio frame gives at most 1152 samples per channel and takes at least its 4-byte header.</summary>
-    private const int MaxFramesPerFrame = 1152, MinFrameBytes = 4;
+    /// <summary>An MPEG audio frame gives at most 1152 samples per channel, of at most two channels, and takes at least its
+    /// 4-byte header.</summary>
+    private const int MaxFramesPerFrame = 1152, MinFrameBytes = 4, MaxChannels = 2;
     private const int Id3HeaderBytes = 10;
     private const byte Id3FooterFlag = 0x10;
 
@@ -33,7 +34,7 @@ public static class Mp3Decoder
         {
             using var mpeg = new MpegFile(new BoundedReadStream(bytes, name, FormatName));
             InterleavedSamples.CheckLayout(mpeg.Channels, mpeg.SampleRate, name);
-            var interleaved = InterleavedSamples.ReadAll(mpeg.ReadSamples, mpeg.Channels, MaxFrames(bytes.Length), name, FormatName);
+            var interleaved = InterleavedSamples.ReadAll(mpeg.ReadSamples, mpeg.Channels, MaxSamples(bytes), name, FormatName);
             InterleavedSamples.ClampFinite(interleaved, mpeg.Channels, name);
             return new DecodedAudio(InterleavedSamples.Downmix(interleaved, mpeg.Channels), mpeg.SampleRate, mpeg.Channels, FormatName);
         }
@@ -59,6 +60,7 @@ public static class Mp3Decoder
             throw new DatasetException($"{name}: damaged ID3v2 tag (it declares {tagBytes} bytes, the file holds {bytes.Length})");
     }
 
-    /// <summary>The most sample frames <paramref name="fileBytes"/> of MPEG audio can hold.</summary>
-    private static long MaxFrames(long fileBytes) => (fileBytes / MinFrameBytes + 1) * MaxFramesPerFrame;
+    /// <summary>The most samples (both channels together) the MPEG audio in <paramref name="bytes"/> can decode to: a
+    /// longer output is a damaged stream, and decoding takes memory in proportion to this bound.</summary>
+    public static long MaxSamples(byte[] bytes) => (bytes.Length / MinFrameBytes + 1) * MaxFramesPerFrame * MaxChannels;
 }

@@ -20,6 +20,11 @@ public static class OggVorbisDecoder
     /// <summary>Whether the bytes start like an Ogg file (a page with its capture pattern "OggS").</summary>
     public static bool HasSignature(ReadOnlySpan<byte> head) => head.StartsWith("OggS"u8);
 
+    /// <summary>The most samples (all channels together) the Vorbis packets of <paramref name="bytes"/> can decode to
+    /// (<see cref="VorbisHeaderCheck.MaxSamples"/>): a longer output is a damaged stream, and decoding takes memory in
+    /// proportion to this bound, never to a size the file declares.</summary>
+    public static long MaxSamples(byte[] bytes) => VorbisHeaderCheck.MaxSamples(bytes);
+
     public static DecodedAudio Decode(byte[] bytes, string name)
     {
         if (!HasSignature(bytes))
@@ -31,11 +36,9 @@ public static class OggVorbisDecoder
             var (unflagged, endGranule) = VorbisHeaderCheck.WithoutEndOfStream(bytes);
             using var reader = new VorbisReader(new BoundedReadStream(unflagged, name, FormatName), closeOnDispose: true);
             InterleavedSamples.CheckLayout(reader.Channels, reader.SampleRate, name);
-            var interleaved = InterleavedSamples.ReadAll(reader.ReadSamples, reader.Channels, VorbisHeaderCheck.MaxFrames(bytes), name, FormatName);
-            long frames = interleaved.Length / reader.Channels;
             // The encoder pads the last packet to a whole block; the last granule position says where the sound ends.
-            if (endGranule > 0 && endGranule < frames && frames - endGranule <= VorbisHeaderCheck.MaxBlockSize / 2)
-                interleaved = interleaved[..(int)(endGranule * reader.Channels)];
+            var interleaved = InterleavedSamples.ReadAll(reader.ReadSamples, reader.Channels, MaxSamples(bytes), name, FormatName,
+                frames => endGranule > 0 && endGranule < frames && frames - endGranule <= VorbisHeaderCheck.MaxBlockSize / 2 ? endGranule : frames);
             InterleavedSamples.ClampFinite(interleaved, reader.Channels, name);
             return new DecodedAudio(InterleavedSamples.Downmix(interleaved, reader.Channels), reader.SampleRate, reader.Channels, FormatName);
         }

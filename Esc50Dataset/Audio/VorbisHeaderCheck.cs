@@ -23,6 +23,9 @@ internal static class VorbisHeaderCheck
     /// <summary>The largest block Vorbis allows; a packet gives at most half of it.</summary>
     public const int MaxBlockSize = 8192;
     private const byte EndOfStreamFlag = 4;
+    /// <summary>The identification header: "\x01vorbis", version, channels (byte 11), rate, three bit rates, the two
+    /// block sizes as exponents in one byte (28: blocksize0 low nibble, blocksize1 high), the framing bit.</summary>
+    private const int IdentificationBytes = 30, ChannelsAt = 11, BlockSizesAt = 28;
 
     public static void Check(byte[] ogg, string name)
     {
@@ -33,21 +36,36 @@ internal static class VorbisHeaderCheck
             CheckCodebooks(packets[2], name);
     }
 
-    /// <summary>The most sample frames the file's Vorbis packets can decode to: a packet gives at most half the
-    /// largest block size Vorbis allows, and a packet ends at every lacing value under 255 of every page.</summary>
-    public static long MaxFrames(byte[] ogg)
+    /// <summary>
+    /// The most samples (all channels together) the file's Vorbis packets can decode to. An audio packet gives at most
+    /// half its stream's long block (blocksize1 of the identification header, read as NVorbis reads it: 2^0 to 2^15,
+    /// unchecked) in every channel the header declares. The packets are counted as NVorbis splits each page: a run of
+    /// segments ending in a lacing value under 255, and the run a page ends with, each counted when not empty (NVorbis
+    /// drops empty packets). A file without an identification header decodes to nothing.
+    /// </summary>
+    public static long MaxSamples(byte[] ogg)
     {
-        long packets = 1; // a packet still open at the end of the file
-        for (int page = 0; page + PageHeaderBytes <= ogg.Length; page++)
+        var packets = FirstPackets(ogg);
+        if (packets.Count == 0 || packets[0].Length < IdentificationBytes || !IsHeader(packets[0], 1))
+            return 0;
+        int channels = packets[0][ChannelsAt], longBlock = 1 << (packets[0][BlockSizesAt] >> 4);
+        long audioPackets = 0;
+        foreach (var (_, lacing) in PageSegments(ogg))
         {
-            if (!ogg.AsSpan(page).StartsWith("OggS"u8))
-                continue;
-            int segments = ogg[page + PageHeaderBytes - 1];
-            for (int s = 0; s < segments && page + PageHeaderBytes + s < ogg.Length; s++)
-                if (ogg[page + PageHeaderBytes + s] < 255)
-                    packets++;
+            int size = 0;
+            foreach (var value in lacing.Span)
+            {
+                size += value;
+                if (value < 255)
+                {
+                    audioPackets += size > 0 ? 1 : 0;
+                    size = 0;
+                }
+            }
+            if (size > 0)
+                audioPackets++;
         }
-        return packets * MaxBlockSize / 2;
+        return audioPackets * (longBlock / 2) * channels;
     }
 
     /// <summary>
@@ -75,6 +93,17 @@ internal static class VorbisHeaderCheck
         return (bytes, endGranule);
     }
 
+    /// <summary>Each page header found and its lacing values (the segment table, cut short by the end of the file).</summary>
+    private static IEnumerable<(int Page, ReadOnlyMemory<byte> Lacing)> PageSegments(byte[] ogg)
+    {
+        for (int page = 0; page + PageHeaderBytes <= ogg.Length; page++)
+            if (ogg.AsSpan(page).StartsWith("OggS"u8))
+            {
+                int table = page + PageHeaderBytes;
+                yield return (page, ogg.AsMemory(table, Math.Min(ogg[table - 1], ogg.Length - table)));
+            }
+    }
+
     /// <summary>Each whole page: where it starts and its length, header and body.</summary>
     private static IEnumerable<(int Page, int Length)> Pages(byte[] ogg)
     {
@@ -93,7 +122,7 @@ internal static class VorbisHeaderCheck
     }
 
     /// <summary>Ogg's page checksum: CRC-32 with polynomial 0x04C11DB7, not reflected, initial value 0.</summary>
-    private static uint OggCrc(ReadOnlySpan<byte> page)
+    internal static uint OggCrc(ReadOnlySpan<byte> page)
     {
         uint crc = 0;
         foreach (var b in page)
@@ -126,7 +155,7 @@ internal static class VorbisHeaderCheck
                 if (pageSerial == serial)
                 {
                     current.AddRange(ogg.AsSpan(at, take));
-                    if (lacing < 255)
+                    if (lacing < 255 && current.Count > 0) // NVorbis drops empty packets: the next one takes their place
                     {
                         packets.Add([.. current]);
                         current.Clear();

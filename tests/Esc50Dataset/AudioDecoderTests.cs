@@ -133,6 +133,26 @@ public sealed class AudioDecoderTests
         Assert.AreSame(AudioFormat.Wav, AudioFormat.ByContent(Wav(MonoFrames([0f]), 8000, FormatPcm, 8)));
     }
 
+    /// <summary>The bound on what a compressed file may decode to (which bounds a decoder's memory, and beyond which a
+    /// stream is refused as damaged) holds every committed file's samples, and is tight enough to mean something:
+    /// within a small factor for Ogg, whose packets say how long they are; for MP3, which bounds every 4 bytes by a
+    /// stereo frame of 1152 samples (its smallest frame, free format, has no size floor), within what that allows over
+    /// these files' 32 and 96 kbit/s.</summary>
+    [TestMethod]
+    [DataRow(OggMono, 2.0)]
+    [DataRow(OggStereo, 2.0)]
+    [DataRow(Mp3Mono, 160.0)]
+    [DataRow(Mp3Stereo, 160.0)]
+    public void TheDecodedLengthBoundHoldsEachFileWithinAFactor(string file, double factor)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(AudioDir, file));
+        var format = AudioFormat.ByExtension(file)!;
+        long bound = format == AudioFormat.OggVorbis ? OggVorbisDecoder.MaxSamples(bytes) : Mp3Decoder.MaxSamples(bytes);
+        var audio = format.Decode(bytes, file);
+        long samples = (long)audio.Samples.Length * audio.Channels;
+        Assert.IsTrue(samples <= bound && bound <= factor * samples, $"{file}: {samples} samples decoded, bound {bound}");
+    }
+
     /// <summary>The preprocessing of training and predict on the compressed files: resampled to 16 kHz, the tones
     /// stay where they were at the level they had.</summary>
     [TestMethod]

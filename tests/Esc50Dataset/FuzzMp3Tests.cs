@@ -27,6 +27,7 @@ public sealed class FuzzMp3Tests
         Signature = [0xFF, 0xFB, 0x90, 0x64],
         Extension = ".mp3",
         Decode = Mp3Decoder.Decode,
+        MaxSamples = Mp3Decoder.MaxSamples,
     }.Run(TestContext, Inputs);
 
     /// <summary>An ID3v2 tag declaring more bytes than the file and a tag with nothing after it.</summary>

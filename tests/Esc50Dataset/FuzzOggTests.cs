@@ -30,6 +30,7 @@ public sealed class FuzzOggTests
         Extension = ".ogg",
         Repair = RecomputeChecksums,
         Decode = OggVorbisDecoder.Decode,
+        MaxSamples = OggVorbisDecoder.MaxSamples,
     }.Run(TestContext, Inputs);
 
     /// <summary>A page claiming a huge granule position or segment sizes beyond the file, and streams cut short.</summary>
@@ -43,6 +44,9 @@ public sealed class FuzzOggTests
             ("cut in the first page", good[..40]),
             ("no audio pages", good[..PageStarts(good)[2]]),
             ("zero channels", RecomputeChecksums(Set(good, IdentificationHeader(good) + 11, 0))),
+            ("an empty packet where the comment header was, and the comment count beyond it", EmptyPacketBeforeOverlongComments(good)),
+            // Found by the fuzzing (seed 2jkyVQFsl991): a page NVorbis resyncs on at the end of the file for ever.
+            ("damaged/resync-loop.ogg", File.ReadAllBytes(Path.Combine(AudioDecoderTests.AudioDir, "damaged", "resync-loop.ogg"))),
         };
         foreach (var (name, bytes) in cases)
         {
@@ -50,6 +54,18 @@ public sealed class FuzzOggTests
             Assert.IsNull(audio, name);
             FuzzHarness.AssertClearMessage(error!.Message, "bad.ogg: ", name);
         }
+    }
+
+    /// <summary>The second page's first lacing value set to 0: NVorbis drops the empty packet and reads the comment
+    /// and setup headers together as the comment header, so a comment count beyond the comments makes it read setup
+    /// bytes as a comment's length (up to 2 GiB, allocated before reading).</summary>
+    private static byte[] EmptyPacketBeforeOverlongComments(byte[] good)
+    {
+        int page = PageStarts(good)[1], comments = page + PageHeaderBytes + good[page + 26];
+        int vendorLength = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(good.AsSpan(comments + 7));
+        var bytes = Set(good, page + PageHeaderBytes, 0);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(comments + 11 + vendorLength), 100);
+        return RecomputeChecksums(bytes);
     }
 
     private static byte[] Set(byte[] bytes, int at, byte value)
@@ -90,8 +106,8 @@ public sealed class FuzzOggTests
         return fields;
     }
 
-    /// <summary>Ogg's page checksum (CRC-32, polynomial 0x04C11DB7, not reflected, over the page with its CRC field
-    /// zero), recomputed for every page whose declared length fits the file.</summary>
+    /// <summary>Ogg's page checksum (over the page with its CRC field zero) recomputed for every page whose declared
+    /// length fits the file.</summary>
     private static byte[] RecomputeChecksums(byte[] ogg)
     {
         var bytes = ogg.ToArray();
@@ -106,14 +122,7 @@ public sealed class FuzzOggTests
             if (tableEnd + bodyBytes > bytes.Length)
                 continue;
             bytes.AsSpan(page + 22, 4).Clear();
-            uint crc = 0;
-            foreach (var b in bytes.AsSpan(page, tableEnd + bodyBytes - page))
-            {
-                crc ^= (uint)b << 24;
-                for (int bit = 0; bit < 8; bit++)
-                    crc = (crc & 0x80000000) != 0 ? (crc << 1) ^ 0x04C11DB7 : crc << 1;
-            }
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(page + 22), crc);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(page + 22), VorbisHeaderCheck.OggCrc(bytes.AsSpan(page, tableEnd + bodyBytes - page)));
         }
         return bytes;
     }

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using EnvNet.Esc50Dataset;
-using Mono.Unix.Native;
 using static EnvNet.Tests.Esc50TestData;
 
 namespace EnvNet.Tests;
@@ -39,7 +38,7 @@ public sealed class RegularFileTests
         using var dir = new TempDir();
         var folder = Directory.CreateDirectory(dir.Sub("folder.wav")).FullName;
         var fifo = dir.Sub("pipe.wav");
-        Assert.AreEqual(0, Syscall.mkfifo(fifo, FilePermissions.DEFFILEMODE), $"mkfifo: {Stdlib.GetLastError()}");
+        SpecialFiles.Fifo(fifo);
         var zero = dir.Sub("zero.wav");
         File.CreateSymbolicLink(zero, "/dev/zero");
         var dangling = dir.Sub("dangling.wav");
@@ -85,12 +84,12 @@ public sealed class RegularFileTests
     public void AnUnreadableFileIsADatasetErrorSayingPermissionDenied()
     {
         SkipOnWindows();
-        if (Syscall.geteuid() == 0)
+        if (SpecialFiles.IsRoot)
             Assert.Inconclusive("running as root, whom file permissions do not stop: a chmod 000 file stays readable");
         using var dir = new TempDir();
         var path = dir.Sub("locked.wav");
         File.WriteAllBytes(path, Wav(MonoFrames([0.5f]), 16000, FormatPcm, 16));
-        Assert.AreEqual(0, Syscall.chmod(path, 0), $"chmod: {Stdlib.GetLastError()}");
+        SpecialFiles.Unreadable(path);
         Assert.AreEqual($"{path}: cannot be read (permission denied)",
             Assert.ThrowsExactly<DatasetException>(() => AudioDecoder.Decode(path)).Message);
     }

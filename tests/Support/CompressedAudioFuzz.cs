@@ -40,9 +40,15 @@ internal sealed class CompressedAudioFuzz
     public Func<byte[], byte[]> Repair { get; init; } = bytes => bytes;
     public required Func<byte[], string, DecodedAudio> Decode { get; init; }
 
-    /// <summary>Bytes decoded per byte of input a valid stream can reach (the lossy codecs' best compression), for the
-    /// memory bound.</summary>
-    public int MaxExpansion { get; init; } = 1024;
+    /// <summary>The most samples the decoder lets a file decode to (the format's <c>MaxSamples(bytes)</c>, from the
+    /// packets or frames the file holds): a few bytes of Vorbis can be a long block of silence, so the memory a
+    /// decoder may take follows from this bound, not from the file's size.</summary>
+    public required Func<byte[], long> MaxSamples { get; init; }
+
+    /// <summary>Allocated bytes per sample allowed: the decoded chunks, the whole clip, its mono mix and the library's
+    /// own buffers, each about one float per sample.</summary>
+    private const long BytesPerAllowedSample = 4 * sizeof(float);
+    private const long BaseAllocation = 64 << 20;
 
     public void Run(TestContext context, int inputs)
     {
@@ -63,7 +69,8 @@ internal sealed class CompressedAudioFuzz
         all.Sample(input =>
         {
             var name = $"fuzz-{input.Bytes.Length}{Extension}";
-            var (audio, error) = FuzzHarness.Run(input.Description, (long)MaxExpansion * input.Bytes.Length + (64 << 20), () => Decode(input.Bytes, name));
+            long allowed = Math.Min(Esc50Dataset.AudioDecoder.MaxSamples, MaxSamples(input.Bytes));
+            var (audio, error) = FuzzHarness.Run(input.Description, BaseAllocation + BytesPerAllowedSample * allowed, () => Decode(input.Bytes, name));
             if (error is not null)
             {
                 FuzzHarness.AssertClearMessage(error.Message, $"{name}: ", input.Description);

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Mono.Unix.Native;
 
 namespace EnvNet.Tests;
 
@@ -6,25 +6,19 @@ namespace EnvNet.Tests;
 /// and copies of run folders to damage.</summary>
 internal static class SpecialFiles
 {
-    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
-    private static extern int MakeFifo(string path, uint mode);
-
-    [DllImport("libc", EntryPoint = "geteuid")]
-    private static extern uint EffectiveUserId();
-
     /// <summary>Root reads every file whatever its permissions, so "permission denied" cannot be made as root.</summary>
-    public static bool IsRoot => OperatingSystem.IsLinux() && EffectiveUserId() == 0;
+    public static bool IsRoot => !OperatingSystem.IsWindows() && Syscall.geteuid() == 0;
 
     public static void Fifo(string path)
     {
-        if (MakeFifo(path, Convert.ToUInt32("644", 8)) != 0)
-            throw new IOException($"mkfifo {path} failed (errno {Marshal.GetLastPInvokeError()})");
+        if (Syscall.mkfifo(path, FilePermissions.DEFFILEMODE) != 0)
+            throw new IOException($"mkfifo {path} failed ({Stdlib.GetLastError()})");
     }
 
     /// <summary>Replaces <paramref name="path"/> with a file of the same bytes that nobody may read (mode 000).</summary>
     public static void Unreadable(string path)
     {
-        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("file modes are set on Linux only");
+        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("file modes are set on Unix only");
         File.SetUnixFileMode(path, UnixFileMode.None);
     }
 

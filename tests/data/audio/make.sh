@@ -16,3 +16,6 @@ oggenc --quiet --quality 3 -o sine440-1000-stereo-44100.ogg "$scratch/stereo.wav
 # The mono MP3 starts with an ID3v2 tag, the stereo one with an MPEG frame: both ways a file may begin.
 lame --quiet -b 32 --id3v2-only --tt "sine 440 Hz" "$scratch/mono.wav" sine440-mono-22050.mp3
 lame --quiet -b 96 --resample 44.1 -m s -t "$scratch/stereo.wav" sine440-1000-stereo-44100.mp3
+
+# damaged/: files the fuzzing found to break a bound once, kept as FuzzOggTests.DamagedOggFilesGetClearErrors cases
+# (written by the fuzz tests, not by this script).
