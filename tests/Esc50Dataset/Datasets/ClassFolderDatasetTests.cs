@@ -95,4 +95,32 @@ public sealed class ClassFolderDatasetTests
         StringAssert.Contains(Assert.ThrowsExactly<DatasetException>(() => ClassFolders.Load(dir.Path, new DatasetLoadOptions())).Message,
             "1 sub-folders hold audio files");
     }
+
+    /// <summary>A user's folder of Ogg Vorbis and MP3 recordings beside WAV: the scan takes every format read, and
+    /// the clip store decodes each through the cache at the model's rate, the half-second clips kept whole.</summary>
+    [TestMethod]
+    public void OggAndMp3ClipsAreClassFolderClipsAndLoadThroughTheClipStore()
+    {
+        using var dir = new TempDir();
+        var sources = new (string Class, string Source, string Name)[]
+        {
+            ("birds", AudioDecoderTests.OggMono, "a.ogg"), ("birds", AudioDecoderTests.Mp3Stereo, "b.MP3"),
+            ("door", AudioDecoderTests.OggStereo, "c.ogg"), ("door", AudioDecoderTests.Mp3Mono, "d.mp3"),
+        };
+        foreach (var (className, source, name) in sources)
+        {
+            Directory.CreateDirectory(Path.Combine(dir.Path, className));
+            File.Copy(Path.Combine(AudioDecoderTests.AudioDir, source), Path.Combine(dir.Path, className, name));
+        }
+        File.Copy(Load().Clips[0].AudioPath, Path.Combine(dir.Path, "door", "e.wav"));
+
+        var dataset = ClassFolders.Load(dir.Path, new DatasetLoadOptions(FoldCount: 2));
+        CollectionAssert.AreEqual(new[] { "birds", "door" }, dataset.ClassNames.ToArray());
+        Assert.AreEqual(5, dataset.Clips.Count);
+        using var cache = new TempDir();
+        var store = ClipStore.Load(dataset, 16000, cache.Path, skipBad: false, trimSilence: false);
+        Assert.AreEqual(5, store.Clips.Count);
+        foreach (var clip in store.Clips.Where(c => !c.Info.Name.EndsWith(".wav", StringComparison.Ordinal)))
+            Assert.AreEqual(8000, clip.Samples.Length, 1200, $"{clip.Info.Name}: half a second at 16 kHz (with the codec's padding)");
+    }
 }
