@@ -26,7 +26,8 @@ public sealed record TrainOptions
     /// field and trained on ESC-50: this default is where that older format's meaning is decided.</summary>
     public DatasetKind Dataset { get; init; } = DatasetKind.Esc50;
 
-    /// <summary>The ESC-50 subset; only an ESC-50 run reads it (the options refuse --subset for another dataset).</summary>
+    /// <summary>The ESC-50 subset; only an ESC-50 run has one (the options refuse --subset for another dataset, and
+    /// run.json records it for ESC-50 alone).</summary>
     public Esc50Subset Subset { get; init; } = Esc50Subset.Esc50;
 
     /// <summary>The dataset's folds: its own (5 for ESC-50, the default of an older run.json; 10 for UrbanSound8K),
@@ -82,8 +83,17 @@ public sealed record TrainOptions
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
         // A null where the type allows none (e.g. "folds": null) is an error naming the field, not a crash later.
         RespectNullableAnnotations = true,
-        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { SubsetForEsc50Only } },
     };
+
+    private static readonly string SubsetField = FieldName(nameof(Subset));
+
+    /// <summary>An ESC-50 subset means nothing for another dataset, so its run.json has none.</summary>
+    private static void SubsetForEsc50Only(JsonTypeInfo type)
+    {
+        if (type.Type == typeof(TrainOptions) && type.Properties.FirstOrDefault(p => p.Name == SubsetField) is { } subset)
+            subset.ShouldSerialize = (options, _) => ((TrainOptions)options).Dataset == DatasetKind.Esc50;
+    }
 
     /// <summary>The name of a property in run.json (camel case, e.g. learningRate for <see cref="LearningRate"/>).</summary>
     public static string FieldName(string propertyName) => Json.PropertyNamingPolicy!.ConvertName(propertyName);
@@ -95,9 +105,9 @@ public sealed record TrainOptions
     /// one of them and not the other is damaged.</summary>
     private static readonly string[] FieldsAddedWithDatasets = [FieldName(nameof(Dataset)), FieldName(nameof(FoldCount))];
 
-    /// <summary>The options of a run file. Every field is required (but for the older format's two, above): a field
-    /// deleted by hand is an error naming it, never a silent recipe default. Values are checked by
-    /// <c>TrainOptionsValidator</c>, as the command line's are.</summary>
+    /// <summary>The options of a run file. Every field is required (but for the older format's two, above, and the
+    /// subset of a dataset other than ESC-50, which has none): a field deleted by hand is an error naming it, never a
+    /// silent recipe default. Values are checked by <c>TrainOptionsValidator</c>, as the command line's are.</summary>
     public static TrainOptions FromJson(string json, string path)
     {
         JsonElement root;
@@ -116,6 +126,9 @@ public sealed record TrainOptions
             .Where(p => p.Set is not null) // read from the file; the [JsonIgnore]d Schedule is not
             .Select(p => p.Name).Where(name => !root.TryGetProperty(name, out _)).ToList();
         if (FieldsAddedWithDatasets.All(missing.Contains)) missing.RemoveAll(FieldsAddedWithDatasets.Contains);
+        if (root.TryGetProperty(FieldName(nameof(Dataset)), out var dataset) && dataset.ValueKind == JsonValueKind.String
+            && DatasetKind.Parse(dataset.GetString()!) is { } kind && kind != DatasetKind.Esc50)
+            missing.Remove(SubsetField);
         if (missing.Count > 0)
             throw new InvalidDataException(
                 $"{path}: expected {(missing.Count == 1 ? "the field" : "the fields")} {string.Join(", ", missing.Select(m => $"'{m}'"))}; " +

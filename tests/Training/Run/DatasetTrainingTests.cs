@@ -68,6 +68,7 @@ public sealed class DatasetTrainingTests
         Assert.AreEqual(ExitCodes.Success, code, error);
         var options = RunFile(run);
         Assert.AreEqual("folders", options.GetProperty("dataset").GetString());
+        Assert.IsFalse(options.TryGetProperty("subset", out _), "an ESC-50 subset means nothing here; resume reads the file without one");
         CollectionAssert.AreEqual(new[] { 1, 2, 3, 4, 5 }, options.GetProperty("folds").EnumerateArray().Select(f => f.GetInt32()).ToArray());
         var folder = new RunFolder(run);
         var split = File.ReadAllText(folder.FoldSplit);
@@ -137,5 +138,24 @@ public sealed class DatasetTrainingTests
         var error = Assert.ThrowsExactly<InvalidDataException>(() => TrainOptions.FromJson(damaged.ToJsonString(), "run.json"));
         StringAssert.Contains(error.Message, "'foldCount'");
         StringAssert.Contains((options with { Dataset = DatasetKind.Folders }).ToJson(), "\"dataset\": \"folders\"");
+    }
+
+    [TestMethod]
+    public void OnlyAnEsc50RunFileHasASubsetAndOnlyThereIsItRequired()
+    {
+        var esc50 = new TrainOptions { DataDir = "/data/ESC-50", Subset = Esc50Subset.Esc10, OutDir = "/runs/a", CacheDir = "/cache" };
+        var folders = esc50 with { DataDir = "/data/my-sounds", Dataset = DatasetKind.Folders, Subset = Esc50Subset.Esc50 };
+        Assert.IsTrue(JsonDocument.Parse(esc50.ToJson()).RootElement.TryGetProperty("subset", out _));
+        Assert.IsFalse(JsonDocument.Parse(folders.ToJson()).RootElement.TryGetProperty("subset", out _), "a subset means nothing for class folders");
+        Assert.AreEqual(folders, TrainOptions.FromJson(folders.ToJson(), "run.json") with { Folds = folders.Folds, LearningRateSteps = folders.LearningRateSteps });
+
+        // written by the builds that recorded "subset": "esc50" for every dataset: still read
+        var earlier = System.Text.Json.Nodes.JsonNode.Parse(folders.ToJson())!.AsObject();
+        earlier["subset"] = "esc50";
+        Assert.AreSame(DatasetKind.Folders, TrainOptions.FromJson(earlier.ToJsonString(), "run.json").Dataset);
+
+        var withoutSubset = System.Text.Json.Nodes.JsonNode.Parse(esc50.ToJson())!.AsObject();
+        withoutSubset.Remove("subset");
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => TrainOptions.FromJson(withoutSubset.ToJsonString(), "run.json")).Message, "'subset'");
     }
 }
