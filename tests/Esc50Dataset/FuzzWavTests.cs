@@ -37,12 +37,8 @@ public sealed class FuzzWavTests
 
     public TestContext TestContext { get; set; } = null!;
 
-    private enum MutationKind { SetByte, FlipBit, Truncate, HeaderField, InsertChunk, RemoveRange, DuplicateRange, OverwriteRange }
-
-    private sealed record Mutation(MutationKind Kind, uint Where, uint Extra, uint Value)
-    {
-        public override string ToString() => $"{Kind}(where {Where}, extra {Extra}, value {Value})";
-    }
+    /// <summary>The format's own mutation (<see cref="ByteMutator.Kind.FormatSpecific"/>) inserts a chunk.</summary>
+    private static readonly ByteMutator Mutator = new() { HeaderBytes = 64, MaxRange = 64, MaxNoise = 16, Fields = HeaderFields, FormatSpecific = InsertAnyChunk };
 
     private sealed record WavInput(string Description, byte[] Bytes);
 
@@ -51,9 +47,8 @@ public sealed class FuzzWavTests
     {
         var seeds = SeedFiles();
         var edgeOrAny = Gen.Frequency((3, Gen.OneOf(EdgeValues)), (1, Gen.UInt));
-        var mutation = Gen.Select(Gen.Enum<MutationKind>(), Gen.UInt, Gen.UInt, edgeOrAny, (k, w, e, v) => new Mutation(k, w, e, v));
-        var mutated = Gen.Select(Gen.Int[0, seeds.Count - 1], mutation.Array[1, 4], (s, ms) =>
-            new WavInput($"{seeds[s].Name} with {string.Join(", ", ms.AsEnumerable())}", ms.Aggregate(seeds[s].Bytes, Apply)));
+        var mutated = Gen.Select(Gen.Int[0, seeds.Count - 1], Mutator.Generator(EdgeValues).Array[1, 4], (s, ms) =>
+            new WavInput($"{seeds[s].Name} with {string.Join(", ", ms.AsEnumerable())}", ms.Aggregate(seeds[s].Bytes, Mutator.Apply)));
         var randomBytes = Gen.Select(Gen.Bool, Gen.Byte.Array[0, 600], (riff, bytes) => riff
             ? new WavInput($"RIFF/WAVE and {bytes.Length} random bytes", [.. "RIFF"u8, .. Le32((uint)bytes.Length + 4), .. "WAVE"u8, .. bytes])
             : new WavInput($"{bytes.Length} random bytes", bytes));
@@ -191,51 +186,15 @@ public sealed class FuzzWavTests
         return seeds;
     }
 
-    private static byte[] Apply(byte[] wav, Mutation m)
+    /// <summary>A chunk of any id (fmt, data, LIST, ... or zeros) with any declared size and a short payload, inserted
+    /// at the start of a chunk.</summary>
+    private static byte[] InsertAnyChunk(byte[] bytes, ByteMutator.Mutation m)
     {
-        var bytes = wav.ToArray();
-        switch (m.Kind)
-        {
-            case MutationKind.SetByte when bytes.Length > 0:
-                bytes[Position(bytes, m)] = (byte)m.Value;
-                return bytes;
-            case MutationKind.FlipBit when bytes.Length > 0:
-                bytes[Position(bytes, m)] ^= (byte)(1 << (int)(m.Value % 8));
-                return bytes;
-            case MutationKind.Truncate:
-                return bytes[..(int)(m.Where % (bytes.Length + 1))];
-            case MutationKind.HeaderField:
-                var fields = HeaderFields(bytes);
-                if (fields.Count == 0)
-                    return bytes;
-                var (offset, width) = fields[(int)(m.Where % fields.Count)];
-                for (int b = 0; b < width; b++)
-                    bytes[offset + b] = (byte)(m.Value >> (8 * b));
-                return bytes;
-            case MutationKind.InsertChunk:
-                var starts = ChunkStarts(bytes);
-                var payload = new byte[Math.Min(m.Value, (m.Extra >> 8) % 48)];
-                Array.Fill(payload, (byte)(m.Extra >> 16));
-                return InsertChunk(bytes, starts[(int)(m.Where % starts.Count)], ChunkIds[m.Extra % ChunkIds.Length], m.Value, payload);
-            case MutationKind.RemoveRange when bytes.Length > 0:
-                int from = Position(bytes, m), removed = (int)Math.Min(m.Value % 64 + 1, bytes.Length - from);
-                return [.. bytes.AsSpan(0, from), .. bytes.AsSpan(from + removed)];
-            case MutationKind.DuplicateRange when bytes.Length > 0:
-                int start = Position(bytes, m), copied = (int)Math.Min(m.Value % 64 + 1, bytes.Length - start);
-                return [.. bytes.AsSpan(0, start + copied), .. bytes.AsSpan(start)];
-            case MutationKind.OverwriteRange when bytes.Length > 0:
-                var noise = new Random((int)m.Extra);
-                int at = Position(bytes, m);
-                noise.NextBytes(bytes.AsSpan(at, (int)Math.Min(m.Value % 16 + 1, bytes.Length - at)));
-                return bytes;
-            default:
-                return bytes;
-        }
+        var starts = ChunkStarts(bytes);
+        var payload = new byte[Math.Min(m.Value, (m.Extra >> 8) % 48)];
+        Array.Fill(payload, (byte)(m.Extra >> 16));
+        return InsertChunk(bytes, starts[(int)(m.Where % starts.Count)], ChunkIds[m.Extra % ChunkIds.Length], m.Value, payload);
     }
-
-    /// <summary>Half the positions fall in the first 64 bytes (the headers), where a change matters most.</summary>
-    private static int Position(byte[] bytes, Mutation m) =>
-        (int)(m.Where % (uint)((m.Extra & 1) == 0 ? Math.Min(bytes.Length, 64) : bytes.Length));
 
     /// <summary>The RIFF size, every chunk size and every fmt field, found by walking the chunks as they are now.</summary>
     private static List<(int Offset, int Width)> HeaderFields(byte[] wav)

@@ -19,13 +19,6 @@ internal sealed class CompressedAudioFuzz
         0x80000000, 0xFFFFFFFE, 0xFFFFFFFF,
     ];
 
-    public enum MutationKind { SetByte, FlipBit, Truncate, HeaderField, RemoveRange, DuplicateRange, OverwriteRange }
-
-    public sealed record Mutation(MutationKind Kind, uint Where, uint Extra, uint Value)
-    {
-        public override string ToString() => $"{Kind}(where {Where}, extra {Extra}, value {Value})";
-    }
-
     public sealed record Input(string Description, byte[] Bytes);
 
     /// <summary>The format's name for the tally, its seed files, where its declared fields are (offset and width in
@@ -53,11 +46,11 @@ internal sealed class CompressedAudioFuzz
     public void Run(TestContext context, int inputs)
     {
         var seeds = Seeds;
-        var edgeOrAny = Gen.Frequency((3, Gen.OneOf(EdgeValues)), (1, Gen.UInt));
-        var mutation = Gen.Select(Gen.Enum<MutationKind>(), Gen.UInt, Gen.UInt, edgeOrAny, (k, w, e, v) => new Mutation(k, w, e, v));
-        var mutated = Gen.Select(Gen.Int[0, seeds.Count - 1], mutation.Array[1, 4], Gen.Bool, (s, ms, repair) =>
+        // The headers are longer than a WAV file's (Vorbis codebooks, ID3 tags), and so are the ranges changed.
+        var mutator = new ByteMutator { HeaderBytes = 256, MaxRange = 256, MaxNoise = 64, Fields = Fields, BigEndianFields = BigEndianFields };
+        var mutated = Gen.Select(Gen.Int[0, seeds.Count - 1], mutator.Generator(EdgeValues).Array[1, 4], Gen.Bool, (s, ms, repair) =>
         {
-            var bytes = ms.Aggregate(seeds[s].Bytes, Apply);
+            var bytes = ms.Aggregate(seeds[s].Bytes, mutator.Apply);
             return new Input($"{seeds[s].Name} with {string.Join(", ", ms.AsEnumerable())}{(repair ? ", repaired" : "")}", repair ? Repair(bytes) : bytes);
         });
         var randomBytes = Gen.Select(Gen.Bool, Gen.Byte.Array[0, 3000], (signed, bytes) => signed
@@ -97,45 +90,4 @@ internal sealed class CompressedAudioFuzz
         int bad = Array.FindIndex(audio.Samples, s => !(s >= -1 && s <= 1));
         Assert.AreEqual(-1, bad, $"{input.Description}: sample {bad} is {(bad >= 0 ? audio.Samples[bad] : 0)}, outside [-1, 1]");
     }
-
-    private byte[] Apply(byte[] original, Mutation m)
-    {
-        var bytes = original.ToArray();
-        switch (m.Kind)
-        {
-            case MutationKind.SetByte when bytes.Length > 0:
-                bytes[Position(bytes, m)] = (byte)m.Value;
-                return bytes;
-            case MutationKind.FlipBit when bytes.Length > 0:
-                bytes[Position(bytes, m)] ^= (byte)(1 << (int)(m.Value % 8));
-                return bytes;
-            case MutationKind.Truncate:
-                return bytes[..(int)(m.Where % (bytes.Length + 1))];
-            case MutationKind.HeaderField:
-                var fields = Fields(bytes);
-                if (fields.Count == 0)
-                    return bytes;
-                var (offset, width) = fields[(int)(m.Where % fields.Count)];
-                for (int b = 0; b < width; b++)
-                    bytes[offset + (BigEndianFields ? width - 1 - b : b)] = (byte)(m.Value >> (8 * b));
-                return bytes;
-            case MutationKind.RemoveRange when bytes.Length > 0:
-                int from = Position(bytes, m), removed = (int)Math.Min(m.Value % 256 + 1, bytes.Length - from);
-                return [.. bytes.AsSpan(0, from), .. bytes.AsSpan(from + removed)];
-            case MutationKind.DuplicateRange when bytes.Length > 0:
-                int start = Position(bytes, m), copied = (int)Math.Min(m.Value % 256 + 1, bytes.Length - start);
-                return [.. bytes.AsSpan(0, start + copied), .. bytes.AsSpan(start)];
-            case MutationKind.OverwriteRange when bytes.Length > 0:
-                var noise = new Random((int)m.Extra);
-                int at = Position(bytes, m);
-                noise.NextBytes(bytes.AsSpan(at, (int)Math.Min(m.Value % 64 + 1, bytes.Length - at)));
-                return bytes;
-            default:
-                return bytes;
-        }
-    }
-
-    /// <summary>Half the positions fall in the first 256 bytes (the headers), where a change matters most.</summary>
-    private static int Position(byte[] bytes, Mutation m) =>
-        (int)(m.Where % (uint)((m.Extra & 1) == 0 ? Math.Min(bytes.Length, 256) : bytes.Length));
 }
