@@ -50,7 +50,7 @@ internal static class VorbisHeaderCheck
             return 0;
         int channels = packets[0][ChannelsAt], longBlock = 1 << (packets[0][BlockSizesAt] >> 4);
         long audioPackets = 0;
-        foreach (var (_, lacing) in PageSegments(ogg))
+        foreach (var lacing in SegmentTables(ogg))
         {
             int size = 0;
             foreach (var value in lacing.Span)
@@ -93,14 +93,14 @@ internal static class VorbisHeaderCheck
         return (bytes, endGranule);
     }
 
-    /// <summary>Each page header found and its lacing values (the segment table, cut short by the end of the file).</summary>
-    private static IEnumerable<(int Page, ReadOnlyMemory<byte> Lacing)> PageSegments(byte[] ogg)
+    /// <summary>The lacing values of each page header found (its segment table, cut short by the end of the file).</summary>
+    private static IEnumerable<ReadOnlyMemory<byte>> SegmentTables(byte[] ogg)
     {
         for (int page = 0; page + PageHeaderBytes <= ogg.Length; page++)
             if (ogg.AsSpan(page).StartsWith("OggS"u8))
             {
                 int table = page + PageHeaderBytes;
-                yield return (page, ogg.AsMemory(table, Math.Min(ogg[table - 1], ogg.Length - table)));
+                yield return ogg.AsMemory(table, Math.Min(ogg[table - 1], ogg.Length - table));
             }
     }
 
