@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace EnvNet.Esc50Dataset;
@@ -8,13 +7,15 @@ namespace EnvNet.Esc50Dataset;
 /// the same name). <see cref="Name"/> is how the command line, run.json and checkpoint metadata write it; this is the
 /// one place those names are spelled.
 /// </summary>
-[JsonConverter(typeof(Esc50SubsetJsonConverter))]
-public sealed class Esc50Subset
+[JsonConverter(typeof(NamedChoiceJsonConverter<Esc50Subset>))]
+public sealed class Esc50Subset : INamedChoice<Esc50Subset>
 {
     public static readonly Esc50Subset Esc50 = new("esc50", Esc50Metadata.MaxTarget + 1);
     public static readonly Esc50Subset Esc10 = new("esc10", Esc50Metadata.Esc10ClassCount);
 
     public static IReadOnlyList<Esc50Subset> All { get; } = [Esc50, Esc10];
+
+    public static string Noun => "subset";
 
     private Esc50Subset(string name, int classCount) => (Name, ClassCount) = (name, classCount);
 
@@ -30,15 +31,4 @@ public sealed class Esc50Subset
     public Esc50Metadata Of(Esc50Metadata metadata) => this == Esc10 ? metadata.Esc10() : metadata;
 
     public override string ToString() => Name;
-}
-
-/// <summary>Writes a subset as its name, as run.json has always held it.</summary>
-public sealed class Esc50SubsetJsonConverter : JsonConverter<Esc50Subset>
-{
-    public override Esc50Subset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.GetString() is { } name && Esc50Subset.Parse(name) is { } subset
-            ? subset
-            : throw new JsonException($"expected a subset, one of {string.Join(", ", Esc50Subset.All)}");
-
-    public override void Write(Utf8JsonWriter writer, Esc50Subset value, JsonSerializerOptions options) => writer.WriteStringValue(value.Name);
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace EnvNet.Esc50Dataset.Datasets;
@@ -13,8 +12,8 @@ public sealed record DatasetLoadOptions(
 /// The kinds of dataset the program reads, named once: <see cref="Name"/> is how <c>--dataset</c>, run.json and
 /// <c>envnet synth --layout</c> spell it. <see cref="Recognise"/> tells which one a <c>--data</c> path is.
 /// </summary>
-[JsonConverter(typeof(DatasetKindJsonConverter))]
-public sealed class DatasetKind
+[JsonConverter(typeof(NamedChoiceJsonConverter<DatasetKind>))]
+public sealed class DatasetKind : INamedChoice<DatasetKind>
 {
     public static readonly DatasetKind Esc50 = new("esc50", $"{Esc50Metadata.CsvRelativePath} and {Esc50Metadata.AudioFolder}/", Esc50Metadata.Folds,
         (path, o) => Esc50Metadata.Load(path, o.SkipBad, o.Log).ToDataset(o.Subset ?? Esc50Subset.Esc50));
@@ -24,6 +23,8 @@ public sealed class DatasetKind
     public static readonly DatasetKind Csv = new("csv", $"a CSV file of {string.Join(",", ClipList.Columns)}[,{ClipList.FoldColumn}]", null, ClipList.Load);
 
     public static IReadOnlyList<DatasetKind> All { get; } = [Esc50, UrbanSound8K, Folders, Csv];
+
+    public static string Noun => "dataset";
 
     private readonly Func<string, DatasetLoadOptions, SoundDataset> load;
 
@@ -90,15 +91,4 @@ public sealed class DatasetKind
         e is UnauthorizedAccessException ? $"'{path}' cannot be read (permission denied)" : $"'{path}' cannot be read ({e.Message})";
 
     public override string ToString() => Name;
-}
-
-/// <summary>Writes a kind as its name in run.json.</summary>
-public sealed class DatasetKindJsonConverter : JsonConverter<DatasetKind>
-{
-    public override DatasetKind Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.GetString() is { } name && DatasetKind.Parse(name) is { } kind
-            ? kind
-            : throw new JsonException($"expected a dataset, one of {string.Join(", ", DatasetKind.All)}");
-
-    public override void Write(Utf8JsonWriter writer, DatasetKind value, JsonSerializerOptions options) => writer.WriteStringValue(value.Name);
 }
